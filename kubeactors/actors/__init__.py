@@ -1,0 +1,36 @@
+"""The actor runtime: actors with bounded mailboxes, supervision trees, an injected clock."""
+
+from ._actor import Actor, ActorContext
+from ._cell import ActorStats, RestartPolicy
+from ._clock import Clock, SystemClock, TimerHandle
+from ._deadletters import DeadLetters
+from ._errors import ActorCrashed, ActorError, ActorStopped, AskTimeout, SupervisorGaveUp
+from ._mailbox import Mailbox
+from ._messages import DeadLetter, Terminated
+from ._ref import ActorRef, Reply
+from ._supervisor import Strategy, Supervisor
+from ._system import ActorSystem
+
+__all__ = [
+    "Actor",
+    "ActorContext",
+    "ActorCrashed",
+    "ActorError",
+    "ActorRef",
+    "ActorStats",
+    "ActorStopped",
+    "ActorSystem",
+    "AskTimeout",
+    "Clock",
+    "DeadLetter",
+    "DeadLetters",
+    "Mailbox",
+    "Reply",
+    "RestartPolicy",
+    "Strategy",
+    "Supervisor",
+    "SupervisorGaveUp",
+    "SystemClock",
+    "Terminated",
+    "TimerHandle",
+]

@@ -1,0 +1,240 @@
+"""`ActorCell`: the runtime's side of one actor, which outlives each incarnation."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import anyio
+import msgspec
+
+from ._actor import Actor, ActorContext
+from ._errors import ActorCrashed
+from ._mailbox import Mailbox
+from ._messages import Terminated
+from ._ref import ActorRef, Reply
+
+if TYPE_CHECKING:
+    from ._clock import Clock
+    from ._deadletters import DeadLetters
+    from ._supervisor import Supervisor
+
+__all__ = ["ActorCell", "ActorStats", "Outcome", "RestartPolicy", "unwrap_group"]
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M")
+
+# How many messages an actor handles before it yields to the event loop, so that an
+# actor that keeps telling itself cannot starve the others.
+_BATCH = 256
+
+
+class RestartPolicy(enum.Enum):
+    """When a supervisor restarts a child (as Erlang/OTP's restart types)."""
+
+    PERMANENT = "permanent"
+    """Always restarted: after a crash and after it stops itself."""
+    TRANSIENT = "transient"
+    """Restarted after a crash only."""
+    TEMPORARY = "temporary"
+    """Never restarted."""
+
+
+class Outcome(enum.Enum):
+    """How one incarnation of a child ended, short of a crash."""
+
+    EXITED = "exited"
+    """The child stopped itself: a normal exit."""
+    STOPPED = "stopped"
+    """Someone stopped it for good."""
+    RESTART = "restart"
+    """Its supervisor asked for a restart (one-for-all)."""
+
+
+class ActorStats(msgspec.Struct, frozen=True):
+    """Counters of one actor, across its restarts."""
+
+    handled: int
+    depth: int
+    max_depth: int
+    busy_seconds: float
+    restarts: int
+
+
+def unwrap_group(error: BaseException) -> BaseException:
+    """The first real error inside (nested) exception groups, else `error` itself."""
+    while isinstance(error, BaseExceptionGroup):
+        inner = [e for e in error.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())]
+        if not inner:
+            return error
+        error = inner[0]
+    return error
+
+
+class ActorCell(Generic[M]):
+    """Holds an actor's mailbox, ref, counters and watchers; runs its incarnations."""
+
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        factory: Callable[[], Actor[M]],
+        name: str,
+        mailbox_size: int,
+        restart: RestartPolicy,
+    ) -> None:
+        self.supervisor = supervisor
+        self.name = name
+        self.restart = restart
+        self.clock: Clock = supervisor.clock
+        self.dead_letters: DeadLetters = supervisor.dead_letters
+        self.default_ask_timeout = supervisor.default_ask_timeout
+        self.mailbox: Mailbox[M] = Mailbox(mailbox_size)
+        self.ref: ActorRef[M] = ActorRef(self)
+        self._factory = factory
+        self._seed = supervisor.seed
+        self._watchers: list[ActorRef[Any]] = []
+        self._stop_requested = False
+        self._exit_requested = False
+        self._restart_requested = False
+        self._scope: anyio.CancelScope | None = None
+        self._terminated = anyio.Event()
+        self._handled = 0
+        self._busy = 0.0
+        self._restarts = 0
+        self._incarnation = 0
+
+    def stats(self) -> ActorStats:
+        return ActorStats(
+            handled=self._handled,
+            depth=len(self.mailbox),
+            max_depth=self.mailbox.max_depth,
+            busy_seconds=self._busy,
+            restarts=self._restarts,
+        )
+
+    # -- requests from outside ------------------------------------------------
+
+    def add_watcher(self, watcher: ActorRef[Any]) -> None:
+        if self._terminated.is_set():
+            self._notify(watcher, None)
+        else:
+            self._watchers.append(watcher)
+
+    def remove_watcher(self, watcher: ActorRef[Any]) -> None:
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
+
+    def request_exit(self) -> None:
+        self._exit_requested = True
+        self.mailbox.wake()
+
+    def request_restart(self) -> None:
+        self._restart_requested = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    async def stop(self) -> None:
+        self._stop_requested = True
+        self.mailbox.wake()
+        await self.supervisor._ensure_finished(self)
+        await self._terminated.wait()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
+    # -- running ----------------------------------------------------------------
+
+    async def run_once(self) -> Outcome:
+        """Run one incarnation: a fresh actor instance until it stops, exits or crashes."""
+        self._exit_requested = False
+        self._restart_requested = False
+        self._incarnation += 1
+        if self._incarnation > 1:
+            self._restarts += 1
+        actor = self._factory()
+        rng = random.Random(f"{self._seed}/{self.name}/{self._incarnation}")
+        context: ActorContext[M] | None = None
+        try:
+            async with anyio.create_task_group() as task_group:
+                self._scope = task_group.cancel_scope
+                context = ActorContext(self, task_group, rng)
+                actor._context = context
+                await actor.on_start()
+                await self._loop(actor)
+                task_group.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            raise unwrap_group(group) from None
+        finally:
+            self._scope = None
+            if context is not None:
+                context._cancel_timers()
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await actor.on_stop()
+                    except Exception:
+                        logger.exception("actor %s failed in on_stop", self.name)
+        if self._stop_requested:
+            return Outcome.STOPPED
+        if self._restart_requested:
+            return Outcome.RESTART
+        return Outcome.EXITED
+
+    async def _loop(self, actor: Actor[M]) -> None:
+        mailbox = self.mailbox
+        receive = actor.receive
+        perf_counter = time.perf_counter
+        while not (self._stop_requested or self._exit_requested):
+            if not mailbox.has_items():
+                await mailbox.wait_for_items()
+                continue
+            started = perf_counter()
+            handled = 0
+            try:
+                while mailbox.has_items() and handled < _BATCH:
+                    message = mailbox.popleft()
+                    try:
+                        await receive(message)
+                    except Exception as error:
+                        _fail_pending_reply(message, self.name, error)
+                        raise
+                    handled += 1
+                    if self._stop_requested or self._exit_requested:
+                        break
+            finally:
+                self._handled += handled
+                self._busy += perf_counter() - started
+            if handled == _BATCH:
+                await anyio.lowlevel.checkpoint()
+
+    # -- the end -------------------------------------------------------------------
+
+    def terminate(self, reason: BaseException | None) -> None:
+        """Close for good: dead-letter what is queued and tell the watchers."""
+        if self._terminated.is_set():
+            return
+        self.mailbox.close(lambda m: self.dead_letters.publish(self.name, m, "actor stopped"))
+        self._terminated.set()
+        for watcher in self._watchers:
+            self._notify(watcher, reason)
+        self._watchers.clear()
+
+    def _notify(self, watcher: ActorRef[Any], reason: BaseException | None) -> None:
+        message = Terminated(self.ref, reason)
+        if not watcher.try_tell(message):
+            self.supervisor.start_soon(lambda: watcher.tell(message))
+
+    @property
+    def terminated(self) -> bool:
+        return self._terminated.is_set()
+
+
+def _fail_pending_reply(message: object, name: str, error: Exception) -> None:
+    reply = getattr(message, "reply", None)
+    if isinstance(reply, Reply) and not reply.done:
+        reply.fail(ActorCrashed(name, error))

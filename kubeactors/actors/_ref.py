@@ -1,0 +1,142 @@
+"""Handles to actors (`ActorRef`) and to pending answers (`Reply`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import anyio
+
+from ._errors import ActorStopped, AskTimeout
+
+if TYPE_CHECKING:
+    from ._cell import ActorCell, ActorStats
+    from ._clock import TimerHandle
+    from ._deadletters import DeadLetters
+
+__all__ = ["ActorRef", "Reply"]
+
+M = TypeVar("M")
+T = TypeVar("T")
+
+
+class Reply(Generic[T]):
+    """The answer channel of one `ask`: complete it once with `send` or `fail`.
+
+    A reply can travel inside messages to other actors, so an actor that forwards
+    work does not wait for it: whoever finishes the work answers the original caller.
+    An answer that comes after the asker gave up goes to the dead letters.
+    """
+
+    __slots__ = ("_dead_letters", "_future", "_target", "_timer")
+
+    def __init__(self, future: asyncio.Future[T], target: str, dead_letters: DeadLetters) -> None:
+        self._future = future
+        self._target = target
+        self._dead_letters = dead_letters
+        self._timer: TimerHandle | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._future.done()
+
+    def send(self, value: T) -> None:
+        if self._future.done():
+            self._dead_letters.publish(f"asker of {self._target}", value, "reply after timeout")
+            return
+        self._future.set_result(value)
+
+    def fail(self, error: BaseException) -> None:
+        if self._future.done():
+            self._dead_letters.publish(f"asker of {self._target}", error, "reply after timeout")
+            return
+        self._future.set_exception(error)
+
+    def _expire(self, message: object, timeout: float) -> None:
+        if not self._future.done():
+            self._future.set_exception(AskTimeout(self._target, message, timeout))
+
+
+class ActorRef(Generic[M]):
+    """The address of an actor; stays valid across restarts of the actor behind it."""
+
+    __slots__ = ("_cell", "name")
+
+    def __init__(self, cell: ActorCell[M]) -> None:
+        self._cell = cell
+        self.name = cell.name
+
+    def __repr__(self) -> str:
+        return f"<ActorRef {self.name}>"
+
+    @property
+    def stats(self) -> ActorStats:
+        return self._cell.stats()
+
+    @property
+    def alive(self) -> bool:
+        return not self._cell.mailbox.closed
+
+    async def tell(self, message: M) -> None:
+        """Send `message`; waits while the mailbox is full (backpressure)."""
+        mailbox = self._cell.mailbox
+        while True:
+            if mailbox.closed:
+                self._cell.dead_letters.publish(self.name, message, "actor stopped")
+                return
+            if mailbox.try_put(message):
+                return
+            await mailbox.wait_for_room()
+
+    def try_tell(self, message: M) -> bool:
+        """Send `message` if the mailbox has room; False when it is full.
+
+        A message to a stopped actor goes to the dead letters and counts as sent.
+        """
+        mailbox = self._cell.mailbox
+        if mailbox.closed:
+            self._cell.dead_letters.publish(self.name, message, "actor stopped")
+            return True
+        return mailbox.try_put(message)
+
+    async def ask(self, make: Callable[[Reply[T]], M], timeout: float | None = None) -> T:
+        """Send the message `make(reply)` builds and wait for its answer.
+
+        Always bounded: `timeout` defaults to the system's ask timeout, and
+        `AskTimeout` is raised when it passes, including time spent waiting for room
+        in a full mailbox.
+        """
+        cell = self._cell
+        if timeout is None:
+            timeout = cell.default_ask_timeout
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        reply: Reply[T] = Reply(future, self.name, cell.dead_letters)
+        message = make(reply)
+        timer = cell.clock.call_later(timeout, lambda: reply._expire(message, timeout))
+        try:
+            mailbox = cell.mailbox
+            while True:
+                if mailbox.closed:
+                    cell.dead_letters.publish(self.name, message, "actor stopped")
+                    raise ActorStopped(self.name)
+                if mailbox.try_put(message):
+                    break
+                await self._wait_for_room_or_timeout(future)
+            return await future
+        finally:
+            timer.cancel()
+
+    async def _wait_for_room_or_timeout(self, future: asyncio.Future[Any]) -> None:
+        with anyio.CancelScope() as scope:
+            future.add_done_callback(lambda _: scope.cancel())
+            await self._cell.mailbox.wait_for_room()
+        if future.done():
+            future.result()  # raises AskTimeout
+
+    async def stop(self) -> None:
+        """Stop the actor for good (no restart) and wait until it has stopped.
+
+        The message being handled finishes; messages still queued go to dead letters.
+        """
+        await self._cell.stop()
