@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio.abc
@@ -65,8 +65,10 @@ class ActorContext(Generic[M]):
         """Stop after the current message: a normal exit (a permanent actor restarts)."""
         self._cell.request_exit()
 
-    def start_soon(self, func: Callable[[], Awaitable[object]], *, name: str | None = None) -> None:
-        """Run a background task for the life of this incarnation; if it raises, the actor crashes."""
+    def start_soon(
+        self, func: Callable[[], Coroutine[Any, Any, Any]], *, name: str | None = None
+    ) -> None:
+        """Run a task for the life of this incarnation; if it raises, the actor crashes."""
         self._task_group.start_soon(func, name=name)
 
     def send_later(self, delay: float, message: M) -> TimerHandle:

@@ -189,7 +189,7 @@ class ActorCell(Generic[M]):
         mailbox = self.mailbox
         receive = actor.receive
         perf_counter = time.perf_counter
-        while not (self._stop_requested or self._exit_requested):
+        while not self._leaving():
             if not mailbox.has_items():
                 await mailbox.wait_for_items()
                 continue
@@ -204,13 +204,16 @@ class ActorCell(Generic[M]):
                         _fail_pending_reply(message, self.name, error)
                         raise
                     handled += 1
-                    if self._stop_requested or self._exit_requested:
+                    if self._leaving():
                         break
             finally:
                 self._handled += handled
                 self._busy += perf_counter() - started
             if handled == _BATCH:
                 await anyio.lowlevel.checkpoint()
+
+    def _leaving(self) -> bool:
+        return self._stop_requested or self._exit_requested
 
     # -- the end -------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -61,10 +62,8 @@ class Mailbox(Generic[M]):
             if waiter.done() and not waiter.cancelled():
                 self._wake_putter()
             else:
-                try:
+                with contextlib.suppress(ValueError):
                     self._putters.remove(waiter)
-                except ValueError:
-                    pass
             raise
 
     async def wait_for_items(self) -> None:

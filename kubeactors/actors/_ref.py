@@ -19,6 +19,7 @@ __all__ = ["ActorRef", "Reply"]
 
 M = TypeVar("M")
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class Reply(Generic[T]):
@@ -53,9 +54,38 @@ class Reply(Generic[T]):
             return
         self._future.set_exception(error)
 
+    def map(self, transform: Callable[[U], T]) -> Reply[U]:
+        """A reply that answers this one with `transform(value)`: for forwarding actors."""
+        return _MappedReply(self, transform)
+
     def _expire(self, message: object, timeout: float) -> None:
         if not self._future.done():
             self._future.set_exception(AskTimeout(self._target, message, timeout))
+
+
+class _MappedReply(Reply[U]):
+    """Completes an upstream reply with a transformed value; errors pass through."""
+
+    __slots__ = ("_transform", "_upstream")
+
+    def __init__(self, upstream: Reply[T], transform: Callable[[U], T]) -> None:
+        self._upstream = upstream
+        self._transform = transform
+
+    @property
+    def done(self) -> bool:
+        return self._upstream.done
+
+    def send(self, value: U) -> None:
+        try:
+            result = self._transform(value)
+        except Exception as error:
+            self._upstream.fail(error)
+            return
+        self._upstream.send(result)
+
+    def fail(self, error: BaseException) -> None:
+        self._upstream.fail(error)
 
 
 class ActorRef(Generic[M]):

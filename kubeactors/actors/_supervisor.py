@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import anyio
 import anyio.abc
@@ -160,7 +160,7 @@ class Supervisor:
         self._add(child)
         return child
 
-    def start_soon(self, func: Callable[[], Awaitable[object]]) -> None:
+    def start_soon(self, func: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run a helper task under this supervisor (or the system, if it is not running)."""
         if self._task_group is not None:
             self._task_group.start_soon(func)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import anyio.abc
@@ -76,7 +76,7 @@ class ActorSystem:
             name, strategy=strategy, max_restarts=max_restarts, within=within, restart=restart
         )
 
-    def start_soon(self, func: Callable[[], Awaitable[object]]) -> None:
+    def start_soon(self, func: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         if self._task_group is None:
             raise RuntimeError("the actor system is not running: use `async with ActorSystem()`")
         self._task_group.start_soon(func)
