@@ -1,0 +1,42 @@
+"""Shared output conventions: a rich table for people, then one JSON object per scenario."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+
+import msgspec
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["emit"]
+
+
+def emit(title: str, rows: Sequence[Mapping[str, object]]) -> None:
+    """Print `rows` as a table on stderr, then each as one JSON line on stdout.
+
+    Every row needs a `name`; the other keys carry their unit in their name
+    (`pods_per_s`, `p99_ms`, `ratio_vs_anyio`).
+    """
+    table = Table(title=title)
+    columns: list[str] = []
+    for row in rows:
+        if "name" not in row:
+            raise ValueError(f"benchmark row without a name: {row!r}")
+        columns.extend(key for key in row if key not in columns)
+    for column in columns:
+        table.add_column(column, justify="left" if column == "name" else "right")
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    Console(stderr=True).print(table)
+    for row in rows:
+        sys.stdout.write(msgspec.json.encode(row).decode() + "\n")
+    sys.stdout.flush()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
