@@ -1,0 +1,97 @@
+"""Kubernetes `Status` errors: what every failed API request answers with."""
+
+from __future__ import annotations
+
+import msgspec
+
+from ._meta import ListMeta
+
+__all__ = ["ApiError", "Status", "StatusCause", "StatusDetails", "bad_request", "internal_error"]
+
+
+class StatusCause(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    reason: str = ""
+    message: str = ""
+    field: str = ""
+
+
+class StatusDetails(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    name: str = ""
+    group: str = ""
+    kind: str = ""
+    causes: list[StatusCause] = msgspec.field(default_factory=list)
+
+
+class Status(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    """metav1.Status with status "Failure"."""
+
+    api_version: str = "v1"
+    kind: str = "Status"
+    metadata: ListMeta = msgspec.field(default_factory=ListMeta)
+    status: str = "Failure"
+    message: str = ""
+    reason: str = ""
+    details: StatusDetails | None = None
+    code: int = 0
+
+
+class ApiError(Exception):
+    """A failed API request, carrying the Kubernetes `Status` that describes it."""
+
+    def __init__(self, status: Status) -> None:
+        self.status = status
+        super().__init__(status.message)
+
+    @property
+    def code(self) -> int:
+        return self.status.code
+
+    @property
+    def reason(self) -> str:
+        return self.status.reason
+
+    @classmethod
+    def not_found(cls, kind: str, name: str) -> ApiError:
+        return cls._make(404, "NotFound", f'{kind} "{name}" not found', kind, name)
+
+    @classmethod
+    def already_exists(cls, kind: str, name: str) -> ApiError:
+        return cls._make(409, "AlreadyExists", f'{kind} "{name}" already exists', kind, name)
+
+    @classmethod
+    def conflict(cls, kind: str, name: str) -> ApiError:
+        message = (
+            f'Operation cannot be fulfilled on {kind} "{name}": the object has been '
+            "modified; please apply your changes to the latest version and try again"
+        )
+        return cls._make(409, "Conflict", message, kind, name)
+
+    @classmethod
+    def invalid(cls, kind: str, name: str, causes: list[StatusCause]) -> ApiError:
+        """422: `causes` name each field at fault, as `field: Invalid value: ...`."""
+        detail = "; ".join(f"{cause.field}: {cause.message}" for cause in causes)
+        message = f'{kind} "{name}" is invalid: {detail}'
+        return cls._make(422, "Invalid", message, kind, name, causes)
+
+    @classmethod
+    def _make(
+        cls,
+        code: int,
+        reason: str,
+        message: str,
+        kind: str,
+        name: str,
+        causes: list[StatusCause] | None = None,
+    ) -> ApiError:
+        details = StatusDetails(name=name, kind=kind, causes=causes or [])
+        return cls(Status(message=message, reason=reason, details=details, code=code))
+
+
+def bad_request(message: str) -> ApiError:
+    """400: a request that is malformed as a whole (not one object's field)."""
+    return ApiError(Status(message=message, reason="BadRequest", code=400))
+
+
+def internal_error(message: str) -> ApiError:
+    """500: the server failed to do what was asked (the store failed, for one)."""
+    return ApiError(Status(message=message, reason="InternalError", code=500))

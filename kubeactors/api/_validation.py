@@ -1,0 +1,100 @@
+"""Validation and defaulting of Pods and Nodes, with errors that name the field."""
+
+from __future__ import annotations
+
+import re
+
+from ._node import Node
+from ._pod import Pod
+from ._quantity import QuantityError, parse_quantity
+from ._status import StatusCause
+
+__all__ = ["validate_node", "validate_pod"]
+
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _invalid(field: str, value: object, detail: str) -> StatusCause:
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    return StatusCause(
+        reason="FieldValueInvalid", field=field, message=f"Invalid value: {shown}: {detail}"
+    )
+
+
+def _required(field: str, detail: str) -> StatusCause:
+    return StatusCause(
+        reason="FieldValueRequired", field=field, message=f"Required value: {detail}"
+    )
+
+
+def _validate_name(name: str, namespace: str, namespaced: bool) -> list[StatusCause]:
+    causes: list[StatusCause] = []
+    if not name:
+        causes.append(_required("metadata.name", "name or generateName is required"))
+    elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+        causes.append(
+            _invalid(
+                "metadata.name",
+                name,
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                "characters, '-' or '.', and must start and end with an alphanumeric character",
+            )
+        )
+    if namespaced and (len(namespace) > 63 or not _DNS_LABEL.match(namespace)):
+        causes.append(_invalid("metadata.namespace", namespace, "not a valid namespace name"))
+    return causes
+
+
+def _validate_quantities(field: str, quantities: dict[str, str]) -> list[StatusCause]:
+    causes: list[StatusCause] = []
+    for resource, text in quantities.items():
+        try:
+            value = parse_quantity(text)
+        except QuantityError as error:
+            causes.append(_invalid(f"{field}.{resource}", text, str(error)))
+            continue
+        if value < 0:
+            causes.append(
+                _invalid(f"{field}.{resource}", text, "must be greater than or equal to 0")
+            )
+    return causes
+
+
+def validate_pod(pod: Pod) -> list[StatusCause]:
+    """Every problem with `pod` (an empty list when it is valid)."""
+    meta = pod.metadata
+    causes = _validate_name(meta.name, meta.namespace, namespaced=True)
+    if pod.kind != "Pod":
+        causes.append(_invalid("kind", pod.kind, "must be Pod"))
+    if not pod.spec.containers:
+        causes.append(_required("spec.containers", "at least one container is required"))
+    seen: set[str] = set()
+    for index, container in enumerate(pod.spec.containers):
+        path = f"spec.containers[{index}]"
+        if not container.name:
+            causes.append(_required(f"{path}.name", "a container needs a name"))
+        elif container.name in seen:
+            causes.append(
+                StatusCause(
+                    reason="FieldValueDuplicate",
+                    field=f"{path}.name",
+                    message=f'Duplicate value: "{container.name}"',
+                )
+            )
+        seen.add(container.name)
+        resources = container.resources
+        causes += _validate_quantities(f"{path}.resources.requests", resources.requests)
+        causes += _validate_quantities(f"{path}.resources.limits", resources.limits)
+    return causes
+
+
+def validate_node(node: Node) -> list[StatusCause]:
+    """Every problem with `node` (an empty list when it is valid)."""
+    meta = node.metadata
+    causes = _validate_name(meta.name, "", namespaced=False)
+    if node.kind != "Node":
+        causes.append(_invalid("kind", node.kind, "must be Node"))
+    causes += _validate_quantities("status.capacity", node.status.capacity)
+    causes += _validate_quantities("status.allocatable", node.status.allocatable)
+    return causes

@@ -1,0 +1,46 @@
+"""A store and an API server on a temporary database, for tests of the layers above."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kubeactors.actors import ActorSystem
+from kubeactors.api import ApiServer, Container, ObjectMeta, Pod, PodSpec, ResourceRequirements
+from kubeactors.client import Client
+from kubeactors.store import Store
+
+FIXED_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@dataclass
+class Harness:
+    system: ActorSystem
+    store: Store
+    client: Client
+
+
+@asynccontextmanager
+async def running_api(path: Path, *, seed: int = 0) -> AsyncIterator[Harness]:
+    async with ActorSystem(seed=seed) as system:
+        store = Store.spawn(system.root, path / "store.db", synchronous="OFF")
+        api = system.spawn(
+            lambda: ApiServer(store.ref, wall_clock=lambda: FIXED_TIME),
+            name="apiserver",
+            mailbox_size=ApiServer.mailbox_size,
+        )
+        yield Harness(system, store, Client(api, timeout=10.0))
+
+
+def make_pod(name: str = "", *, cpu: str = "100m", memory: str = "64Mi", **meta: str) -> Pod:
+    requests = {"cpu": cpu, "memory": memory}
+    container = Container(
+        name="app", image="busybox", resources=ResourceRequirements(requests=requests)
+    )
+    return Pod(
+        metadata=ObjectMeta(name=name, **meta),  # type: ignore[arg-type]
+        spec=PodSpec(containers=[container]),
+    )

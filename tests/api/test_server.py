@@ -1,0 +1,187 @@
+from pathlib import Path
+
+import anyio
+import msgspec
+import pytest
+
+from kubeactors.api import (
+    ApiError,
+    Node,
+    NodeStatus,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    WatchEvent,
+)
+from kubeactors.store import prefix_end
+
+from .harness import make_pod, running_api
+
+
+async def test_create_fills_identity_and_version(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        pod = await h.client.create(make_pod("web"))
+        assert pod.metadata.namespace == "default"
+        assert len(pod.metadata.uid) == 36
+        assert pod.metadata.creation_timestamp == "2026-01-02T03:04:05Z"
+        assert pod.status.phase == "Pending"
+        stored = await h.store.get(b"/registry/pods/default/web")
+        assert stored is not None
+        assert pod.metadata.resource_version == str(stored.mod_revision)
+        # Stored once, without the resourceVersion (the revision is the version).
+        assert b"resourceVersion" not in stored.value
+        node = await h.client.create(Node(metadata=ObjectMeta(name="n1")))
+        assert await h.store.get(b"/registry/minions/n1") is not None
+        assert node.metadata.namespace == ""
+
+
+async def test_generate_name_makes_distinct_names(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        names = set()
+        for _ in range(5):
+            pod = await h.client.create(make_pod(generate_name="job-"))
+            assert pod.metadata.name.startswith("job-")
+            assert len(pod.metadata.name) == len("job-") + 5
+            names.add(pod.metadata.name)
+        assert len(names) == 5
+
+
+async def test_create_twice_is_already_exists(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(make_pod("web"))
+        with pytest.raises(ApiError) as caught:
+            await h.client.create(make_pod("web"))
+        status = caught.value.status
+        assert (status.code, status.reason, status.status) == (409, "AlreadyExists", "Failure")
+        assert status.details is not None
+        assert status.details.name == "web"
+
+
+async def test_get_and_delete_missing_are_not_found(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        for call in (h.client.get, h.client.delete):
+            with pytest.raises(ApiError) as caught:
+                await call(Pod, "ghost")
+            assert caught.value.code == 404
+            assert caught.value.reason == "NotFound"
+            assert caught.value.status.message == 'pods "ghost" not found'
+
+
+async def test_invalid_objects_name_the_field(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        with pytest.raises(ApiError) as caught:
+            await h.client.create(make_pod("web", cpu="abc"))
+        status = caught.value.status
+        assert (status.code, status.reason) == (422, "Invalid")
+        field = "spec.containers[0].resources.requests.cpu"
+        assert f'{field}: Invalid value: "abc"' in status.message
+        assert status.details is not None
+        assert [cause.field for cause in status.details.causes] == [field]
+        with pytest.raises(ApiError, match=r"metadata\.name: Required value"):
+            await h.client.create(make_pod(""))
+        with pytest.raises(ApiError, match=r"spec\.containers: Required value"):
+            await h.client.create(Pod(metadata=ObjectMeta(name="empty"), spec=PodSpec()))
+        with pytest.raises(ApiError, match=r'status\.capacity\.memory: Invalid value: "-1"'):
+            await h.client.create(
+                Node(metadata=ObjectMeta(name="n"), status=NodeStatus(capacity={"memory": "-1"}))
+            )
+        assert (await h.store.range(b"/", b"\0")).count == 0
+
+
+async def test_update_conflicts_on_stale_version(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        first = await h.client.create(make_pod("web"))
+        bound = msgspec.structs.replace(
+            first, spec=msgspec.structs.replace(first.spec, node_name="n1")
+        )
+        second = await h.client.update(bound)
+        assert int(second.metadata.resource_version) > int(first.metadata.resource_version)
+        assert (await h.client.get(Pod, "web")).spec.node_name == "n1"
+        with pytest.raises(ApiError) as caught:
+            await h.client.update(bound)  # still carries the first version
+        assert (caught.value.code, caught.value.reason) == (409, "Conflict")
+        assert "the object has been modified" in caught.value.status.message
+        with pytest.raises(ApiError, match=r"metadata\.resourceVersion"):
+            await h.client.update(make_pod("web"))
+
+
+async def test_update_of_missing_object_is_not_found(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        with pytest.raises(ApiError) as caught:
+            await h.client.update(make_pod("ghost", resource_version="3"))
+        assert caught.value.code == 404
+
+
+async def test_list_carries_the_revision_it_read_at(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        for name in ("a", "b"):
+            await h.client.create(make_pod(name))
+        await h.client.create(make_pod("c", namespace="other"))
+        await h.client.create(Node(metadata=ObjectMeta(name="n1")))
+        everything = await h.client.list(Pod)
+        assert everything.kind == "PodList"
+        assert sorted(p.metadata.name for p in everything.items) == ["a", "b", "c"]
+        in_default = await h.client.list(Pod, "default")
+        assert sorted(p.metadata.name for p in in_default.items) == ["a", "b"]
+        latest = await h.store.range(b"/", prefix_end(b"/"))
+        assert everything.resource_version == str(latest.revision)
+        assert [n.metadata.name for n in (await h.client.list(Node)).items] == ["n1"]
+
+
+async def test_delete_returns_the_last_stored_object(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        created = await h.client.create(make_pod("web"))
+        deleted = await h.client.delete(Pod, "web")
+        assert deleted.metadata.uid == created.metadata.uid
+        assert (await h.client.list(Pod)).items == []
+
+
+async def _next_events(watch: object, count: int) -> list[WatchEvent[Pod]]:
+    events: list[WatchEvent[Pod]] = []
+    with anyio.fail_after(5):
+        async for batch in watch:  # type: ignore[attr-defined]
+            events.extend(batch)
+            if len(events) >= count:
+                break
+    return events
+
+
+async def test_watch_from_zero_replays_current_state_then_follows(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(make_pod("a"))
+        await h.client.create(make_pod("b"))
+        watch = await h.client.watch(Pod)
+        first = await _next_events(watch, 2)
+        assert [(e.type, e.object.metadata.name) for e in first] == [("ADDED", "a"), ("ADDED", "b")]
+        pod_a = first[0].object
+        await h.client.update(
+            msgspec.structs.replace(
+                pod_a, metadata=msgspec.structs.replace(pod_a.metadata, labels={"x": "1"})
+            )
+        )
+        await h.client.delete(Pod, "b")
+        later = await _next_events(watch, 2)
+        assert [(e.type, e.object.metadata.name) for e in later] == [
+            ("MODIFIED", "a"),
+            ("DELETED", "b"),
+        ]
+        assert later[0].object.metadata.labels == {"x": "1"}
+        watch.close()
+
+
+async def test_watch_from_a_version_sees_only_later_changes(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        first = await h.client.create(make_pod("a"))
+        await h.client.create(make_pod("b"))
+        await h.client.create(Node(metadata=ObjectMeta(name="n1")))
+        watch = await h.client.watch(Pod, resource_version=first.metadata.resource_version)
+        await h.client.create(make_pod("c"))
+        events = await _next_events(watch, 2)
+        assert [(e.type, e.object.metadata.name) for e in events] == [
+            ("ADDED", "b"),
+            ("ADDED", "c"),
+        ]
+        watch.close()
+        with pytest.raises(ApiError) as caught:
+            await h.client.watch(Pod, resource_version="soon")
+        assert caught.value.code == 400
