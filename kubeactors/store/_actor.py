@@ -1,95 +1,171 @@
-"""The store actor: an append-only revision log in SQLite with group commit."""
+"""The store actor: etcd's MVCC semantics over an in-memory index and a SQLite log."""
 
 from __future__ import annotations
 
-import bisect
 import logging
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import aiosqlite
 import anyio
 
 from ..actors import Actor, Reply
-from ._keys import in_range
-from ._messages import Delete, Get, Put, Range, StoreRequest, Watch
-from ._types import (
+from ._db import Database, Row
+from ._errors import (
+    CompactedError,
     ConflictError,
-    Event,
-    EventType,
-    KeyValue,
-    RangeResult,
+    EmptyKeyError,
+    FutureRevisionError,
+    InvalidArgumentError,
+    LeaseExistsError,
+    LeaseNotFoundError,
+    RequestTooLargeError,
     StoreError,
+)
+from ._index import KeyIndex
+from ._lease import MAX_LEASE_TTL, LeaseTable
+from ._messages import (
+    Compact,
+    Delete,
+    DeleteRange,
+    Get,
+    LeaseGrant,
+    LeaseKeepAlive,
+    LeaseRevoke,
+    LeaseTimeToLiveRequest,
+    Put,
+    Range,
+    Status,
+    StoreRequest,
+    StoreStatus,
+    Tick,
+    Txn,
+    Watch,
+)
+from ._ops import DeleteOp, PutOp, RangeOp
+from ._txn import Applier, check_put, check_range, check_txn, shape_range
+from ._types import (
+    DeleteResult,
+    Event,
+    LeaseGrantResult,
+    LeaseTimeToLive,
+    RangeResult,
     WriteResult,
 )
-from ._watch import WatchHub, WatchStream
+from ._watch import WatchCancelledError, WatchHub, WatchStream
 
-__all__ = ["StoreActor"]
+__all__ = ["StoreActor", "StoreOptions"]
 
 logger = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS log (
-    revision INTEGER PRIMARY KEY,
-    key BLOB NOT NULL,
-    value BLOB NOT NULL,
-    create_revision INTEGER NOT NULL,
-    version INTEGER NOT NULL,
-    deleted INTEGER NOT NULL
-)
-"""
+
+@dataclass(frozen=True, slots=True)
+class StoreOptions:
+    """Limits and tunables; the defaults follow etcd 3.4 where it has one.
+
+    `synchronous` is SQLite's: FULL survives power loss; NORMAL (in WAL mode) survives
+    a process crash but may lose the last commits on power loss, for more speed.
+    """
+
+    synchronous: str = "FULL"
+    max_txn_ops: int = 128
+    max_request_bytes: int = 1_572_864
+    min_lease_ttl: int = 2
+    lease_check_interval: float = 0.5
+    progress_interval: float = 600.0
+    history_window: int = 20_000
+    """Events kept in memory for watches starting in the recent past."""
+    catch_up_chunk: int = 2_000
+    compaction_step: int = 2_000
+    """Revisions removed per compaction transaction, between groups of writes."""
+
+    def __post_init__(self) -> None:
+        if self.synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(
+                f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {self.synchronous!r}"
+            )
+        for name in ("max_txn_ops", "max_request_bytes", "history_window", "catch_up_chunk"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.compaction_step <= 0:
+            raise ValueError(f"compaction_step must be positive, got {self.compaction_step}")
 
 
 @dataclass(slots=True)
-class _PendingWrite:
-    event: Event
-    reply: Reply[WriteResult]
+class _Pending:
+    """One acknowledged-after-commit request: its events (empty: no revision taken)."""
+
+    revision: int
+    events: list[Event]
+    reply: Reply[Any]
+    result: object
+    leases_granted: list[tuple[int, int]] = field(default_factory=list)
+    leases_removed: list[int] = field(default_factory=list)
 
 
 class StoreActor(Actor[StoreRequest]):
-    """Owns the SQLite database; one revision per write, many writes per commit.
+    """Owns the SQLite database; one revision per modifying request, many per commit.
 
-    Writes are checked and given their revision as they arrive, then committed by a
-    background task in groups (one transaction for everything queued meanwhile).
-    A write is acknowledged, published to watchers and made visible to reads only
-    after its transaction commits, so a reader never sees what a crash could undo.
+    Requests are checked and applied to the in-memory index as they arrive, in
+    mailbox order, then committed by a background task in groups (one transaction for
+    everything queued meanwhile). A request is acknowledged, published to watchers and
+    made visible to plain reads only after its transaction commits, so nobody sees
+    what a crash could undo.
     """
 
     mailbox_size = 4096
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
-        if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
-            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        options: StoreOptions | None = None,
+    ) -> None:
+        if options is None:
+            options = StoreOptions(synchronous=synchronous)
         self._path = str(path)
-        self._synchronous = synchronous
-        self._db: aiosqlite.Connection | None = None
+        self._options = options
+        self._db: Database | None = None
+        self._index = KeyIndex()
+        self._leases = LeaseTable()
         self._revision = 0
         self._committed_revision = 0
-        self._latest: dict[bytes, KeyValue] = {}
-        self._committed: dict[bytes, KeyValue] = {}
-        self._history: list[Event] = []
-        self._history_revisions: list[int] = []
-        self._pending: list[_PendingWrite] = []
-        self._has_pending = anyio.Event()
+        self._compact_revision = 0
+        self._compacted_through = 0
+        self._history: deque[tuple[int, list[Event]]] = deque()
+        self._history_events = 0
+        self._pending: list[_Pending] = []
+        self._meta: dict[str, int] = {}
+        self._has_work = anyio.Event()
         self._hub = WatchHub()
 
+    # Lifecycle.
+
     async def on_start(self) -> None:
-        db = await aiosqlite.connect(self._path)
+        db = await Database.open(self._path, self._options.synchronous)
         self._db = db
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute(f"PRAGMA synchronous={self._synchronous}")
-        await db.execute(_SCHEMA)
-        await db.commit()
-        async with db.execute(
-            "SELECT revision, key, value, create_revision, version, deleted FROM log "
-            "ORDER BY revision"
-        ) as cursor:
-            async for revision, key, value, create_revision, version, deleted in cursor:
-                self._replay(revision, key, value, create_revision, version, bool(deleted))
-        self._committed = dict(self._latest)
-        self._committed_revision = self._revision
-        logger.info("store %s opened at revision %d", self._path, self._revision)
+        found = await db.recover()
+        self._index.load(found.kvs)
+        self._revision = self._committed_revision = found.revision
+        self._compact_revision = found.compact_revision
+        self._compacted_through = max(found.compacted_through, 0)
+        now = self.context.clock.now()
+        for lease_id, ttl in found.leases:
+            self._leases.grant(lease_id, ttl, now)
+        for kv in found.kvs:
+            if kv.lease:
+                self._leases.attach(kv.key, kv.lease)
+        logger.info(
+            "store %s opened at revision %d with %d keys",
+            self._path,
+            self._revision,
+            len(found.kvs),
+        )
         self.context.start_soon(self._commit_loop, name="store-commit")
+        self.context.send_every(self._options.lease_check_interval, Tick())
+        self.context.send_every(self._options.progress_interval, Tick(progress=True))
 
     async def on_stop(self) -> None:
         self._hub.close_all()
@@ -100,150 +176,406 @@ class StoreActor(Actor[StoreRequest]):
             await self._db.close()
             self._db = None
 
-    def _replay(
-        self,
-        revision: int,
-        key: bytes,
-        value: bytes,
-        create_revision: int,
-        version: int,
-        deleted: bool,
-    ) -> None:
-        kv = KeyValue(key, value, create_revision, revision, version)
-        prev = self._latest.get(key)
-        if deleted:
-            self._latest.pop(key, None)
-            event = Event(EventType.DELETE, kv, prev)
-        else:
-            self._latest[key] = kv
-            event = Event(EventType.PUT, kv, prev)
-        self._history.append(event)
-        self._history_revisions.append(revision)
-        self._revision = revision
-
     async def receive(self, message: StoreRequest) -> None:
-        match message:
-            case Put():
-                self._put(message)
-            case Delete():
-                self._delete(message)
-            case Get(key=key, reply=reply):
-                reply.send(self._committed.get(key))
-            case Range():
-                self._range(message)
-            case Watch():
-                self._watch(message)
+        try:
+            match message:
+                case Put():
+                    self._put(message)
+                case Get(key=key, reply=reply):
+                    reply.send(self._index.get(key))
+                case Range():
+                    self._range(message)
+                case Delete():
+                    self._delete(message)
+                case DeleteRange():
+                    self._delete_range(message)
+                case Txn():
+                    self._txn(message)
+                case Watch():
+                    self._watch(message)
+                case Compact():
+                    self._compact(message)
+                case LeaseGrant():
+                    self._lease_grant(message)
+                case LeaseRevoke():
+                    self._lease_revoke(message.id, message.reply)
+                case LeaseKeepAlive():
+                    self._lease_keep_alive(message)
+                case LeaseTimeToLiveRequest():
+                    self._lease_time_to_live(message)
+                case Status(reply=reply):
+                    reply.send(
+                        StoreStatus(
+                            self._committed_revision,
+                            self._compact_revision,
+                            len(self._index),
+                            len(self._hub),
+                            len(self._leases),
+                        )
+                    )
+                case Tick(progress=True):
+                    self._hub.progress(self._committed_revision)
+                case Tick():
+                    self._expire_leases()
+        except StoreError as error:
+            reply_of: Reply[Any] | None = getattr(message, "reply", None)
+            if reply_of is None:
+                raise
+            reply_of.fail(error)
 
-    def _check(self, key: bytes, expected: int | None, reply: Reply[WriteResult]) -> bool:
-        if not key:
-            reply.fail(StoreError("key is empty"))
-            return False
+    # Writes: applied to the index now, acknowledged after commit.
+
+    def _enqueue(self, applier: Applier | None, reply: Reply[Any], result: object) -> _Pending:
+        events = applier.events if applier is not None else []
+        if events:
+            self._revision += 1
+        pending = _Pending(self._revision, events, reply, result)
+        self._pending.append(pending)
+        self._has_work.set()
+        return pending
+
+    def _check_size(self, size: int) -> None:
+        if size > self._options.max_request_bytes:
+            raise RequestTooLargeError(size, self._options.max_request_bytes)
+
+    def _check_expected(self, key: bytes, expected: int | None) -> None:
         if expected is None:
-            return True
-        current = self._latest.get(key)
+            return
+        current = self._index.latest(key)
         actual = current.mod_revision if current is not None else 0
         if actual != expected:
-            reply.fail(ConflictError(key, expected, actual))
-            return False
-        return True
+            raise ConflictError(key, expected, actual)
 
     def _put(self, request: Put) -> None:
-        if not self._check(request.key, request.expect_mod_revision, request.reply):
-            return
-        prev = self._latest.get(request.key)
-        self._revision += 1
-        kv = KeyValue(
+        op = PutOp(
             request.key,
             request.value,
-            create_revision=prev.create_revision if prev else self._revision,
-            mod_revision=self._revision,
-            version=prev.version + 1 if prev else 1,
+            request.lease,
+            True,
+            request.ignore_value,
+            request.ignore_lease,
         )
-        self._latest[request.key] = kv
-        self._enqueue(Event(EventType.PUT, kv, prev), request.reply)
+        check_put(op)
+        self._check_size(len(request.key) + len(request.value) + 16)
+        self._check_expected(request.key, request.expect_mod_revision)
+        applier = Applier(self._index, self._leases, self._revision + 1)
+        applier.check_put(op)
+        applier.put(op)
+        event = applier.events[0]
+        self._enqueue(
+            applier, request.reply, WriteResult(applier.revision, event.prev_kv, event.kv)
+        )
 
     def _delete(self, request: Delete) -> None:
-        if not self._check(request.key, request.expect_mod_revision, request.reply):
-            return
-        prev = self._latest.pop(request.key, None)
-        if prev is None:
-            # Deleting a missing key changes nothing, so it takes no revision.
-            request.reply.send(WriteResult(revision=self._committed_revision))
-            return
-        self._revision += 1
-        tombstone = KeyValue(request.key, b"", 0, self._revision, 0)
-        self._enqueue(Event(EventType.DELETE, tombstone, prev), request.reply)
+        if not request.key:
+            raise EmptyKeyError()
+        self._check_expected(request.key, request.expect_mod_revision)
+        applier = Applier(self._index, self._leases, self._revision + 1)
+        prev = self._index.latest(request.key)
+        if prev is not None:
+            applier.delete_one(prev)
+        pending = self._enqueue(applier, request.reply, None)
+        pending.result = WriteResult(pending.revision, prev, None)
 
-    def _enqueue(self, event: Event, reply: Reply[WriteResult]) -> None:
-        self._pending.append(_PendingWrite(event, reply))
-        self._has_pending.set()
+    def _delete_range(self, request: DeleteRange) -> None:
+        if not request.key and request.range_end is None:
+            raise EmptyKeyError()
+        applier = Applier(self._index, self._leases, self._revision + 1)
+        result = applier.delete(DeleteOp(request.key, request.range_end, request.prev_kv))
+        pending = self._enqueue(applier, request.reply, None)
+        pending.result = DeleteResult(pending.revision, result.deleted, result.prev_kvs)
+
+    def _txn(self, request: Txn) -> None:
+        check_txn(request.txn, self._options.max_txn_ops, self._options.max_request_bytes)
+        applier = Applier(self._index, self._leases, self._revision + 1)
+        result = applier.run(request.txn)
+        self._enqueue(applier, request.reply, result)
+
+    # Reads: the committed state in memory, history from SQLite.
 
     def _range(self, request: Range) -> None:
-        if request.limit < 0:
-            request.reply.fail(StoreError(f"limit must not be negative, got {request.limit}"))
+        op = RangeOp(
+            request.key,
+            request.range_end,
+            request.limit,
+            request.revision,
+            request.keys_only,
+            request.count_only,
+        )
+        check_range(op)
+        current = self._committed_revision
+        revision = request.revision
+        if revision > current:
+            raise FutureRevisionError(revision, current)
+        if revision and revision < self._compact_revision:
+            raise CompactedError(revision, self._compact_revision)
+        if revision in (0, current):
+            if op.count_only:
+                count = self._index.committed_count(op.key, op.range_end)
+                request.reply.send(RangeResult([], current, count, False))
+                return
+            kvs = self._index.committed_range(op.key, op.range_end)
+            request.reply.send(shape_range(kvs, op, current))
             return
-        if request.range_end is None:
-            found = self._committed.get(request.key)
-            kvs = [found] if found is not None else []
-        else:
-            kvs = sorted(
-                (
-                    kv
-                    for key, kv in self._committed.items()
-                    if in_range(key, request.key, request.range_end)
-                ),
-                key=lambda kv: kv.key,
-            )
-        count = len(kvs)
-        more = False
-        if request.limit and count > request.limit:
-            kvs = kvs[: request.limit]
-            more = True
-        request.reply.send(RangeResult(kvs, self._committed_revision, count, more))
+        self.context.start_soon(lambda: self._historical_range(op, request.reply, current))
+
+    async def _historical_range(self, op: RangeOp, reply: Reply[RangeResult], current: int) -> None:
+        db = self._db
+        assert db is not None
+        try:
+            kvs = await db.range_at(op.key, op.range_end, op.revision)
+        except Exception as error:  # a failed read answers its asker, not the store
+            logger.exception("historical range failed")
+            reply.fail(StoreError(f"historical range failed: {error}"))
+            return
+        reply.send(shape_range(kvs, op, current))
+
+    # Watches.
 
     def _watch(self, request: Watch) -> None:
-        stream = WatchStream(self._hub, request.key, request.range_end, request.capacity)
-        backlog: list[Event] = []
-        if request.start_revision:
-            start = bisect.bisect_left(self._history_revisions, request.start_revision)
-            backlog = self._history[start:]
-        self._hub.add(stream, backlog)
+        if not request.key and request.range_end is None:
+            raise EmptyKeyError()
+        if request.start_revision < 0:
+            raise InvalidArgumentError(
+                f"start_revision must not be negative, got {request.start_revision}"
+            )
+        current = self._committed_revision
+        start = request.start_revision or current + 1
+        stream = WatchStream(
+            self._hub,
+            request.key,
+            request.range_end,
+            request.capacity,
+            start_revision=start,
+            prev_kv=request.prev_kv,
+            no_put=request.no_put,
+            no_delete=request.no_delete,
+            progress_notify=request.progress_notify,
+        )
+        stream.revision = current
+        if start < self._compact_revision:
+            stream._cancel(
+                WatchCancelledError(f"start revision {start} is compacted", self._compact_revision)
+            )
+            request.reply.send(stream)
+            return
+        self._hub.add(stream)
+        if start <= current:
+            oldest = self._history[0][0] if self._history else current + 1
+            if start >= oldest:
+                events = [
+                    event
+                    for revision, batch in self._history
+                    if revision >= start
+                    for event in batch
+                ]
+                stream.revision = start - 1
+                self._hub.deliver(stream, events, current)
+            else:
+                stream.revision = start - 1
+                stream._hold()
+                self.context.start_soon(lambda: self._catch_up(stream, start, current))
         request.reply.send(stream)
+
+    async def _catch_up(self, stream: WatchStream, first: int, last: int) -> None:
+        """Read the events a new watch missed from SQLite, then hand it to the live feed.
+
+        Live events for it are held meanwhile, so nothing is lost or doubled between
+        the two; a compaction past its position cancels it, as in etcd.
+        """
+        db = self._db
+        assert db is not None
+        chunk = self._options.catch_up_chunk
+        try:
+            while first <= last:
+                events = await db.events(
+                    stream.key, stream.range_end, first, last, chunk, stream.prev_kv
+                )
+                if stream.closed:
+                    return
+                if not events:
+                    first = last + 1
+                    break
+                top = events[-1].kv.mod_revision
+                if len(events) == chunk:
+                    complete = [e for e in events if e.kv.mod_revision < top]
+                    if not complete:
+                        complete = await db.events(
+                            stream.key, stream.range_end, top, top, 2**31, stream.prev_kv
+                        )
+                        top += 1
+                    events = complete
+                    first = top
+                else:
+                    first = last + 1
+                self._hub.deliver(stream, events, min(first - 1, last))
+        except Exception as error:
+            logger.exception("watch catch-up failed")
+            stream._cancel(WatchCancelledError(f"catch-up failed: {error}"))
+            return
+        if not stream.closed:
+            stream.revision = max(stream.revision, last)
+            stream._release()
+
+    # Compaction.
+
+    def _compact(self, request: Compact) -> None:
+        revision = request.revision
+        if revision > self._revision:
+            raise FutureRevisionError(revision, self._revision)
+        if revision <= self._compact_revision:
+            raise CompactedError(revision, self._compact_revision)
+        self._compact_revision = revision
+        self._meta["compact_revision"] = revision
+        self._meta["revision"] = self._revision
+        for stream in self._hub.streams():
+            if stream.catching_up and stream.revision + 1 < revision:
+                stream._cancel(
+                    WatchCancelledError(f"compacted at {revision} during catch-up", revision)
+                )
+        self._enqueue(None, request.reply, revision)
+
+    # Leases.
+
+    def _lease_grant(self, request: LeaseGrant) -> None:
+        if request.ttl > MAX_LEASE_TTL:
+            raise InvalidArgumentError(f"ttl {request.ttl} is above the maximum {MAX_LEASE_TTL}")
+        if request.id < 0:
+            raise InvalidArgumentError(f"lease id must not be negative, got {request.id}")
+        lease_id = request.id
+        if lease_id in self._leases:
+            raise LeaseExistsError(lease_id)
+        while not lease_id or lease_id in self._leases:
+            lease_id = self.context.random.randrange(1, 2**62)
+        ttl = max(request.ttl, self._options.min_lease_ttl)
+        self._leases.grant(lease_id, ttl, self.context.clock.now())
+        pending = self._enqueue(None, request.reply, None)
+        pending.result = LeaseGrantResult(lease_id, ttl, pending.revision)
+        pending.leases_granted.append((lease_id, ttl))
+
+    def _lease_revoke(self, lease_id: int, reply: Reply[int]) -> None:
+        lease = self._leases.get(lease_id)
+        if lease is None:
+            raise LeaseNotFoundError(lease_id)
+        applier = Applier(self._index, self._leases, self._revision + 1)
+        for key in sorted(lease.keys):
+            prev = self._index.latest(key)
+            if prev is not None:
+                applier.delete_one(prev)
+        self._leases.remove(lease_id)
+        pending = self._enqueue(applier, reply, None)
+        pending.result = pending.revision
+        pending.leases_removed.append(lease_id)
+
+    def _lease_keep_alive(self, request: LeaseKeepAlive) -> None:
+        lease = self._leases.get(request.id)
+        if lease is None:
+            raise LeaseNotFoundError(request.id)
+        lease.expiry = self.context.clock.now() + lease.ttl
+        request.reply.send(lease.ttl)
+
+    def _lease_time_to_live(self, request: LeaseTimeToLiveRequest) -> None:
+        lease = self._leases.get(request.id)
+        if lease is None:
+            request.reply.send(LeaseTimeToLive(request.id, -1, 0))
+            return
+        keys = sorted(lease.keys) if request.keys else []
+        remaining = lease.remaining(self.context.clock.now())
+        request.reply.send(LeaseTimeToLive(request.id, remaining, lease.ttl, keys))
+
+    def _expire_leases(self) -> None:
+        for lease_id in self._leases.expired(self.context.clock.now()):
+            logger.debug("lease %d expired", lease_id)
+            self._lease_revoke(lease_id, _Discard())
+
+    # The commit path.
 
     async def _commit_loop(self) -> None:
         while True:
-            await self._has_pending.wait()
-            self._has_pending = anyio.Event()
-            batch, self._pending = self._pending, []
-            await self._commit(batch)
+            if self._pending:
+                batch, self._pending = self._pending, []
+                meta, self._meta = self._meta, {}
+                self._index.seal()
+                await self._commit(batch, meta)
+            elif self._compacted_through < self._compact_revision:
+                await self._compact_step()
+            else:
+                await self._has_work.wait()
+                self._has_work = anyio.Event()
 
-    async def _commit(self, batch: list[_PendingWrite]) -> None:
+    async def _commit(self, batch: list[_Pending], meta: dict[str, int]) -> None:
         db = self._db
         assert db is not None
-        rows = [
-            (
-                p.event.kv.mod_revision,
-                p.event.kv.key,
-                p.event.kv.value,
-                p.event.kv.create_revision,
-                p.event.kv.version,
-                p.event.type is EventType.DELETE,
-            )
-            for p in batch
-        ]
-        await db.executemany("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?)", rows)
-        await db.commit()
-        events = [p.event for p in batch]
-        for event in events:
-            if event.type is EventType.PUT:
-                self._committed[event.kv.key] = event.kv
-            else:
-                self._committed.pop(event.kv.key, None)
-            self._history.append(event)
-            self._history_revisions.append(event.kv.mod_revision)
-        self._committed_revision = events[-1].kv.mod_revision
+        rows: list[Row] = []
+        granted: list[tuple[int, int]] = []
+        removed: list[int] = []
         for pending in batch:
-            event = pending.event
-            kv = event.kv if event.type is EventType.PUT else None
-            pending.reply.send(WriteResult(event.kv.mod_revision, event.prev_kv, kv))
-        self._hub.publish(events)
+            for sub, event in enumerate(pending.events):
+                kv = event.kv
+                rows.append(
+                    (
+                        kv.mod_revision,
+                        sub,
+                        kv.key,
+                        kv.value,
+                        kv.create_revision,
+                        kv.version,
+                        kv.lease,
+                    )
+                )
+            granted.extend(pending.leases_granted)
+            removed.extend(pending.leases_removed)
+        try:
+            await db.write(rows, granted, removed, meta)
+        except BaseException as error:
+            for pending in batch:
+                pending.reply.fail(StoreError(f"commit failed: {error!r}"))
+            raise
+        self._index.commit_oldest()
+        events: list[Event] = []
+        for pending in batch:
+            if pending.events:
+                events.extend(pending.events)
+                self._remember(pending.revision, pending.events)
+        self._committed_revision = batch[-1].revision
+        for pending in batch:
+            pending.reply.send(pending.result)
+        if events:
+            self._hub.publish(events, self._committed_revision)
+
+    def _remember(self, revision: int, events: list[Event]) -> None:
+        history = self._history
+        history.append((revision, events))
+        self._history_events += len(events)
+        while self._history_events > self._options.history_window and len(history) > 1:
+            _, dropped = history.popleft()
+            self._history_events -= len(dropped)
+
+    async def _compact_step(self) -> None:
+        db = self._db
+        assert db is not None
+        first = self._compacted_through + 1
+        last = min(first + self._options.compaction_step - 1, self._compact_revision)
+        await db.compact_step(self._compact_revision, first, last)
+        self._compacted_through = last
+        if last == self._compact_revision:
+            logger.info("store %s compacted through revision %d", self._path, last)
+
+
+class _Discard(Reply[int]):
+    """The reply of a store-initiated revoke (lease expiry): nobody waits for it."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        pass
+
+    @property
+    def done(self) -> bool:
+        return False
+
+    def send(self, value: int) -> None:
+        pass
+
+    def fail(self, error: BaseException) -> None:
+        logger.error("lease expiry failed: %s", error)

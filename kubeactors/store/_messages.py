@@ -5,10 +5,36 @@ from __future__ import annotations
 import msgspec
 
 from ..actors import Reply
-from ._types import KeyValue, RangeResult, WriteResult
+from ._ops import TxnOp
+from ._types import (
+    DeleteResult,
+    KeyValue,
+    LeaseGrantResult,
+    LeaseTimeToLive,
+    RangeResult,
+    TxnResult,
+    WriteResult,
+)
 from ._watch import WatchStream
 
-__all__ = ["Delete", "Get", "Put", "Range", "StoreRequest", "Watch"]
+__all__ = [
+    "Compact",
+    "Delete",
+    "DeleteRange",
+    "Get",
+    "LeaseGrant",
+    "LeaseKeepAlive",
+    "LeaseRevoke",
+    "LeaseTimeToLiveRequest",
+    "Put",
+    "Range",
+    "Status",
+    "StoreRequest",
+    "StoreStatus",
+    "Tick",
+    "Txn",
+    "Watch",
+]
 
 
 class Put(msgspec.Struct, frozen=True):
@@ -19,12 +45,24 @@ class Put(msgspec.Struct, frozen=True):
     value: bytes
     reply: Reply[WriteResult]
     expect_mod_revision: int | None = None
+    lease: int = 0
+    ignore_value: bool = False
+    ignore_lease: bool = False
 
 
 class Delete(msgspec.Struct, frozen=True):
+    """Delete one key, conditionally like `Put`; deleting a missing key takes no revision."""
+
     key: bytes
     reply: Reply[WriteResult]
     expect_mod_revision: int | None = None
+
+
+class DeleteRange(msgspec.Struct, frozen=True):
+    key: bytes
+    range_end: bytes | None
+    reply: Reply[DeleteResult]
+    prev_kv: bool = False
 
 
 class Get(msgspec.Struct, frozen=True):
@@ -33,10 +71,20 @@ class Get(msgspec.Struct, frozen=True):
 
 
 class Range(msgspec.Struct, frozen=True):
+    """Read `[key, range_end)`; `revision` 0 reads now, N reads history (from SQLite)."""
+
     key: bytes
     range_end: bytes | None
     reply: Reply[RangeResult]
     limit: int = 0
+    revision: int = 0
+    keys_only: bool = False
+    count_only: bool = False
+
+
+class Txn(msgspec.Struct, frozen=True):
+    txn: TxnOp
+    reply: Reply[TxnResult]
 
 
 class Watch(msgspec.Struct, frozen=True):
@@ -47,6 +95,72 @@ class Watch(msgspec.Struct, frozen=True):
     start_revision: int
     reply: Reply[WatchStream]
     capacity: int = 100_000
+    prev_kv: bool = True
+    no_put: bool = False
+    no_delete: bool = False
+    progress_notify: bool = False
 
 
-StoreRequest = Put | Delete | Get | Range | Watch
+class Compact(msgspec.Struct, frozen=True):
+    """Drop history superseded at or below `revision`; answers the revision then."""
+
+    revision: int
+    reply: Reply[int]
+
+
+class LeaseGrant(msgspec.Struct, frozen=True):
+    ttl: int
+    reply: Reply[LeaseGrantResult]
+    id: int = 0
+
+
+class LeaseRevoke(msgspec.Struct, frozen=True):
+    id: int
+    reply: Reply[int]
+
+
+class LeaseKeepAlive(msgspec.Struct, frozen=True):
+    id: int
+    reply: Reply[int]
+
+
+class LeaseTimeToLiveRequest(msgspec.Struct, frozen=True):
+    id: int
+    reply: Reply[LeaseTimeToLive]
+    keys: bool = False
+
+
+class StoreStatus(msgspec.Struct, frozen=True):
+    revision: int
+    compact_revision: int
+    keys: int
+    watchers: int
+    leases: int
+
+
+class Status(msgspec.Struct, frozen=True):
+    reply: Reply[StoreStatus]
+
+
+class Tick(msgspec.Struct, frozen=True):
+    """The store's own timer: expire leases (`progress` False) or notify progress."""
+
+    progress: bool = False
+
+
+StoreRequest = (
+    Put
+    | Delete
+    | DeleteRange
+    | Get
+    | Range
+    | Txn
+    | Watch
+    | Compact
+    | LeaseGrant
+    | LeaseRevoke
+    | LeaseKeepAlive
+    | LeaseTimeToLiveRequest
+    | Status
+    | Tick
+)

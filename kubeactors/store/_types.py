@@ -1,4 +1,4 @@
-"""The store's data: key-values with etcd's revision fields, and change events."""
+"""The store's data: key-values with etcd's revision fields, change events, results."""
 
 from __future__ import annotations
 
@@ -7,20 +7,24 @@ import enum
 import msgspec
 
 __all__ = [
-    "CompactedError",
-    "ConflictError",
+    "DeleteResult",
     "Event",
     "EventType",
-    "FutureRevisionError",
     "KeyValue",
+    "LeaseGrantResult",
+    "LeaseTimeToLive",
+    "PutResult",
     "RangeResult",
-    "StoreError",
+    "TxnResult",
     "WriteResult",
 ]
 
 
 class KeyValue(msgspec.Struct, frozen=True, gc=False):
-    """One version of a key, with the same revision fields as etcd's mvccpb.KeyValue."""
+    """One version of a key, with the same revision fields as etcd's mvccpb.KeyValue.
+
+    A tombstone (the `kv` of a delete event) has `version` 0 and `create_revision` 0.
+    """
 
     key: bytes
     value: bytes
@@ -44,6 +48,9 @@ class Event(msgspec.Struct, frozen=True, gc=False):
 
 
 class RangeResult(msgspec.Struct, frozen=True):
+    """The keys found, the store's current revision, the count before `limit`, and
+    whether `limit` cut the answer short."""
+
     kvs: list[KeyValue]
     revision: int
     count: int
@@ -51,43 +58,46 @@ class RangeResult(msgspec.Struct, frozen=True):
 
 
 class WriteResult(msgspec.Struct, frozen=True):
-    """The outcome of a put or delete: the revision it committed at."""
+    """The outcome of a single-key put or delete: the revision it committed at."""
 
     revision: int
     prev_kv: KeyValue | None = None
     kv: KeyValue | None = None
 
 
-class StoreError(Exception):
-    """Base of the errors the store reports to its callers."""
+class PutResult(msgspec.Struct, frozen=True):
+    """A put inside a txn (etcd's PutResponse): `prev_kv` only when asked for."""
+
+    revision: int
+    prev_kv: KeyValue | None = None
 
 
-class ConflictError(StoreError):
-    """A conditional write found the key at another revision than expected."""
+class DeleteResult(msgspec.Struct, frozen=True):
+    """A delete-range (etcd's DeleteRangeResponse): `prev_kvs` only when asked for."""
 
-    def __init__(self, key: bytes, expected: int, actual: int) -> None:
-        self.key = key
-        self.expected = expected
-        self.actual = actual
-        super().__init__(
-            f"conflict on key {key!r}: expected mod_revision {expected}, found {actual}"
-        )
+    revision: int
+    deleted: int
+    prev_kvs: list[KeyValue] = msgspec.field(default_factory=list)
 
 
-class CompactedError(StoreError):
-    """The requested revision has been compacted away."""
+class TxnResult(msgspec.Struct, frozen=True):
+    """Which branch ran, one response per op of that branch, and the revision after."""
 
-    def __init__(self, requested: int, compact_revision: int) -> None:
-        self.requested = requested
-        self.compact_revision = compact_revision
-        super().__init__(
-            f"required revision {requested} has been compacted (compact revision "
-            f"{compact_revision})"
-        )
+    succeeded: bool
+    responses: list[RangeResult | PutResult | DeleteResult | TxnResult]
+    revision: int
 
 
-class FutureRevisionError(StoreError):
-    """The requested revision is above the current one."""
+class LeaseGrantResult(msgspec.Struct, frozen=True):
+    id: int
+    ttl: int
+    revision: int
 
-    def __init__(self, requested: int, current: int) -> None:
-        super().__init__(f"required revision {requested} is a future revision (current {current})")
+
+class LeaseTimeToLive(msgspec.Struct, frozen=True):
+    """Remaining seconds (-1 for an unknown or expired lease), the TTL granted, keys."""
+
+    id: int
+    ttl: int
+    granted_ttl: int
+    keys: list[bytes] = msgspec.field(default_factory=list)

@@ -6,14 +6,18 @@ import asyncio
 from collections import deque
 from collections.abc import Sequence
 
+from ._errors import StoreError
 from ._keys import in_range
-from ._types import Event, StoreError
+from ._types import Event, EventType
 
 __all__ = ["WatchCancelledError", "WatchHub", "WatchStream"]
 
 
 class WatchCancelledError(StoreError):
-    """The store ended a watch: it fell too far behind, or its start was compacted."""
+    """The store ended a watch: it fell too far behind, or its start was compacted
+    (then `compact_revision` says from where a new watch may start, as in etcd)."""
+
+    code = "watch_cancelled"
 
     def __init__(self, reason: str, compact_revision: int = 0) -> None:
         self.reason = reason
@@ -24,30 +28,92 @@ class WatchCancelledError(StoreError):
 class WatchStream:
     """The events of one watch, as batches in revision order: `async for batch in stream`.
 
+    A batch holds whole revisions. An empty batch is a progress notification (asked
+    for with `progress_notify`): no event in the range up to `revision`. `revision`
+    is always the store revision the stream is known to be complete up to.
+
     Events are pushed from the store's commit path without awaiting the consumer.
     A consumer that lets more than `capacity` events pile up is cancelled (its next
     read raises `WatchCancelledError`) so that it can neither grow memory without
     bound nor stall the writers.
     """
 
-    def __init__(self, hub: WatchHub, key: bytes, range_end: bytes | None, capacity: int) -> None:
+    def __init__(
+        self,
+        hub: WatchHub,
+        key: bytes,
+        range_end: bytes | None,
+        capacity: int,
+        *,
+        start_revision: int = 0,
+        prev_kv: bool = True,
+        no_put: bool = False,
+        no_delete: bool = False,
+        progress_notify: bool = False,
+    ) -> None:
         self.key = key
         self.range_end = range_end
         self.capacity = capacity
+        self.start_revision = start_revision
+        self.prev_kv = prev_kv
+        self.no_put = no_put
+        self.no_delete = no_delete
+        self.progress_notify = progress_notify
+        self.revision = 0
         self._hub = hub
         self._batches: deque[list[Event]] = deque()
         self._pending = 0
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self._error: WatchCancelledError | None = None
+        self._held: list[list[Event]] | None = None
+        self._quiet = True
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    def _push(self, events: list[Event]) -> None:
+    @property
+    def catching_up(self) -> bool:
+        return self._held is not None
+
+    def wants(self, event: Event) -> bool:
+        if event.kv.mod_revision < self.start_revision:
+            return False
+        if event.type is EventType.PUT:
+            if self.no_put:
+                return False
+        elif self.no_delete:
+            return False
+        return in_range(event.kv.key, self.key, self.range_end)
+
+    def _hold(self) -> None:
+        """Keep live events aside while older ones are read from the database."""
+        self._held = []
+
+    def _release(self) -> None:
+        held, self._held = self._held or [], None
+        for batch in held:
+            fresh = [event for event in batch if event.kv.mod_revision > self.revision]
+            if fresh:
+                self._push(fresh, fresh[-1].kv.mod_revision)
+
+    def _offer(self, events: list[Event], revision: int) -> None:
+        if self._held is not None:
+            self._held.append(events)
+            return
+        self._push(events, revision)
+
+    def _push(self, events: list[Event], revision: int) -> None:
         if self._closed:
             return
+        self.revision = max(self.revision, revision)
+        if not events:
+            if self.progress_notify:
+                self._batches.append(events)
+                self._wake()
+            return
+        self._quiet = False
         self._batches.append(events)
         self._pending += len(events)
         if self._pending > self.capacity:
@@ -73,12 +139,12 @@ class WatchStream:
 
     async def __anext__(self) -> list[Event]:
         while True:
-            if self._error is not None:
-                raise self._error
             if self._batches:
                 batch = self._batches.popleft()
                 self._pending -= len(batch)
                 return batch
+            if self._error is not None:
+                raise self._error
             if self._closed:
                 raise StopAsyncIteration
             self._waiter = asyncio.get_running_loop().create_future()
@@ -98,30 +164,52 @@ class WatchHub:
     """Every open watch of one store; publishing filters each batch by the watch's range."""
 
     def __init__(self) -> None:
-        self._streams: list[WatchStream] = []
+        self._streams: dict[WatchStream, None] = {}
 
     def __len__(self) -> int:
         return len(self._streams)
 
-    def add(self, stream: WatchStream, backlog: Sequence[Event]) -> None:
-        self._streams.append(stream)
-        if backlog:
-            self.publish_to(stream, backlog)
+    def streams(self) -> list[WatchStream]:
+        return list(self._streams)
+
+    def add(self, stream: WatchStream) -> None:
+        self._streams[stream] = None
 
     def remove(self, stream: WatchStream) -> None:
-        if stream in self._streams:
-            self._streams.remove(stream)
+        self._streams.pop(stream, None)
 
-    def publish(self, events: Sequence[Event]) -> None:
+    def publish(self, events: Sequence[Event], revision: int) -> None:
+        """Offer committed `events` (whole revisions, up to `revision`) to every watch."""
+        stripped: dict[int, Event] | None = None
         for stream in list(self._streams):
-            self.publish_to(stream, events)
+            matching = [event for event in events if stream.wants(event)]
+            if not matching:
+                if not stream.catching_up:
+                    stream.revision = max(stream.revision, revision)
+                continue
+            if not stream.prev_kv:
+                if stripped is None:
+                    stripped = {id(e): Event(e.type, e.kv) for e in events}
+                matching = [stripped[id(e)] for e in matching]
+            stream._offer(matching, revision)
 
     @staticmethod
-    def publish_to(stream: WatchStream, events: Sequence[Event]) -> None:
-        key, end = stream.key, stream.range_end
-        matching = [event for event in events if in_range(event.kv.key, key, end)]
+    def deliver(stream: WatchStream, events: list[Event], revision: int) -> None:
+        """Push events read for one stream (catch-up), ahead of any it holds."""
+        matching = [event for event in events if stream.wants(event)]
+        if not stream.prev_kv:
+            matching = [Event(e.type, e.kv) for e in matching]
         if matching:
-            stream._push(matching)
+            stream._push(matching, revision)
+        stream.revision = max(stream.revision, revision)
+
+    def progress(self, revision: int) -> None:
+        """Tell every quiet watch asking for progress that it is complete to `revision`."""
+        for stream in list(self._streams):
+            if stream.progress_notify and not stream.catching_up:
+                if stream._quiet:
+                    stream._push([], revision)
+                stream._quiet = True
 
     def close_all(self) -> None:
         for stream in list(self._streams):

@@ -1,0 +1,120 @@
+"""The in-memory key index: the latest version of every live key, committed or not.
+
+Reads outside a transaction must see only committed writes (a crash could undo the
+rest), while transactions must see everything applied before them. The index keeps
+the committed state as a dict plus a sorted key list, and the writes not yet
+committed as up to two overlay layers: the one being committed and the one filling.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from ._types import KeyValue
+
+__all__ = ["KeyIndex"]
+
+
+class KeyIndex:
+    def __init__(self) -> None:
+        self._committed: dict[bytes, KeyValue] = {}
+        self._keys: list[bytes] = []
+        self._layers: list[dict[bytes, KeyValue | None]] = [{}]
+
+    def __len__(self) -> int:
+        return len(self._committed)
+
+    def load(self, kvs: list[KeyValue]) -> None:
+        """Fill the committed state from recovery (any order)."""
+        self._committed = {kv.key: kv for kv in kvs}
+        self._keys = sorted(self._committed)
+
+    # Reads of the latest state (transactions).
+
+    def latest(self, key: bytes) -> KeyValue | None:
+        for layer in reversed(self._layers):
+            if key in layer:
+                return layer[key]
+        return self._committed.get(key)
+
+    def latest_range(self, start: bytes, end: bytes | None) -> list[KeyValue]:
+        if end is None:
+            found = self.latest(start)
+            return [found] if found is not None else []
+        overlaid: dict[bytes, KeyValue | None] = {}
+        for layer in self._layers:
+            for key, kv in layer.items():
+                if _in(key, start, end):
+                    overlaid[key] = kv
+        if not overlaid:
+            return self.committed_range(start, end)
+        merged = {kv.key: kv for kv in self.committed_range(start, end)}
+        for key, kv in overlaid.items():
+            if kv is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = kv
+        return [merged[key] for key in sorted(merged)]
+
+    # Reads of the committed state.
+
+    def get(self, key: bytes) -> KeyValue | None:
+        return self._committed.get(key)
+
+    def committed_range(self, start: bytes, end: bytes | None) -> list[KeyValue]:
+        if end is None:
+            found = self._committed.get(start)
+            return [found] if found is not None else []
+        keys = self._keys
+        lo = bisect.bisect_left(keys, start)
+        hi = len(keys) if end == b"\0" else bisect.bisect_left(keys, end, lo)
+        committed = self._committed
+        return [committed[key] for key in keys[lo:hi]]
+
+    def committed_count(self, start: bytes, end: bytes | None) -> int:
+        if end is None:
+            return 1 if start in self._committed else 0
+        keys = self._keys
+        lo = bisect.bisect_left(keys, start)
+        hi = len(keys) if end == b"\0" else bisect.bisect_left(keys, end, lo)
+        return max(hi - lo, 0)
+
+    # Writes.
+
+    def write(self, key: bytes, kv: KeyValue | None) -> None:
+        """Record the new latest version of `key` (None: deleted), not yet committed."""
+        self._layers[-1][key] = kv
+
+    def seal(self) -> None:
+        """Start committing the filling layer; later writes go to a fresh one."""
+        self._layers.append({})
+
+    def commit_oldest(self) -> None:
+        """The oldest sealed layer is durable: fold it into the committed state."""
+        layer = self._layers.pop(0)
+        committed = self._committed
+        keys = self._keys
+        for key, kv in layer.items():
+            if kv is None:
+                if committed.pop(key, None) is not None:
+                    at = bisect.bisect_left(keys, key)
+                    del keys[at]
+            else:
+                if key not in committed:
+                    if not keys or key > keys[-1]:
+                        keys.append(key)
+                    else:
+                        bisect.insort(keys, key)
+                committed[key] = kv
+        if not self._layers:
+            self._layers.append({})
+
+    def discard_uncommitted(self) -> None:
+        """Forget every write not yet committed (their transaction failed)."""
+        self._layers = [{}]
+
+
+def _in(key: bytes, start: bytes, end: bytes) -> bool:
+    if end == b"\0":
+        return key >= start
+    return start <= key < end
