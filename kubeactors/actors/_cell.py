@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import random
@@ -13,7 +14,7 @@ import anyio
 import msgspec
 
 from ._actor import Actor, ActorContext
-from ._errors import ActorCrashed
+from ._errors import ActorCrashed, ActorStopped
 from ._mailbox import Mailbox
 from ._messages import Terminated
 from ._ref import ActorRef, Reply
@@ -67,7 +68,11 @@ class ActorStats(msgspec.Struct, frozen=True):
 
 
 def unwrap_group(error: BaseException) -> BaseException:
-    """The first real error inside (nested) exception groups, else `error` itself."""
+    """The first real error inside (nested) exception groups, else `error` itself.
+
+    Re-raise the result with `raise inner from inner.__cause__`: `from None` would
+    erase the cause the error was raised with.
+    """
     while isinstance(error, BaseExceptionGroup):
         inner = [e for e in error.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())]
         if not inner:
@@ -84,9 +89,14 @@ class ActorCell(Generic[M]):
         supervisor: Supervisor,
         factory: Callable[[], Actor[M]],
         name: str,
-        mailbox_size: int,
+        mailbox_size: int | None,
         restart: RestartPolicy,
     ) -> None:
+        # The first instance is made now: a factory that fails does so in `spawn`, and
+        # an actor class's own `mailbox_size` applies even behind a lambda factory.
+        first = factory()
+        if mailbox_size is None:
+            mailbox_size = first.mailbox_size
         self.supervisor = supervisor
         self.name = name
         self.restart = restart
@@ -96,6 +106,9 @@ class ActorCell(Generic[M]):
         self.mailbox: Mailbox[M] = Mailbox(mailbox_size)
         self.ref: ActorRef[M] = ActorRef(self)
         self._factory = factory
+        self._next_actor: Actor[M] | None = first
+        self._task: asyncio.Task[Any] | None = None
+        self._reason: BaseException | None = None
         self._seed = supervisor.seed
         self._watchers: list[ActorRef[Any]] = []
         self._stop_requested = False
@@ -121,7 +134,7 @@ class ActorCell(Generic[M]):
 
     def add_watcher(self, watcher: ActorRef[Any]) -> None:
         if self._terminated.is_set():
-            self._notify(watcher, None)
+            self._notify(watcher, self._reason)
         else:
             self._watchers.append(watcher)
 
@@ -141,6 +154,9 @@ class ActorCell(Generic[M]):
     async def stop(self) -> None:
         self._stop_requested = True
         self.mailbox.wake()
+        if self._task is not None and asyncio.current_task() is self._task:
+            # The actor stops itself: it ends after this message; waiting would deadlock.
+            return
         await self.supervisor._ensure_finished(self)
         await self._terminated.wait()
 
@@ -157,7 +173,9 @@ class ActorCell(Generic[M]):
         self._incarnation += 1
         if self._incarnation > 1:
             self._restarts += 1
-        actor = self._factory()
+        actor = self._next_actor if self._next_actor is not None else self._factory()
+        self._next_actor = None
+        self._task = asyncio.current_task()
         rng = random.Random(f"{self._seed}/{self.name}/{self._incarnation}")
         context: ActorContext[M] | None = None
         try:
@@ -169,9 +187,11 @@ class ActorCell(Generic[M]):
                 await self._loop(actor)
                 task_group.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            raise unwrap_group(group) from None
+            error = unwrap_group(group)
+            raise error from error.__cause__
         finally:
             self._scope = None
+            self._task = None
             if context is not None:
                 context._cancel_timers()
                 with anyio.CancelScope(shield=True):
@@ -201,7 +221,11 @@ class ActorCell(Generic[M]):
                     try:
                         await receive(message)
                     except Exception as error:
-                        _fail_pending_reply(message, self.name, error)
+                        _fail_pending_reply(message, ActorCrashed(self.name, error))
+                        raise
+                    except BaseException:
+                        # Cancelled mid-message (a sibling's restart, or shutdown).
+                        _fail_pending_reply(message, ActorStopped(self.name))
                         raise
                     handled += 1
                     if self._leaving():
@@ -221,11 +245,17 @@ class ActorCell(Generic[M]):
         """Close for good: dead-letter what is queued and tell the watchers."""
         if self._terminated.is_set():
             return
-        self.mailbox.close(lambda m: self.dead_letters.publish(self.name, m, "actor stopped"))
+        self._reason = reason
+        self._next_actor = None
+        self.mailbox.close(self._dead_letter)
         self._terminated.set()
         for watcher in self._watchers:
             self._notify(watcher, reason)
         self._watchers.clear()
+
+    def _dead_letter(self, message: M) -> None:
+        self.dead_letters.publish(self.name, message, "actor stopped")
+        _fail_pending_reply(message, ActorStopped(self.name))
 
     def _notify(self, watcher: ActorRef[Any], reason: BaseException | None) -> None:
         message = Terminated(self.ref, reason)
@@ -237,7 +267,8 @@ class ActorCell(Generic[M]):
         return self._terminated.is_set()
 
 
-def _fail_pending_reply(message: object, name: str, error: Exception) -> None:
+def _fail_pending_reply(message: object, error: Exception) -> None:
+    """Answer the ask a message carries, if any, so its asker need not time out."""
     reply = getattr(message, "reply", None)
     if isinstance(reply, Reply) and not reply.done:
-        reply.fail(ActorCrashed(name, error))
+        reply.fail(error)

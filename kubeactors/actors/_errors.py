@@ -28,7 +28,11 @@ class AskTimeout(ActorError, TimeoutError):
 
 
 class ActorStopped(ActorError):
-    """The actor asked has stopped, so no reply can ever come."""
+    """The actor asked has stopped, so no reply can ever come.
+
+    Also raised for a request the actor was interrupted in by a restart of its
+    supervisor's group (one-for-all) or by shutdown.
+    """
 
     def __init__(self, target: str) -> None:
         self.target = target

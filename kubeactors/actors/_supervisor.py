@@ -132,8 +132,6 @@ class Supervisor:
         restart: RestartPolicy = RestartPolicy.PERMANENT,
     ) -> ActorRef[M]:
         """Start an actor under this supervisor; `factory` makes each fresh instance."""
-        if mailbox_size is None:
-            mailbox_size = getattr(factory, "mailbox_size", Actor.mailbox_size)
         cell = ActorCell(self, factory, self._child_path(name), mailbox_size, restart)
         self._add(cell)
         return cell.ref
@@ -190,6 +188,8 @@ class Supervisor:
     async def run_once(self) -> Outcome:
         self._failure = None
         self._restart_requested = False
+        # A restarted supervisor starts afresh, with its whole restart budget.
+        self._restart_times.clear()
         try:
             async with anyio.create_task_group() as task_group:
                 self._task_group = task_group
@@ -198,7 +198,8 @@ class Supervisor:
                 await self._stopped.wait()
                 task_group.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            raise unwrap_group(group) from None
+            error = unwrap_group(group)
+            raise error from error.__cause__
         finally:
             self._task_group = None
         if self._failure is not None:
@@ -210,6 +211,8 @@ class Supervisor:
         return Outcome.EXITED
 
     async def _supervise(self, child: _Child) -> None:
+        if child.terminated:
+            return  # stopped before it ever ran
         self._running.add(child)
         reason: BaseException | None = None
         try:

@@ -110,7 +110,8 @@ class ActorSystem:
             task_group.cancel_scope.cancel()
             return await task_group.__aexit__(exc_type, exc, traceback)
         except BaseExceptionGroup as group:
-            raise unwrap_group(group) from None
+            error = unwrap_group(group)
+            raise error from error.__cause__
         finally:
             self._task_group = None
             self.root.terminate(None)

@@ -1,0 +1,94 @@
+"""Dead letters: nothing sent to a stopped actor, or answered too late, vanishes silently."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import pytest
+
+from kubeactors.actors import ActorSystem, DeadLetter, DeadLetters
+
+from ._actors import Incr, Item, Recorder, Tally, Wait
+from ._fakes import settle
+
+
+async def test_tell_and_try_tell_to_a_stopped_actor_are_counted() -> None:
+    async with ActorSystem() as system:
+        ref = system.spawn(Tally, name="gone")
+        await ref.stop()
+        assert not ref.alive
+        await ref.tell(Incr())
+        assert ref.try_tell(Incr())
+        assert system.dead_letters.count == 2
+        assert (
+            list(system.dead_letters.recent)
+            == [DeadLetter(recipient="gone", message=Incr(), reason="actor stopped")] * 2
+        )
+
+
+async def test_messages_still_queued_at_stop_become_dead_letters() -> None:
+    log: list[object] = []
+    gate = anyio.Event()
+    async with ActorSystem() as system:
+        ref = system.spawn(lambda: Recorder(log), name="slow")
+        await ref.tell(Wait(gate))
+        await settle()
+        for seq in range(3):
+            await ref.tell(Item(0, seq))
+        stopped = anyio.Event()
+
+        async def stop() -> None:
+            await ref.stop()
+            stopped.set()
+
+        system.start_soon(stop)
+        await settle()
+        assert not stopped.is_set()  # the message being handled finishes first
+        gate.set()
+        with anyio.fail_after(5):
+            await stopped.wait()
+        assert log == [Wait(gate)]
+        letters = list(system.dead_letters.recent)
+        assert [letter.message for letter in letters] == [Item(0, 0), Item(0, 1), Item(0, 2)]
+        assert {letter.recipient for letter in letters} == {"slow"}
+
+
+async def test_a_sender_blocked_on_a_full_mailbox_is_released_by_stop() -> None:
+    log: list[object] = []
+    gate = anyio.Event()
+    async with ActorSystem() as system:
+        ref = system.spawn(lambda: Recorder(log), mailbox_size=1)
+        await ref.tell(Wait(gate))
+        await settle()
+        await ref.tell(Item(0, 0))
+        released = anyio.Event()
+
+        async def blocked() -> None:
+            await ref.tell(Item(1, 0))
+            released.set()
+
+        system.start_soon(blocked)
+        await settle()
+        system.start_soon(ref.stop)
+        await settle()
+        gate.set()
+        with anyio.fail_after(5):
+            await released.wait()
+        assert [letter.message for letter in system.dead_letters.recent] == [
+            Item(0, 0),
+            Item(1, 0),
+        ]
+
+
+def test_the_sink_keeps_a_bounded_history_but_counts_everything(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sink = DeadLetters(keep=3)
+    with caplog.at_level(logging.INFO, logger="kubeactors.actors._deadletters"):
+        for n in range(5):
+            sink.publish("someone", n, "actor stopped")
+    assert sink.count == 5
+    assert [letter.message for letter in sink.recent] == [2, 3, 4]
+    assert len(caplog.records) == 5
+    assert "dead letter to someone (actor stopped)" in caplog.records[0].getMessage()
