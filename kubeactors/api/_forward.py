@@ -22,7 +22,7 @@ class _Forward(Reply[U]):
         self,
         upstream: Reply[T],
         on_value: Callable[[U], T],
-        on_error: Callable[[BaseException], BaseException],
+        on_error: Callable[[BaseException], BaseException | None],
     ) -> None:
         self._upstream = upstream
         self._on_value = on_value
@@ -41,13 +41,19 @@ class _Forward(Reply[U]):
         self._upstream.send(result)
 
     def fail(self, error: BaseException) -> None:
-        self._upstream.fail(self._on_error(error))
+        translated = self._on_error(error)
+        if translated is not None:
+            self._upstream.fail(translated)
 
 
 def forward(
     upstream: Reply[T],
     on_value: Callable[[U], T],
-    on_error: Callable[[BaseException], BaseException],
+    on_error: Callable[[BaseException], BaseException | None],
 ) -> Reply[U]:
-    """A reply for a downstream actor whose answer (or error) completes `upstream`."""
+    """A reply for a downstream actor whose answer (or error) completes `upstream`.
+
+    `on_error` translates an error for the caller, or returns None when it has
+    taken the request over (to retry it, say) and will complete `upstream` itself.
+    """
     return _Forward(upstream, on_value, on_error)

@@ -15,10 +15,15 @@ __all__ = ["ApiRequest", "Create", "Delete", "Get", "List", "Update", "Watch"]
 
 
 class Create(msgspec.Struct, frozen=True):
-    """Create `obj`; `metadata.generateName` makes a unique name when `name` is empty."""
+    """Create `obj`; `metadata.generateName` makes a unique name when `name` is empty.
+
+    A generated name that is taken already is generated again, up to
+    `name_attempts` times in all, as Kubernetes does.
+    """
 
     obj: Resource
     reply: Reply[Any]
+    name_attempts: int = 8
 
 
 class Get(msgspec.Struct, frozen=True):

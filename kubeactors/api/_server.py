@@ -86,7 +86,8 @@ class ApiServer(Actor[ApiRequest]):
         kind: ResourceKind[Any] = kind_of(type(obj))
         meta = obj.metadata
         name = meta.name
-        if not name and meta.generate_name:
+        generated = not name and bool(meta.generate_name)
+        if generated:
             rng = self.context.random
             name = meta.generate_name + "".join(
                 rng.choice(_NAME_ALPHABET) for _ in range(_NAME_SUFFIX)
@@ -112,10 +113,16 @@ class ApiServer(Actor[ApiRequest]):
         def created(result: WriteResult) -> Resource:
             return with_resource_version(stored, result.revision)
 
-        def translate(error: BaseException) -> BaseException:
-            if isinstance(error, ConflictError):
-                return ApiError.already_exists(kind.plural, name)
-            return _store_failure(error)
+        me = self.context.self
+
+        def translate(error: BaseException) -> BaseException | None:
+            if not isinstance(error, ConflictError):
+                return _store_failure(error)
+            if generated and request.name_attempts > 1:
+                retry = Create(request.obj, request.reply, request.name_attempts - 1)
+                if me.try_tell(retry):
+                    return None
+            return ApiError.already_exists(kind.plural, name)
 
         key = kind.key(namespace, name)
         reply: Reply[WriteResult] = forward(request.reply, created, translate)

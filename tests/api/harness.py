@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
+
+import anyio
 
 from kubeactors.actors import ActorSystem
-from kubeactors.api import ApiServer, Container, ObjectMeta, Pod, PodSpec, ResourceRequirements
-from kubeactors.client import Client
+from kubeactors.api import (
+    ApiServer,
+    Container,
+    Node,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    ResourceRequirements,
+)
+from kubeactors.client import Client, Delta, Informer
 from kubeactors.store import Store
+
+R = TypeVar("R", bound=Pod | Node)
 
 FIXED_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -44,3 +57,30 @@ def make_pod(name: str = "", *, cpu: str = "100m", memory: str = "64Mi", **meta:
         metadata=ObjectMeta(name=name, **meta),  # type: ignore[arg-type]
         spec=PodSpec(containers=[container]),
     )
+
+
+async def wait_for(
+    client: Client,
+    kind: type[R],
+    predicate: Callable[[list[R]], bool],
+    *,
+    timeout: float = 10.0,
+) -> list[R]:
+    """Wait until `predicate` holds of every object of `kind`; returns those objects."""
+    informer: Informer[R] = Informer(client, kind)
+    reached = anyio.Event()
+
+    async def check(_: list[Delta[R]]) -> None:
+        if predicate(informer.items()):
+            reached.set()
+
+    informer.add_batch_handler(check)
+    with anyio.fail_after(timeout):
+        async with anyio.create_task_group() as group:
+            group.start_soon(informer.run)
+            await informer.wait_synced()
+            if predicate(informer.items()):
+                reached.set()
+            await reached.wait()
+            group.cancel_scope.cancel()
+    return informer.items()

@@ -1,0 +1,112 @@
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import msgspec
+
+from kubeactors.actors import ActorRef
+from kubeactors.api import Node, NodeSpec, NodeStatus, ObjectMeta, Pod
+from kubeactors.scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
+
+from ..api.harness import Harness, make_pod, running_api, wait_for
+
+
+def _node(name: str, cpu: str = "1", memory: str = "1Gi", pods: int = 110) -> Node:
+    resources = {"cpu": cpu, "memory": memory, "pods": str(pods)}
+    return Node(
+        metadata=ObjectMeta(name=name),
+        status=NodeStatus(capacity=resources, allocatable=resources),
+    )
+
+
+def _start_scheduler(h: Harness) -> ActorRef[SchedulerMessage]:
+    return h.system.spawn(lambda: Scheduler(h.client), name="scheduler", mailbox_size=4096)
+
+
+def _all_bound(pods: list[Pod]) -> bool:
+    return bool(pods) and all(pod.spec.node_name for pod in pods)
+
+
+async def _snapshot_when(
+    scheduler: ActorRef[SchedulerMessage], predicate: Callable[[SchedulerSnapshot], bool]
+) -> SchedulerSnapshot:
+    for _ in range(500):
+        snapshot = await scheduler.ask(Inspect)
+        if predicate(snapshot):
+            return snapshot
+        await anyio.sleep(0.01)
+    raise AssertionError(f"the scheduler never got there; last seen {snapshot}")
+
+
+async def test_binds_pods_where_they_fit_spreading_by_least_allocated(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        for name in ("a", "b"):
+            await h.client.create(_node(name))
+        await h.client.create(_node("tiny", cpu="50m"))
+        _start_scheduler(h)
+        for index in range(6):
+            await h.client.create(make_pod(f"p{index}", cpu="300m", memory="100Mi"))
+        pods = await wait_for(h.client, Pod, _all_bound)
+        assert Counter(pod.spec.node_name for pod in pods) == {"a": 3, "b": 3}
+
+
+async def test_never_overcommits_and_waits_when_nothing_fits(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(_node("a", cpu="1", memory="1Gi"))
+        scheduler = _start_scheduler(h)
+        for index in range(5):
+            await h.client.create(make_pod(f"p{index}", cpu="300m", memory="100Mi"))
+        snapshot = await _snapshot_when(scheduler, lambda s: len(s.unschedulable) == 2)
+        assert snapshot.scheduled == 3
+        pods = await wait_for(
+            h.client, Pod, lambda pods: sum(bool(p.spec.node_name) for p in pods) == 3
+        )
+        assert sorted(p.metadata.name for p in pods if not p.spec.node_name) == sorted(
+            key.split("/")[1] for key in snapshot.unschedulable
+        )
+        # A new node makes room: the waiting pods are retried and bound.
+        await h.client.create(_node("b", cpu="1", memory="1Gi"))
+        pods = await wait_for(h.client, Pod, _all_bound)
+        assert Counter(pod.spec.node_name for pod in pods) == {"a": 3, "b": 2}
+
+
+async def test_a_deleted_pod_makes_room_for_a_waiting_one(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(_node("a", cpu="1"))
+        scheduler = _start_scheduler(h)
+        await h.client.create(make_pod("big", cpu="800m"))
+        await wait_for(h.client, Pod, _all_bound)
+        await h.client.create(make_pod("next", cpu="800m"))
+        await _snapshot_when(scheduler, lambda s: s.unschedulable == ["default/next"])
+        await h.client.delete(Pod, "big")
+        pods = await wait_for(h.client, Pod, _all_bound)
+        assert [(p.metadata.name, p.spec.node_name) for p in pods] == [("next", "a")]
+
+
+async def test_cordoned_node_gets_nothing_until_uncordoned(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        node = await h.client.create(
+            msgspec.structs.replace(_node("a"), spec=NodeSpec(unschedulable=True))
+        )
+        scheduler = _start_scheduler(h)
+        await h.client.create(make_pod("p"))
+        await _snapshot_when(scheduler, lambda s: s.unschedulable == ["default/p"])
+        await h.client.update(msgspec.structs.replace(node, spec=NodeSpec()))
+        pods = await wait_for(h.client, Pod, _all_bound)
+        assert pods[0].spec.node_name == "a"
+
+
+async def test_a_pod_bound_by_someone_else_is_counted(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(_node("a", cpu="1"))
+        await h.client.create(_node("b", cpu="1"))
+        pinned = make_pod("pinned", cpu="900m")
+        pinned = msgspec.structs.replace(
+            pinned, spec=msgspec.structs.replace(pinned.spec, node_name="a")
+        )
+        await h.client.create(pinned)
+        _start_scheduler(h)
+        await h.client.create(make_pod("p", cpu="500m"))
+        pods = await wait_for(h.client, Pod, _all_bound)
+        assert {p.metadata.name: p.spec.node_name for p in pods} == {"pinned": "a", "p": "b"}
