@@ -1,0 +1,143 @@
+"""The `kubeactors` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .api import QuantityError, parse_cpu, parse_memory
+from .cluster import Cluster
+from .node import NodeShape
+
+__all__ = ["main"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def _cpu(text: str) -> str:
+    try:
+        parse_cpu(text)
+    except QuantityError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _memory(text: str) -> str:
+    try:
+        parse_memory(text)
+    except QuantityError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubeactors",
+        description="A Kubernetes control plane and data plane as an asyncio actor system.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run",
+        help="start a cluster, create pods, wait until all run, report the throughput",
+    )
+    run.add_argument("--nodes", type=_positive_int, default=100, help="simulated nodes")
+    run.add_argument("--pods", type=_positive_int, default=1000, help="pods to create")
+    run.add_argument("--cpu", type=_cpu, default="100m", help="CPU request of each pod")
+    run.add_argument("--memory", type=_memory, default="128Mi", help="memory request of each pod")
+    run.add_argument("--node-cpu", type=_cpu, default="4", help="CPU of each node")
+    run.add_argument("--node-memory", type=_memory, default="16Gi", help="memory of each node")
+    run.add_argument("--node-pods", type=_positive_int, default=110, help="pods per node")
+    run.add_argument("--seed", type=int, default=0, help="seed of the cluster's randomness")
+    run.add_argument("--data-dir", type=Path, default=None, help="keep the store here")
+    run.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for Running")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+async def _run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    shape = NodeShape(cpu=args.node_cpu, memory=args.node_memory, pods=args.node_pods)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.no_progress,
+        transient=True,
+    )
+    async with Cluster(
+        nodes=args.nodes, node_shape=shape, seed=args.seed, data_dir=args.data_dir
+    ) as cluster:
+        clock = cluster.clock
+        with progress:
+            created = progress.add_task("created", total=args.pods)
+            running = progress.add_task("running", total=args.pods)
+            start = clock.now()
+            async with anyio.create_task_group() as group:
+                group.start_soon(
+                    lambda: cluster.create_pods(
+                        args.pods,
+                        cpu=args.cpu,
+                        memory=args.memory,
+                        on_created=lambda _: progress.advance(created),
+                    )
+                )
+                await cluster.wait_until_running(
+                    args.pods,
+                    timeout=args.timeout,
+                    on_progress=lambda count: progress.update(running, completed=count),
+                )
+            elapsed = clock.now() - start
+        snapshot = await cluster.scheduler_snapshot()
+    return {
+        "name": "run",
+        "nodes": args.nodes,
+        "pods": args.pods,
+        "seconds_to_running": round(elapsed, 3),
+        "pods_per_s": round(args.pods / elapsed, 1) if elapsed > 0 else 0.0,
+        "bind_failures": snapshot.bind_failures,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    level = logging.WARNING - 10 * args.verbose
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
+    )
+    console = Console(stderr=True)
+    if args.command == "run":
+        try:
+            result = anyio.run(_run, args, console)
+        except TimeoutError as error:
+            console.print(f"[red]kubeactors run: {error}[/red]")
+            return 1
+        print(
+            f"{result['pods']} pods on {result['nodes']} nodes Running in "
+            f"{result['seconds_to_running']:.2f} s: {result['pods_per_s']:.0f} pods/s"
+        )
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

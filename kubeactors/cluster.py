@@ -1,0 +1,296 @@
+"""`Cluster`: a whole cluster in one process, as an async context manager."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+import anyio
+
+from .actors import ActorRef, ActorSystem, Clock
+from .api import (
+    ApiRequest,
+    ApiServer,
+    Container,
+    Node,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    ResourceRequirements,
+)
+from .client import Client, Delta, Informer
+from .node import Kubelet, NodeShape, PodDispatcher
+from .scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
+from .store import Store
+
+__all__ = ["Cluster"]
+
+logger = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=Pod | Node)
+
+
+class Cluster:
+    """The store, API server, scheduler and `nodes` kubelets, wired together.
+
+    ```python
+    async with Cluster(nodes=10) as cluster:
+        await cluster.create_pods(100, cpu="100m", memory="128Mi")
+        await cluster.wait_until_running(100)
+    ```
+
+    The store lives in a temporary directory (removed on exit) unless `data_dir`
+    is given. Everything talks through the API server, as in Kubernetes;
+    `cluster.client` is a client like any other component's.
+    """
+
+    def __init__(
+        self,
+        nodes: int = 3,
+        *,
+        node_shape: NodeShape | None = None,
+        seed: int = 0,
+        data_dir: str | Path | None = None,
+        synchronous: str = "NORMAL",
+        clock: Clock | None = None,
+        epoch: datetime | None = None,
+        ask_timeout: float = 30.0,
+    ) -> None:
+        if nodes < 0:
+            raise ValueError(f"nodes must not be negative, got {nodes}")
+        self.node_count = nodes
+        self.node_shape = node_shape if node_shape is not None else NodeShape()
+        self.seed = seed
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self._synchronous = synchronous
+        self._clock = clock
+        self._epoch = epoch
+        self._ask_timeout = ask_timeout
+        self._stack: AsyncExitStack | None = None
+        self._system: ActorSystem | None = None
+        self._client: Client | None = None
+        self._scheduler: ActorRef[SchedulerMessage] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def __aenter__(self) -> Cluster:
+        async with AsyncExitStack() as stack:
+            directory = self.data_dir
+            if directory is None:
+                temporary = stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeactors-"))
+                directory = Path(temporary)
+            directory.mkdir(parents=True, exist_ok=True)
+            system = await stack.enter_async_context(
+                ActorSystem(clock=self._clock, seed=self.seed, ask_timeout=self._ask_timeout)
+            )
+            self._system = system
+            self._start_actors(system, directory)
+            self._stack = stack.pop_all()
+        try:
+            await self.wait_for_nodes(self.node_count)
+        except BaseException as error:
+            await self.__aexit__(type(error), error, error.__traceback__)
+            raise
+        return self
+
+    def _start_actors(self, system: ActorSystem, directory: Path) -> None:
+        clock = system.clock
+        # Wall time is the epoch plus the injected clock's progress, so a virtual
+        # clock gives reproducible timestamps too.
+        epoch = self._epoch if self._epoch is not None else datetime.now(UTC)
+        origin = clock.now()
+
+        def wall_clock() -> datetime:
+            return epoch + timedelta(seconds=clock.now() - origin)
+
+        store = Store.spawn(system.root, directory / "store.db", synchronous=self._synchronous)
+        api: ActorRef[ApiRequest] = system.spawn(
+            lambda: ApiServer(store.ref, wall_clock=wall_clock),
+            name="apiserver",
+            mailbox_size=ApiServer.mailbox_size,
+        )
+        client = Client(api)
+        self._client = client
+        dispatcher = system.spawn(lambda: PodDispatcher(client), name="pod-dispatcher")
+        nodes = system.spawn_supervisor("nodes", max_restarts=max(3, self.node_count))
+        shape = self.node_shape
+        for index in range(self.node_count):
+            name = f"node-{index}"
+
+            def make(name: str = name, index: int = index) -> Kubelet:
+                return Kubelet(
+                    client,
+                    dispatcher,
+                    name=name,
+                    index=index,
+                    shape=shape,
+                    wall_clock=wall_clock,
+                )
+
+            nodes.spawn(make, name=name, mailbox_size=Kubelet.mailbox_size)
+        self._scheduler = system.spawn(
+            lambda: Scheduler(client), name="scheduler", mailbox_size=Scheduler.mailbox_size
+        )
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        stack, self._stack = self._stack, None
+        self._system = None
+        if stack is None:
+            return None
+        return await stack.__aexit__(exc_type, exc, traceback)
+
+    # -- what embedding code uses --------------------------------------------------
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("the cluster is not running: use `async with Cluster(...)`")
+        return self._client
+
+    @property
+    def system(self) -> ActorSystem:
+        if self._system is None:
+            raise RuntimeError("the cluster is not running: use `async with Cluster(...)`")
+        return self._system
+
+    @property
+    def clock(self) -> Clock:
+        return self.system.clock
+
+    async def create_pods(
+        self,
+        count: int,
+        *,
+        cpu: str = "100m",
+        memory: str = "128Mi",
+        namespace: str = "default",
+        generate_name: str = "pod-",
+        image: str = "registry.k8s.io/pause:3.9",
+        concurrency: int = 256,
+        on_created: Callable[[Pod], None] | None = None,
+    ) -> list[Pod]:
+        """Create `count` pods requesting `cpu` and `memory`, `concurrency` at a time."""
+        if count < 0:
+            raise ValueError(f"count must not be negative, got {count}")
+        template = Pod(
+            metadata=ObjectMeta(generate_name=generate_name, namespace=namespace),
+            spec=PodSpec(
+                containers=[
+                    Container(
+                        name="app",
+                        image=image,
+                        resources=ResourceRequirements(requests={"cpu": cpu, "memory": memory}),
+                    )
+                ]
+            ),
+        )
+        client = self.client
+        created: list[Pod] = []
+        remaining = iter(range(count))
+
+        async def worker() -> None:
+            for _ in remaining:
+                pod = await client.create(template)
+                created.append(pod)
+                if on_created is not None:
+                    on_created(pod)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(max(1, min(concurrency, count))):
+                group.start_soon(worker)
+        return created
+
+    async def wait_until_running(
+        self,
+        count: int | None = None,
+        *,
+        timeout: float = 120.0,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Wait until `count` pods (default: every pod that exists) are Running.
+
+        `on_progress(running)` is called as the number of running pods changes.
+        Raises `TimeoutError` after `timeout` seconds on the cluster's clock.
+        """
+        running: set[str] = set()
+
+        def update(informer: Informer[Pod], deltas: list[Delta[Pod]]) -> bool:
+            for delta in deltas:
+                key = f"{delta.object.metadata.namespace}/{delta.object.metadata.name}"
+                if delta.type != "DELETED" and delta.object.status.phase == "Running":
+                    running.add(key)
+                else:
+                    running.discard(key)
+            if on_progress is not None:
+                on_progress(len(running))
+            target = count if count is not None else len(informer)
+            return len(running) >= target
+
+        await self._wait_until(Pod, update, timeout, f"{count or 'all'} pods Running")
+
+    async def wait_for_nodes(self, count: int, *, timeout: float = 120.0) -> None:
+        """Wait until `count` nodes are registered."""
+
+        def update(informer: Informer[Node], deltas: list[Delta[Node]]) -> bool:
+            return len(informer) >= count
+
+        await self._wait_until(Node, update, timeout, f"{count} nodes registered")
+
+    async def _wait_until(
+        self,
+        kind: type[R],
+        update: Callable[[Informer[R], list[Delta[R]]], bool],
+        timeout: float,
+        goal: str,
+    ) -> None:
+        informer: Informer[R] = Informer(self.client, kind)
+        reached = anyio.Event()
+
+        async def on_batch(deltas: list[Delta[R]]) -> None:
+            if update(informer, deltas):
+                reached.set()
+
+        informer.add_batch_handler(on_batch)
+        timed_out = False
+
+        async with anyio.create_task_group() as group:
+
+            def expire() -> None:
+                nonlocal timed_out
+                timed_out = True
+                group.cancel_scope.cancel()
+
+            timer = self.clock.call_later(timeout, expire)
+            group.start_soon(informer.run)
+            await informer.wait_synced()
+            if not reached.is_set() and update(informer, []):
+                reached.set()
+            await reached.wait()
+            timer.cancel()
+            group.cancel_scope.cancel()
+        if timed_out:
+            raise TimeoutError(f"no {goal} after {timeout} s")
+
+    async def pods(self, namespace: str = "") -> list[Pod]:
+        return (await self.client.list(Pod, namespace)).items
+
+    async def nodes(self) -> list[Node]:
+        return (await self.client.list(Node)).items
+
+    async def scheduler_snapshot(self) -> SchedulerSnapshot:
+        """The scheduler's counters and queues."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            raise RuntimeError("the cluster is not running: use `async with Cluster(...)`")
+        return await scheduler.ask(Inspect)
