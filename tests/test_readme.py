@@ -1,0 +1,35 @@
+"""The README's embedding example must really run."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+
+
+def test_readme_has_an_embedding_example() -> None:
+    blocks = _python_blocks()
+    assert blocks, "README.md has no ```python block"
+    assert any("Cluster(" in block for block in blocks)
+
+
+def test_embedding_example_runs() -> None:
+    (example,) = [block for block in _python_blocks() if "Cluster(" in block]
+    result = subprocess.run(
+        [sys.executable, "-c", example], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 20
+    for line in lines:
+        name, node, phase = line.split()
+        assert name.startswith("pod-")
+        assert node.startswith("node-")
+        assert phase == "Running"
