@@ -22,7 +22,7 @@ from kubeactors.actors import Actor, ActorRef, ActorSystem, Reply
 
 TELL_MESSAGES = 300_000
 CHAIN_LENGTH = 1_000
-CHAIN_MESSAGES = 2_000
+CHAIN_MESSAGES = 500
 ASKS = 100_000
 ROUNDS = 3
 MAILBOX_SIZE = 1024

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._clock import Clock
     from ._deadletters import DeadLetters
     from ._supervisor import Supervisor
+    from ._timeouts import AskTimeouts
 
 __all__ = ["ActorCell", "ActorStats", "Outcome", "RestartPolicy", "unwrap_group"]
 
@@ -102,6 +103,7 @@ class ActorCell(Generic[M]):
         self.restart = restart
         self.clock: Clock = supervisor.clock
         self.dead_letters: DeadLetters = supervisor.dead_letters
+        self.ask_timeouts: AskTimeouts = supervisor.ask_timeouts
         self.default_ask_timeout = supervisor.default_ask_timeout
         self.mailbox: Mailbox[M] = Mailbox(mailbox_size)
         self.ref: ActorRef[M] = ActorRef(self)
@@ -206,18 +208,22 @@ class ActorCell(Generic[M]):
         return Outcome.EXITED
 
     async def _loop(self, actor: Actor[M]) -> None:
+        # The hot path of every message: locals instead of attribute and method lookups.
         mailbox = self.mailbox
+        queued = mailbox.queued
+        popleft = mailbox.popleft
+        arrival = mailbox.arrival
         receive = actor.receive
         perf_counter = time.perf_counter
-        while not self._leaving():
-            if not mailbox.has_items():
-                await mailbox.wait_for_items()
+        while not (self._stop_requested or self._exit_requested):
+            if not queued:
+                await arrival()
                 continue
             started = perf_counter()
             handled = 0
             try:
-                while mailbox.has_items() and handled < _BATCH:
-                    message = mailbox.popleft()
+                while queued:
+                    message = popleft()
                     try:
                         await receive(message)
                     except Exception as error:
@@ -228,16 +234,13 @@ class ActorCell(Generic[M]):
                         _fail_pending_reply(message, ActorStopped(self.name))
                         raise
                     handled += 1
-                    if self._leaving():
+                    if handled == _BATCH or self._stop_requested or self._exit_requested:
                         break
             finally:
                 self._handled += handled
                 self._busy += perf_counter() - started
             if handled == _BATCH:
                 await anyio.lowlevel.checkpoint()
-
-    def _leaving(self) -> bool:
-        return self._stop_requested or self._exit_requested
 
     # -- the end -------------------------------------------------------------------
 

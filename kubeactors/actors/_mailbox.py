@@ -21,7 +21,7 @@ class Mailbox(Generic[M]):
     actor side takes whatever is queued in one go instead of one wake-up per message.
     """
 
-    __slots__ = ("_getter", "_items", "_putters", "capacity", "closed", "max_depth")
+    __slots__ = ("_getter", "_putters", "capacity", "closed", "max_depth", "queued")
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -29,21 +29,23 @@ class Mailbox(Generic[M]):
         self.capacity = capacity
         self.closed = False
         self.max_depth = 0
-        self._items: deque[M] = deque()
+        self.queued: deque[M] = deque()
+        """The messages waiting, oldest first: read it, but take only with `popleft`."""
         self._getter: asyncio.Future[None] | None = None
         self._putters: deque[asyncio.Future[None]] = deque()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.queued)
 
     def try_put(self, item: M) -> bool:
         """Append `item` if there is room; never yields."""
-        items = self._items
-        if len(items) >= self.capacity:
+        queued = self.queued
+        depth = len(queued)
+        if depth >= self.capacity:
             return False
-        items.append(item)
-        if len(items) > self.max_depth:
-            self.max_depth = len(items)
+        queued.append(item)
+        if depth >= self.max_depth:
+            self.max_depth = depth + 1
         getter = self._getter
         if getter is not None:
             self._getter = None
@@ -53,7 +55,7 @@ class Mailbox(Generic[M]):
 
     async def wait_for_room(self) -> None:
         """Park until a slot frees up or the mailbox closes."""
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[None] = asyncio.Future(loop=asyncio.get_running_loop())
         self._putters.append(waiter)
         try:
             await waiter
@@ -68,15 +70,28 @@ class Mailbox(Generic[M]):
 
     async def wait_for_items(self) -> None:
         """Park the actor until a message arrives (or `wake` is called)."""
-        if self._items:
+        if self.queued:
             return
-        getter = asyncio.get_running_loop().create_future()
+        getter: asyncio.Future[None] = asyncio.Future(loop=asyncio.get_running_loop())
         self._getter = getter
         try:
             await getter
         finally:
             if self._getter is getter:
                 self._getter = None
+
+    def arrival(self) -> asyncio.Future[None]:
+        """A future that completes when a message arrives or `wake` is called.
+
+        The actor's loop awaits it directly: one future per idle spell and no
+        coroutine around it, since an idle actor waits once per message it is asked.
+        """
+        getter: asyncio.Future[None] = asyncio.Future(loop=asyncio.get_running_loop())
+        if self.queued:
+            getter.set_result(None)
+        else:
+            self._getter = getter
+        return getter
 
     def wake(self) -> None:
         """Release the actor from `wait_for_items`, e.g. to let it notice a stop request."""
@@ -87,13 +102,13 @@ class Mailbox(Generic[M]):
                 getter.set_result(None)
 
     def popleft(self) -> M:
-        item = self._items.popleft()
+        item = self.queued.popleft()
         if self._putters:
             self._wake_putter()
         return item
 
     def has_items(self) -> bool:
-        return bool(self._items)
+        return bool(self.queued)
 
     def _wake_putter(self) -> None:
         while self._putters:
@@ -105,8 +120,8 @@ class Mailbox(Generic[M]):
     def close(self, on_leftover: Callable[[M], None]) -> None:
         """Refuse further messages, hand every queued one to `on_leftover`, free senders."""
         self.closed = True
-        while self._items:
-            on_leftover(self._items.popleft())
+        while self.queued:
+            on_leftover(self.queued.popleft())
         while self._putters:
             waiter = self._putters.popleft()
             if not waiter.done():

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 
-from ._errors import ActorStopped, AskTimeout
+from ._errors import ActorStopped
 
 if TYPE_CHECKING:
     from ._cell import ActorCell, ActorStats
-    from ._clock import TimerHandle
     from ._deadletters import DeadLetters
 
 __all__ = ["ActorRef", "Reply"]
@@ -30,13 +29,12 @@ class Reply(Generic[T]):
     An answer that comes after the asker gave up goes to the dead letters.
     """
 
-    __slots__ = ("_dead_letters", "_future", "_target", "_timer")
+    __slots__ = ("_dead_letters", "_future", "_target")
 
     def __init__(self, future: asyncio.Future[T], target: str, dead_letters: DeadLetters) -> None:
         self._future = future
         self._target = target
         self._dead_letters = dead_letters
-        self._timer: TimerHandle | None = None
 
     @property
     def done(self) -> bool:
@@ -57,10 +55,6 @@ class Reply(Generic[T]):
     def map(self, transform: Callable[[U], T]) -> Reply[U]:
         """A reply that answers this one with `transform(value)`: for forwarding actors."""
         return _MappedReply(self, transform)
-
-    def _expire(self, message: object, timeout: float) -> None:
-        if not self._future.done():
-            self._future.set_exception(AskTimeout(self._target, message, timeout))
 
 
 class _MappedReply(Reply[U]):
@@ -140,27 +134,45 @@ class ActorRef(Generic[M]):
         cell = self._cell
         if timeout is None:
             timeout = cell.default_ask_timeout
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[T] = asyncio.Future(loop=asyncio.get_running_loop())
         reply: Reply[T] = Reply(future, self.name, cell.dead_letters)
         message = make(reply)
-        timer = cell.clock.call_later(timeout, lambda: reply._expire(message, timeout))
+        mailbox = cell.mailbox
+        if mailbox.closed:
+            cell.dead_letters.publish(self.name, message, "actor stopped")
+            raise ActorStopped(self.name)
+        cell.ask_timeouts.add(future, self.name, message, timeout)
+        if not mailbox.try_put(message):
+            await self._put_slowly(message, future)
+        return await future
+
+    async def _put_slowly(self, message: M, future: asyncio.Future[Any]) -> None:
+        """Wait for room in a full mailbox, giving up when the ask times out."""
+        mailbox = self._cell.mailbox
         try:
-            mailbox = cell.mailbox
             while True:
+                await self._wait_for_room_or_timeout(future)
                 if mailbox.closed:
-                    cell.dead_letters.publish(self.name, message, "actor stopped")
+                    self._cell.dead_letters.publish(self.name, message, "actor stopped")
                     raise ActorStopped(self.name)
                 if mailbox.try_put(message):
-                    break
-                await self._wait_for_room_or_timeout(future)
-            return await future
-        finally:
-            timer.cancel()
+                    return
+        except BaseException:
+            # Nobody will await the future now: settle it so its expiry stays quiet.
+            future.cancel()
+            raise
 
     async def _wait_for_room_or_timeout(self, future: asyncio.Future[Any]) -> None:
         with anyio.CancelScope() as scope:
-            future.add_done_callback(lambda _: scope.cancel())
-            await self._cell.mailbox.wait_for_room()
+
+            def give_up(_: asyncio.Future[Any]) -> None:
+                scope.cancel()
+
+            future.add_done_callback(give_up)
+            try:
+                await self._cell.mailbox.wait_for_room()
+            finally:
+                future.remove_done_callback(give_up)
         if future.done():
             future.result()  # raises AskTimeout
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ._deadletters import DeadLetters
     from ._ref import ActorRef
     from ._system import ActorSystem
+    from ._timeouts import AskTimeouts
 
 __all__ = ["Strategy", "Supervisor"]
 
@@ -108,6 +109,10 @@ class Supervisor:
     @property
     def dead_letters(self) -> DeadLetters:
         return self.system.dead_letters
+
+    @property
+    def ask_timeouts(self) -> AskTimeouts:
+        return self.system.ask_timeouts
 
     @property
     def seed(self) -> int:

@@ -16,6 +16,7 @@ from ._clock import Clock, SystemClock
 from ._deadletters import DeadLetters
 from ._ref import ActorRef
 from ._supervisor import Strategy, Supervisor
+from ._timeouts import AskTimeouts
 
 __all__ = ["ActorSystem"]
 
@@ -47,6 +48,7 @@ class ActorSystem:
         self.seed = seed
         self.default_ask_timeout = ask_timeout
         self.dead_letters = DeadLetters()
+        self.ask_timeouts = AskTimeouts(self.clock)
         self.root = Supervisor(
             "", system=self, strategy=Strategy.ONE_FOR_ONE, max_restarts=max_restarts, within=within
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from functools import partial
 
 import anyio
@@ -250,3 +251,54 @@ async def test_ask_queued_when_the_actor_stops_raises_actor_stopped(clock: FakeC
 async def test_ask_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError, match="ask_timeout must be positive, got 0"):
         ActorSystem(ask_timeout=0)
+
+
+async def test_answered_asks_behind_an_unanswered_one_are_swept(clock: FakeClock) -> None:
+    async with ActorSystem(clock=clock) as system:
+        holder = system.spawn(Holder)
+        doubler = system.spawn(Doubler)
+        errors: list[AskTimeout] = []
+
+        async def stuck() -> None:
+            try:
+                await holder.ask(Hold, timeout=10.0)
+            except AskTimeout as error:
+                errors.append(error)
+
+        system.start_soon(stuck)
+        await settle()
+        for n in range(5000):
+            assert await doubler.ask(partial(Double, n), timeout=10.0) == 2 * n
+        # The answered asks do not pile up behind the one still waiting.
+        assert len(system.ask_timeouts) <= 2048
+        await clock.advance(10.0)
+        assert len(errors) == 1
+        assert len(system.ask_timeouts) == 0
+        await holder.tell(Late(0))
+
+
+async def test_an_abandoned_ask_expires_quietly(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    log: list[object] = []
+    gate = anyio.Event()
+    async with ActorSystem(clock=clock) as system:
+        ref = system.spawn(lambda: Recorder(log), mailbox_size=1)
+        await ref.tell(Wait(gate))
+        await settle()
+        await ref.tell(Incr())
+        with anyio.CancelScope() as scope:
+            system.start_soon(lambda: _cancel_soon(scope))
+            await ref.ask(Get, timeout=1.0)  # waits for room, then is cancelled
+        assert scope.cancelled_caught
+        await clock.advance(2.0)
+        gate.set()
+        await settle()
+    gc.collect()
+    assert [r for r in caplog.records if r.name == "asyncio"] == []
+    assert not any(isinstance(m, Get) for m in log)
+
+
+async def _cancel_soon(scope: anyio.CancelScope) -> None:
+    await settle(3)
+    scope.cancel()

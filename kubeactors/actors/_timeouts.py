@@ -1,0 +1,92 @@
+"""Ask deadlines: one clock timer per distinct timeout instead of one per ask.
+
+Asks with the same timeout expire in the order they were made, so each distinct
+timeout keeps a FIFO of pending asks and a single timer for its oldest entry. An
+ask costs an append instead of scheduling and cancelling a timer of its own, which
+was the largest cost of an ask after the two task switches it needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ._errors import AskTimeout
+
+if TYPE_CHECKING:
+    from ._clock import Clock, TimerHandle
+
+__all__ = ["AskTimeouts"]
+
+# Below this many entries a queue is only trimmed from the front; past it, answered
+# asks stuck behind an old unanswered one are swept out (amortised O(1) per ask).
+_SWEEP_AT = 1024
+
+_Entry = tuple[float, "asyncio.Future[Any]", str, object]
+
+
+class AskTimeouts:
+    """Fails each pending ask's future with `AskTimeout` once its deadline passes."""
+
+    __slots__ = ("_clock", "_queues")
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._queues: dict[float, _DeadlineQueue] = {}
+
+    def add(
+        self, future: asyncio.Future[Any], target: str, message: object, timeout: float
+    ) -> None:
+        """Expire `future` after `timeout` seconds unless it is done by then."""
+        queue = self._queues.get(timeout)
+        if queue is None:
+            queue = self._queues[timeout] = _DeadlineQueue(self._clock, timeout)
+        queue.add(future, target, message)
+
+    def __len__(self) -> int:
+        """How many asks are tracked (answered ones may linger until swept)."""
+        return sum(len(queue.entries) for queue in self._queues.values())
+
+
+class _DeadlineQueue:
+    __slots__ = ("_clock", "_now", "_sweep_at", "_timeout", "_timer", "entries")
+
+    def __init__(self, clock: Clock, timeout: float) -> None:
+        self._clock = clock
+        self._now = clock.now
+        self._timeout = timeout
+        self._timer: TimerHandle | None = None
+        self._sweep_at = _SWEEP_AT
+        self.entries: deque[_Entry] = deque()
+
+    def add(self, future: asyncio.Future[Any], target: str, message: object) -> None:
+        entries = self.entries
+        # Answers mostly come in order, so trimming the front keeps the queue short.
+        while entries and entries[0][1].done():
+            entries.popleft()
+        if len(entries) >= self._sweep_at:
+            self._sweep()
+            entries = self.entries
+        entries.append((self._now() + self._timeout, future, target, message))
+        if self._timer is None:
+            self._timer = self._clock.call_later(self._timeout, self._expire)
+
+    def _sweep(self) -> None:
+        pending = [entry for entry in self.entries if not entry[1].done()]
+        self.entries = deque(pending)
+        self._sweep_at = max(_SWEEP_AT, 2 * len(pending))
+
+    def _expire(self) -> None:
+        self._timer = None
+        now = self._clock.now()
+        entries = self.entries
+        while entries:
+            deadline, future, target, message = entries[0]
+            if not future.done():
+                if deadline > now:
+                    break
+                future.set_exception(AskTimeout(target, message, self._timeout))
+            entries.popleft()
+        if entries:
+            self._timer = self._clock.call_later(entries[0][0] - now, self._expire)
