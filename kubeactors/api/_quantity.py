@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -53,6 +54,8 @@ class QuantityError(ValueError):
         )
 
 
+# Pods and nodes repeat a handful of quantity strings, so parsing is cached.
+@functools.lru_cache(maxsize=4096)
 def parse_quantity(text: str) -> Fraction:
     """The exact value of a quantity string; raises `QuantityError` if malformed."""
     match = _QUANTITY.match(text)
@@ -69,11 +72,13 @@ def parse_quantity(text: str) -> Fraction:
     return -value if match["sign"] == "-" else value
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_cpu(text: str) -> int:
     """CPU in millicores, rounded up as Kubernetes' `MilliValue` does ("0.1" -> 100)."""
     return math.ceil(parse_quantity(text) * 1000)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_memory(text: str) -> int:
     """Memory (or any count) in whole units, rounded up ("1.5Gi" -> 1610612736)."""
     return math.ceil(parse_quantity(text))

@@ -32,7 +32,7 @@ from ._node import Node
 from ._pod import Pod
 from ._status import ApiError, StatusCause, bad_request, internal_error
 from ._validation import validate_node, validate_pod
-from ._watch import ApiWatch
+from ._watch import ApiWatch, DecodeCache
 
 __all__ = ["ApiServer"]
 
@@ -60,6 +60,7 @@ class ApiServer(Actor[ApiRequest]):
         self._store_ref = store
         self._store = Store(store)
         self._wall_clock = wall_clock
+        self._decoded = DecodeCache()
 
     async def receive(self, message: ApiRequest) -> None:
         try:
@@ -230,7 +231,7 @@ class ApiServer(Actor[ApiRequest]):
         except Exception as error:
             request.reply.fail(_store_failure(error))
             return
-        request.reply.send(ApiWatch(kind, stream, initial))
+        request.reply.send(ApiWatch(kind, stream, initial, self._decoded))
 
 
 def _parse_resource_version(

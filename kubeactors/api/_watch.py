@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..store import Event, EventType, WatchStream
 from ._kinds import ResourceKind
@@ -10,9 +10,34 @@ from ._meta import WatchEvent
 from ._node import Node
 from ._pod import Pod
 
-__all__ = ["ApiWatch"]
+__all__ = ["ApiWatch", "DecodeCache"]
 
 R = TypeVar("R", bound=Pod | Node)
+
+
+class DecodeCache:
+    """Objects decoded from watch events, by key and revision, for one API server.
+
+    Every watcher of a kind sees the same change; with this cache the first one
+    decodes it and the others share that frozen object. Bounded: the oldest entries
+    go first, which suits watchers that read at about the same pace.
+    """
+
+    def __init__(self, size: int = 16_384) -> None:
+        if size <= 0:
+            raise ValueError(f"size must be positive, got {size}")
+        self._size = size
+        self._items: dict[tuple[bytes, int], Any] = {}
+
+    def decode(self, kind: ResourceKind[R], key: bytes, data: bytes, revision: int) -> R:
+        entry = (key, revision)
+        obj: R | None = self._items.get(entry)
+        if obj is None:
+            obj = kind.decode(data, revision)
+            if len(self._items) >= self._size:
+                del self._items[next(iter(self._items))]
+            self._items[entry] = obj
+        return obj
 
 
 class ApiWatch(Generic[R]):
@@ -24,9 +49,14 @@ class ApiWatch(Generic[R]):
     """
 
     def __init__(
-        self, kind: ResourceKind[R], stream: WatchStream, initial: list[WatchEvent[R]]
+        self,
+        kind: ResourceKind[R],
+        stream: WatchStream,
+        initial: list[WatchEvent[R]],
+        cache: DecodeCache | None = None,
     ) -> None:
         self.kind: ResourceKind[R] = kind
+        self._cache = cache if cache is not None else DecodeCache()
         self._stream = stream
         self._initial: list[WatchEvent[R]] = initial
 
@@ -45,14 +75,15 @@ class ApiWatch(Generic[R]):
                 return batch
 
     def _convert(self, event: Event) -> WatchEvent[R] | None:
-        kind = self.kind
+        kind, kv = self.kind, event.kv
         if event.type is EventType.PUT:
-            obj = kind.decode(event.kv.value, event.kv.mod_revision)
+            obj = self._cache.decode(kind, kv.key, kv.value, kv.mod_revision)
             return WatchEvent("ADDED" if event.prev_kv is None else "MODIFIED", obj)
         if event.prev_kv is None:
             return None
         # A deleted object carries the revision of its deletion, as in Kubernetes.
-        return WatchEvent("DELETED", kind.decode(event.prev_kv.value, event.kv.mod_revision))
+        deleted = self._cache.decode(kind, kv.key, event.prev_kv.value, kv.mod_revision)
+        return WatchEvent("DELETED", deleted)
 
     def close(self) -> None:
         self._stream.close()

@@ -18,6 +18,7 @@ from ..api import (
     Update,
     Watch,
 )
+from ._callback import Callback, callback_reply
 
 __all__ = ["Client"]
 
@@ -56,6 +57,15 @@ class Client:
         """Replace `obj`; raises a Conflict `ApiError` if its resourceVersion is stale."""
         result: Any = await self.api.ask(lambda reply: Update(obj, reply), self._timeout)
         return cast(R, result)
+
+    async def send_update(self, obj: R, on_done: Callback[R]) -> None:
+        """Send an update without waiting for the answer; waits only for mailbox room.
+
+        `on_done(updated, None)` or `on_done(None, error)` is called in the task that
+        answers, so it must be quick (tell an actor, say). For actors that must not
+        block their mailbox on a reply, such as the scheduler binding pods.
+        """
+        await self.api.tell(Update(obj, callback_reply(on_done)))
 
     async def delete(self, kind: type[R], name: str, namespace: str = "") -> R:
         """Delete an object and return it as it was last stored."""

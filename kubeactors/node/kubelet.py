@@ -66,9 +66,12 @@ class Kubelet(Actor[KubeletMessage]):
         self._wall_clock = wall_clock
         self._retry_delay = retry_delay
         self._pods: dict[str, Pod] = {}
-        self._reporting: set[str] = set()
+        self._reported: dict[str, str] = {}
+        """The resourceVersion each pod's last report was based on."""
         self._ips: dict[str, ipaddress.IPv4Address] = {}
-        self._free_ips = list(reversed(list(self._cidr.hosts())[1:]))
+        self._released_ips: list[ipaddress.IPv4Address] = []
+        # .1 is the node's gateway; pods get .2 onwards, then released addresses.
+        self._next_ip = 2
 
     async def on_start(self) -> None:
         node = self._node()
@@ -114,20 +117,33 @@ class Kubelet(Actor[KubeletMessage]):
                     key = object_key(pod)
                     if delta.type == "DELETED":
                         self._pods.pop(key, None)
+                        self._reported.pop(key, None)
                         self._release_ip(key)
                     else:
                         self._pods[key] = pod
-                        self._start(key)
+                        await self._start(key)
             case RetryPod(key=key):
-                self._start(key)
+                await self._start(key, again=True)
 
-    def _start(self, key: str) -> None:
+    async def _start(self, key: str, *, again: bool = False) -> None:
         pod = self._pods.get(key)
-        if pod is None or pod.status.phase == "Running" or key in self._reporting:
+        if pod is None or pod.status.phase == "Running":
             return
-        self._reporting.add(key)
+        version = pod.metadata.resource_version
+        if not again and self._reported.get(key) == version:
+            return  # reported already from this version; its answer is on the way
+        self._reported[key] = version
         running = self._running(key, pod)
-        self.context.start_soon(lambda: self._report(key, running), name=f"report {key}")
+        context, retry_delay, name = self.context, self._retry_delay, self.name
+
+        def answered(_: Pod | None, error: BaseException | None) -> None:
+            # Runs in the task that answers. On a conflict a newer version exists and
+            # the dispatcher brings it; try again with whatever is newest by then.
+            if error is not None:
+                logger.info("reporting %s on %s failed: %s", key, name, error)
+                context.send_later(retry_delay, RetryPod(key))
+
+        await self._client.send_update(running, answered)
 
     def _running(self, key: str, pod: Pod) -> Pod:
         now = format_time(self._wall_clock())
@@ -143,26 +159,20 @@ class Kubelet(Actor[KubeletMessage]):
         )
         return msgspec.structs.replace(pod, status=status)
 
-    async def _report(self, key: str, pod: Pod) -> None:
-        try:
-            await self._client.update(pod)
-        except ApiError as error:
-            # A newer version exists (or the pod is gone): the dispatcher brings it.
-            logger.info("reporting %s on %s failed: %s", key, self.name, error.reason)
-            self.context.send_later(self._retry_delay, RetryPod(key))
-        finally:
-            self._reporting.discard(key)
-
     def _allocate_ip(self, key: str) -> ipaddress.IPv4Address:
         address = self._ips.get(key)
         if address is None:
-            if not self._free_ips:
+            if self._released_ips:
+                address = self._released_ips.pop()
+            elif self._next_ip < self._cidr.num_addresses - 1:
+                address = self._cidr.network_address + self._next_ip
+                self._next_ip += 1
+            else:
                 raise RuntimeError(f"node {self.name} has no pod IP left in {self._cidr}")
-            address = self._free_ips.pop()
             self._ips[key] = address
         return address
 
     def _release_ip(self, key: str) -> None:
         address = self._ips.pop(key, None)
         if address is not None:
-            self._free_ips.append(address)
+            self._released_ips.append(address)

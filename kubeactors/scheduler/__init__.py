@@ -2,6 +2,7 @@
 
 from ._messages import (
     BindFailed,
+    ExpireAssumed,
     Inspect,
     NodesChanged,
     PodsChanged,
@@ -15,6 +16,7 @@ from ._table import NodeTable
 
 __all__ = [
     "BindFailed",
+    "ExpireAssumed",
     "Inspect",
     "NodeTable",
     "NodesChanged",

@@ -10,6 +10,7 @@ from ..client import Delta
 
 __all__ = [
     "BindFailed",
+    "ExpireAssumed",
     "Inspect",
     "NodesChanged",
     "PodsChanged",
@@ -36,6 +37,10 @@ class BindFailed(msgspec.Struct, frozen=True):
     reason: str
 
 
+class ExpireAssumed(msgspec.Struct, frozen=True):
+    """Time to forget assumptions whose bind has not been answered for too long."""
+
+
 class Requeue(msgspec.Struct, frozen=True):
     pod: str
 
@@ -58,4 +63,6 @@ class Inspect(msgspec.Struct, frozen=True):
     reply: Reply[SchedulerSnapshot]
 
 
-SchedulerMessage = NodesChanged | PodsChanged | BindFailed | Requeue | ScheduleMore | Inspect
+SchedulerMessage = (
+    NodesChanged | PodsChanged | BindFailed | ExpireAssumed | Requeue | ScheduleMore | Inspect
+)

@@ -13,6 +13,7 @@ from ..api import Node, Pod, Resources, node_allocatable, object_key, pod_reques
 from ..client import Client, Delta, Informer
 from ._messages import (
     BindFailed,
+    ExpireAssumed,
     Inspect,
     NodesChanged,
     PodsChanged,
@@ -35,6 +36,8 @@ class _Placement:
     request: Resources
     assumed: bool
     """True from the scheduler's choice until the informer shows the pod bound."""
+    since: float = 0.0
+    """When the pod was assumed, on the actor's clock."""
 
 
 class Scheduler(Actor[SchedulerMessage]):
@@ -49,10 +52,18 @@ class Scheduler(Actor[SchedulerMessage]):
 
     mailbox_size = 4096
 
-    def __init__(self, client: Client, *, batch_size: int = 256, retry_delay: float = 0.1) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        batch_size: int = 256,
+        retry_delay: float = 0.1,
+        bind_timeout: float = 60.0,
+    ) -> None:
         self._client = client
         self._batch_size = batch_size
         self._retry_delay = retry_delay
+        self._bind_timeout = bind_timeout
         self._table = NodeTable()
         self._pending: dict[str, Pod] = {}
         self._placed: dict[str, _Placement] = {}
@@ -78,6 +89,9 @@ class Scheduler(Actor[SchedulerMessage]):
         pods.add_batch_handler(pods_changed)
         self.context.start_soon(nodes.run, name="scheduler-node-informer")
         self.context.start_soon(pods.run, name="scheduler-pod-informer")
+        # A bind whose answer was lost (its request died with a crashed actor) must
+        # not hold its node's resources forever.
+        self.context.send_every(self._bind_timeout / 2, ExpireAssumed())
 
     async def receive(self, message: SchedulerMessage) -> None:
         match message:
@@ -87,6 +101,8 @@ class Scheduler(Actor[SchedulerMessage]):
                 self._pods_changed(deltas)
             case BindFailed():
                 self._bind_failed(message)
+            case ExpireAssumed():
+                self._expire_assumed()
             case Requeue(pod=key):
                 if key in self._pending and key not in self._placed:
                     self._enqueue(key)
@@ -94,7 +110,7 @@ class Scheduler(Actor[SchedulerMessage]):
                 self._more_requested = False
             case Inspect(reply=reply):
                 reply.send(self._snapshot())
-        self._schedule_some()
+        await self._schedule_some()
 
     # -- learning the cluster ----------------------------------------------------
 
@@ -166,6 +182,13 @@ class Scheduler(Actor[SchedulerMessage]):
             # Give the informer time to bring the pod's newer version before retrying.
             self.context.send_later(self._retry_delay, Requeue(failure.pod))
 
+    def _expire_assumed(self) -> None:
+        deadline = self.context.clock.now() - self._bind_timeout
+        expired = [key for key, p in self._placed.items() if p.assumed and p.since < deadline]
+        for key in expired:
+            placement = self._placed[key]
+            self._bind_failed(BindFailed(key, placement.node, "no answer to the bind"))
+
     # -- the queue ---------------------------------------------------------------
 
     def _enqueue(self, key: str) -> None:
@@ -178,18 +201,18 @@ class Scheduler(Actor[SchedulerMessage]):
         for key in sorted(waiting):
             self._enqueue(key)
 
-    def _schedule_some(self) -> None:
+    async def _schedule_some(self) -> None:
         """Schedule up to one batch, then let other messages in before the next."""
         for _ in range(min(self._batch_size, len(self._active))):
             key = self._active.popleft()
             self._queued.discard(key)
             pod = self._pending.get(key)
             if pod is not None and key not in self._placed:
-                self._schedule_one(key, pod)
+                await self._schedule_one(key, pod)
         if self._active and not self._more_requested:
             self._more_requested = self.context.self.try_tell(ScheduleMore())
 
-    def _schedule_one(self, key: str, pod: Pod) -> None:
+    async def _schedule_one(self, key: str, pod: Pod) -> None:
         request = pod_requests(pod)
         row = self._table.pick(request, self.context.random)
         if row is None:
@@ -198,16 +221,20 @@ class Scheduler(Actor[SchedulerMessage]):
             return
         node = self._table.names[row]
         self._table.add_pod(row, request)
-        self._placed[key] = _Placement(row, node, request, assumed=True)
+        self._placed[key] = _Placement(
+            row, node, request, assumed=True, since=self.context.clock.now()
+        )
         self._scheduled += 1
         bound = msgspec.structs.replace(pod, spec=msgspec.structs.replace(pod.spec, node_name=node))
-        self.context.start_soon(lambda: self._bind(key, bound), name=f"bind {key}")
+        context = self.context
 
-    async def _bind(self, key: str, pod: Pod) -> None:
-        try:
-            await self._client.update(pod)
-        except Exception as error:
-            await self.context.self.tell(BindFailed(key, pod.spec.node_name, str(error)))
+        def answered(_: Pod | None, error: BaseException | None) -> None:
+            # Runs in the task that answers the update: only hand the news over.
+            if error is not None:
+                context.send_later(0.0, BindFailed(key, node, str(error)))
+
+        # Sent, not awaited: the informer shows the pod bound when the write lands.
+        await self._client.send_update(bound, answered)
 
     def _snapshot(self) -> SchedulerSnapshot:
         return SchedulerSnapshot(
