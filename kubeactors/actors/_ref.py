@@ -134,6 +134,8 @@ class ActorRef(Generic[M]):
         cell = self._cell
         if timeout is None:
             timeout = cell.default_ask_timeout
+        elif not timeout > 0:
+            raise ValueError(f"ask timeout must be positive, got {timeout}")
         future: asyncio.Future[T] = asyncio.Future(loop=asyncio.get_running_loop())
         reply: Reply[T] = Reply(future, self.name, cell.dead_letters)
         message = make(reply)

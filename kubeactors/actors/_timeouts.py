@@ -41,19 +41,25 @@ class AskTimeouts:
         """Expire `future` after `timeout` seconds unless it is done by then."""
         queue = self._queues.get(timeout)
         if queue is None:
-            queue = self._queues[timeout] = _DeadlineQueue(self._clock, timeout)
+            queue = self._queues[timeout] = _DeadlineQueue(self._clock, timeout, self._queues)
         queue.add(future, target, message)
 
     def __len__(self) -> int:
         """How many asks are tracked (answered ones may linger until swept)."""
         return sum(len(queue.entries) for queue in self._queues.values())
 
+    @property
+    def distinct_timeouts(self) -> int:
+        """How many timeout values have asks pending; each has one timer."""
+        return len(self._queues)
+
 
 class _DeadlineQueue:
-    __slots__ = ("_clock", "_now", "_sweep_at", "_timeout", "_timer", "entries")
+    __slots__ = ("_clock", "_now", "_owner", "_sweep_at", "_timeout", "_timer", "entries")
 
-    def __init__(self, clock: Clock, timeout: float) -> None:
+    def __init__(self, clock: Clock, timeout: float, owner: dict[float, _DeadlineQueue]) -> None:
         self._clock = clock
+        self._owner = owner
         self._now = clock.now
         self._timeout = timeout
         self._timer: TimerHandle | None = None
@@ -90,3 +96,7 @@ class _DeadlineQueue:
             entries.popleft()
         if entries:
             self._timer = self._clock.call_later(entries[0][0] - now, self._expire)
+        elif self._owner.get(self._timeout) is self:
+            # Forget an idle timeout value: callers that compute their timeouts would
+            # otherwise leave one queue behind per value they ever used.
+            del self._owner[self._timeout]

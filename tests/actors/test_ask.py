@@ -302,3 +302,34 @@ async def test_an_abandoned_ask_expires_quietly(
 async def _cancel_soon(scope: anyio.CancelScope) -> None:
     await settle(3)
     scope.cancel()
+
+
+@pytest.mark.parametrize("timeout", [0.0, -1.0, float("nan")])
+async def test_an_ask_timeout_must_be_positive(timeout: float) -> None:
+    async with ActorSystem() as system:
+        ref = system.spawn(Doubler)
+        with pytest.raises(ValueError, match="ask timeout must be positive"):
+            await ref.ask(partial(Double, 1), timeout=timeout)
+        assert system.dead_letters.count == 0
+
+
+async def test_ask_timeout_on_the_real_clock() -> None:
+    async with ActorSystem() as system:
+        ref = system.spawn(Holder)
+        with pytest.raises(AskTimeout):
+            await ref.ask(Hold, timeout=0.01)
+        assert len(system.ask_timeouts) == 0
+        await ref.tell(Late(0))
+
+
+async def test_idle_timeout_values_are_forgotten(clock: FakeClock) -> None:
+    async with ActorSystem(clock=clock) as system:
+        ref = system.spawn(Doubler)
+        for n in range(100):
+            await ref.ask(partial(Double, n), timeout=1.0 + n / 1000)
+        assert system.ask_timeouts.distinct_timeouts == 100
+        await clock.advance(2.0)
+        assert system.ask_timeouts.distinct_timeouts == 0
+        assert clock.pending == 0
+        assert await ref.ask(partial(Double, 1), timeout=1.0) == 2
+        assert system.ask_timeouts.distinct_timeouts == 1

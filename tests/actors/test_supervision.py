@@ -10,6 +10,7 @@ from kubeactors.actors import (
     Actor,
     ActorCrashed,
     ActorRef,
+    ActorStopped,
     ActorSystem,
     RestartPolicy,
     Strategy,
@@ -306,3 +307,33 @@ async def test_an_actor_can_stop_itself_for_good_through_its_ref() -> None:
             while ref.alive:
                 await settle(1)
         assert ref.stats.restarts == 0
+
+
+async def test_a_request_interrupted_by_a_sibling_restart_fails_at_once() -> None:
+    gate = anyio.Event()
+
+    class Stuck(Actor[Get]):
+        async def receive(self, message: Get) -> None:
+            await gate.wait()
+            message.reply.send(1)
+
+    async with ActorSystem() as system:
+        group = system.spawn_supervisor("group", strategy=Strategy.ONE_FOR_ALL)
+        stuck = group.spawn(Stuck, name="stuck")
+        fragile = group.spawn(Tally, name="fragile")
+        errors: list[ActorStopped] = []
+
+        async def asker() -> None:
+            try:
+                await stuck.ask(Get, timeout=60.0)
+            except ActorStopped as error:
+                errors.append(error)
+
+        system.start_soon(asker)
+        await settle()
+        await fragile.tell(Boom())
+        await settle()
+        assert len(errors) == 1
+        assert stuck.stats.restarts == 1
+        gate.set()
+        assert await stuck.ask(Get) == 1
