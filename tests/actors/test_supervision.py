@@ -5,6 +5,8 @@ from __future__ import annotations
 import anyio
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubeactors.actors import (
     Actor,
@@ -337,3 +339,29 @@ async def test_a_request_interrupted_by_a_sibling_restart_fails_at_once() -> Non
         assert stuck.stats.restarts == 1
         gate.set()
         assert await stuck.ask(Get) == 1
+
+
+@given(script=st.lists(st.sampled_from(["incr", "boom", "ask-boom"]), max_size=30))
+async def test_any_crash_sequence_restarts_once_per_crash_and_loses_nothing(
+    script: list[str],
+) -> None:
+    async with ActorSystem(max_restarts=100, within=1.0) as system:
+        ref = system.spawn(Tally)
+        crashed_asks = 0
+        for step in script:
+            if step == "incr":
+                await ref.tell(Incr())
+            elif step == "boom":
+                await ref.tell(Boom())
+            else:
+                with pytest.raises(ActorCrashed):
+                    await ref.ask(Boom)
+                crashed_asks += 1
+        count = await ref.ask(Get)
+        crashes = sum(step != "incr" for step in script)
+        tail = script[max((i for i, s in enumerate(script) if s != "incr"), default=-1) + 1 :]
+        assert count == len(tail)
+        assert ref.stats.restarts == crashes
+        assert ref.stats.handled == script.count("incr") + 1
+        assert crashed_asks == script.count("ask-boom")
+        assert system.dead_letters.count == 0
