@@ -54,6 +54,11 @@ async def test_data_dir_keeps_the_store_across_clusters(tmp_path: Path) -> None:
         pods = await cluster.pods()
         assert len(pods) == 2
         assert all(pod.status.phase == "Running" for pod in pods)
+        # The new kubelet adopts the running pods' addresses and gives out others.
+        await cluster.create_pods(2)
+        await cluster.wait_until_running(4, timeout=30)
+        addresses = [pod.status.pod_ip for pod in await cluster.pods()]
+        assert len(set(addresses)) == 4
 
 
 def test_bad_arguments_are_rejected() -> None:

@@ -12,6 +12,7 @@ import msgspec
 
 from ..actors import Actor, ActorRef, Reply
 from ..store import (
+    CompactedError,
     ConflictError,
     KeyValue,
     RangeResult,
@@ -273,5 +274,7 @@ def _parse_resource_version(
 def _store_failure(error: BaseException) -> BaseException:
     if isinstance(error, ApiError):
         return error
+    if isinstance(error, CompactedError):
+        return ApiError.expired(str(error))
     logger.warning("store request failed: %s", error)
     return internal_error(f"storage error: {error}")

@@ -67,6 +67,11 @@ class ApiError(Exception):
         return cls._make(409, "Conflict", message, kind, name)
 
     @classmethod
+    def expired(cls, message: str) -> ApiError:
+        """410: the requested resourceVersion is too old (compacted); relist."""
+        return cls(Status(message=message, reason="Expired", code=410))
+
+    @classmethod
     def invalid(cls, kind: str, name: str, causes: list[StatusCause]) -> ApiError:
         """422: `causes` name each field at fault, as `field: Invalid value: ...`."""
         detail = "; ".join(f"{cause.field}: {cause.message}" for cause in causes)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from ..store import Event, EventType, WatchStream
+from ..store import Event, EventType, WatchCancelledError, WatchStream
 from ._kinds import ResourceKind
 from ._meta import WatchEvent
 from ._node import Node
 from ._pod import Pod
+from ._status import ApiError
 
 __all__ = ["ApiWatch", "DecodeCache"]
 
@@ -44,8 +45,9 @@ class ApiWatch(Generic[R]):
     """Batches of `WatchEvent`s in revision order: `async for batch in watch`.
 
     Decoding happens in the consumer's task, not in the API server's, so a slow
-    consumer costs only itself. A watch the store cancels (its consumer fell behind)
-    raises `WatchCancelledError`: the consumer relists, as client-go does on 410.
+    consumer costs only itself. A watch the store ends (its start was compacted, or
+    its consumer fell behind) raises an `ApiError` 410 Expired: the consumer relists,
+    as client-go does.
     """
 
     def __init__(
@@ -68,7 +70,10 @@ class ApiWatch(Generic[R]):
             batch, self._initial = self._initial, []
             return batch
         while True:
-            events = await self._stream.__anext__()
+            try:
+                events = await self._stream.__anext__()
+            except WatchCancelledError as error:
+                raise ApiError.expired(str(error)) from error
             converted = [self._convert(event) for event in events]
             batch = [event for event in converted if event is not None]
             if batch:

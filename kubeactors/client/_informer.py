@@ -9,8 +9,7 @@ from typing import Generic, TypeVar
 import anyio
 import msgspec
 
-from ..api import ApiWatch, Node, ObjectList, Pod, WatchEvent, WatchEventType, object_key
-from ..store import WatchCancelledError
+from ..api import ApiError, ApiWatch, Node, ObjectList, Pod, WatchEvent, WatchEventType, object_key
 from ._client import Client
 
 __all__ = ["BatchHandler", "Delta", "Indexer", "Informer"]
@@ -38,7 +37,7 @@ class Informer(Generic[R]):
     """Keeps a cache of every object of one kind in step with the API server.
 
     `run()` lists, then watches from the list's revision, and relists (emitting the
-    difference as changes) if the watch is cancelled for falling behind. Handlers
+    difference as changes) when the watch expires (410: compacted or fell behind). Handlers
     run in the informer's task after the cache is updated, so a handler always sees
     a cache at least as new as the change it is told of. Sync handlers must be
     quick; an async batch handler gets each batch whole (one hop per batch).
@@ -114,7 +113,9 @@ class Informer(Generic[R]):
             try:
                 async for batch in watch:
                     await self._apply_events(batch)
-            except WatchCancelledError as error:
+            except ApiError as error:
+                if error.code != 410:
+                    raise
                 logger.warning("%s informer relists: %s", self.kind.__name__, error)
             finally:
                 watch.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -25,6 +24,7 @@ from ..api import (
     object_key,
 )
 from ..client import Client
+from ._ipam import PodAddresses
 from ._messages import DispatcherMessage, KubeletMessage, PodsAssigned, Register, RetryPod
 from ._shape import NodeShape, host_ip, pod_cidr
 
@@ -68,10 +68,7 @@ class Kubelet(Actor[KubeletMessage]):
         self._pods: dict[str, Pod] = {}
         self._reported: dict[str, str] = {}
         """The resourceVersion each pod's last report was based on."""
-        self._ips: dict[str, ipaddress.IPv4Address] = {}
-        self._released_ips: list[ipaddress.IPv4Address] = []
-        # .1 is the node's gateway; pods get .2 onwards, then released addresses.
-        self._next_ip = 2
+        self._addresses = PodAddresses(self._cidr)
 
     async def on_start(self) -> None:
         node = self._node()
@@ -118,9 +115,12 @@ class Kubelet(Actor[KubeletMessage]):
                     if delta.type == "DELETED":
                         self._pods.pop(key, None)
                         self._reported.pop(key, None)
-                        self._release_ip(key)
+                        self._addresses.release(key)
                     else:
                         self._pods[key] = pod
+                        if pod.status.phase == "Running" and pod.status.pod_ip:
+                            # Running since before a restart: keep its address.
+                            self._addresses.adopt(key, pod.status.pod_ip)
                         await self._start(key)
             case RetryPod(key=key):
                 await self._start(key, again=True)
@@ -153,26 +153,8 @@ class Kubelet(Actor[KubeletMessage]):
                 PodCondition(type=kind, status="True", last_transition_time=now)
                 for kind in _RUNNING_CONDITIONS
             ],
-            pod_ip=str(self._allocate_ip(key)),
+            pod_ip=str(self._addresses.allocate(key)),
             host_ip=self._host_ip,
             start_time=pod.status.start_time or now,
         )
         return msgspec.structs.replace(pod, status=status)
-
-    def _allocate_ip(self, key: str) -> ipaddress.IPv4Address:
-        address = self._ips.get(key)
-        if address is None:
-            if self._released_ips:
-                address = self._released_ips.pop()
-            elif self._next_ip < self._cidr.num_addresses - 1:
-                address = self._cidr.network_address + self._next_ip
-                self._next_ip += 1
-            else:
-                raise RuntimeError(f"node {self.name} has no pod IP left in {self._cidr}")
-            self._ips[key] = address
-        return address
-
-    def _release_ip(self, key: str) -> None:
-        address = self._ips.pop(key, None)
-        if address is not None:
-            self._released_ips.append(address)

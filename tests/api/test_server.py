@@ -185,3 +185,16 @@ async def test_watch_from_a_version_sees_only_later_changes(tmp_path: Path) -> N
         with pytest.raises(ApiError) as caught:
             await h.client.watch(Pod, resource_version="soon")
         assert caught.value.code == 400
+
+
+async def test_watch_from_a_compacted_version_is_expired(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        first = await h.client.create(make_pod("a"))
+        await h.client.create(make_pod("b"))
+        latest = await h.client.create(make_pod("c"))
+        await h.store.compact(int(latest.metadata.resource_version))
+        watch = await h.client.watch(Pod, resource_version=first.metadata.resource_version)
+        with anyio.fail_after(5), pytest.raises(ApiError) as caught:
+            await watch.__anext__()
+        assert (caught.value.code, caught.value.reason) == (410, "Expired")
+        watch.close()
