@@ -160,7 +160,20 @@ class ActorCell(Generic[M]):
             # The actor stops itself: it ends after this message; waiting would deadlock.
             return
         await self.supervisor._ensure_finished(self)
-        await self._terminated.wait()
+        if self._terminated.is_set():
+            return
+        # The message being handled may finish, but not forever: past the shutdown
+        # timeout the incarnation is cancelled, so a stuck actor cannot hang shutdown.
+        timer = self.clock.call_later(self.supervisor.system.shutdown_timeout, self._force_stop)
+        try:
+            await self._terminated.wait()
+        finally:
+            timer.cancel()
+
+    def _force_stop(self) -> None:
+        if self._scope is not None and not self._terminated.is_set():
+            logger.warning("%s did not stop in time: cancelling it", self.name)
+            self._scope.cancel()
 
     @property
     def stop_requested(self) -> bool:

@@ -181,6 +181,8 @@ class ActorRef(Generic[M]):
     async def stop(self) -> None:
         """Stop the actor for good (no restart) and wait until it has stopped.
 
-        The message being handled finishes; messages still queued go to dead letters.
+        The message being handled finishes, unless it takes longer than the system's
+        `shutdown_timeout`, when it is cancelled (its asker gets `ActorStopped`).
+        Messages still queued go to dead letters.
         """
         await self._cell.stop()

@@ -29,7 +29,8 @@ class ActorSystem:
     """The root supervisor and its task group: `async with ActorSystem() as system:`.
 
     Leaving the block stops every actor (newest first) and leaves no task behind,
-    whether it is left normally, by cancellation or by an error. If the root
+    whether it is left normally, by cancellation or by an error. An actor still busy
+    with a message `shutdown_timeout` seconds after it was asked to stop is cancelled. If the root
     supervisor gives up, the block is cancelled and `SupervisorGaveUp` is raised.
     """
 
@@ -41,12 +42,16 @@ class ActorSystem:
         ask_timeout: float = 10.0,
         max_restarts: int = 3,
         within: float = 5.0,
+        shutdown_timeout: float = 5.0,
     ) -> None:
-        if ask_timeout <= 0:
+        if not ask_timeout > 0:
             raise ValueError(f"ask_timeout must be positive, got {ask_timeout}")
+        if not shutdown_timeout > 0:
+            raise ValueError(f"shutdown_timeout must be positive, got {shutdown_timeout}")
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.seed = seed
         self.default_ask_timeout = ask_timeout
+        self.shutdown_timeout = shutdown_timeout
         self.dead_letters = DeadLetters()
         self.ask_timeouts = AskTimeouts(self.clock)
         self.root = Supervisor(

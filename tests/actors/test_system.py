@@ -10,7 +10,7 @@ import pytest
 from kubeactors.actors import Actor, ActorStats, ActorSystem, Strategy
 
 from ._actors import Boom, Get, Incr, Item, Recorder, Tally, Wait
-from ._fakes import settle
+from ._fakes import FakeClock, settle
 
 
 class Busy(Actor[Incr | Get]):
@@ -190,3 +190,50 @@ async def test_actors_get_a_seeded_random_per_incarnation() -> None:
     assert await rolls(1) == first
     assert await rolls(2) != first
     assert len(set(first)) == 3
+
+
+async def test_a_stuck_actor_is_cancelled_after_the_shutdown_timeout(clock: FakeClock) -> None:
+    gate = anyio.Event()
+    log: list[object] = []
+    async with ActorSystem(clock=clock, shutdown_timeout=3.0) as system:
+        ref = system.spawn(lambda: Recorder(log), name="stuck")
+        await ref.tell(Wait(gate))
+        await settle()
+        stopped = anyio.Event()
+
+        async def stop() -> None:
+            await ref.stop()
+            stopped.set()
+
+        system.start_soon(stop)
+        await settle()
+        await clock.advance(2.9)
+        assert not stopped.is_set()
+        await clock.advance(0.1)
+        assert stopped.is_set()
+        assert not ref.alive
+
+
+async def test_a_stuck_actor_cannot_hang_the_systems_exit(clock: FakeClock) -> None:
+    gate = anyio.Event()
+    events: list[str] = []
+    before = asyncio.all_tasks()
+    async with ActorSystem(clock=clock, shutdown_timeout=3.0) as system:
+        ref = system.spawn(lambda: Recorder([]))
+        system.spawn(lambda: Tally("after", events))
+        await ref.tell(Wait(gate))
+        await settle()
+
+        async def time_passes() -> None:
+            await settle()
+            await clock.advance(3.0)
+
+        system.start_soon(time_passes)
+    assert events == ["start after", "stop after"]
+    assert not gate.is_set()
+    assert asyncio.all_tasks() == before
+
+
+def test_shutdown_timeout_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="shutdown_timeout must be positive, got -1"):
+        ActorSystem(shutdown_timeout=-1)
