@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 _NOPUT = rpc_pb2.WatchCreateRequest.NOPUT
 _NODELETE = rpc_pb2.WatchCreateRequest.NODELETE
 _DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream"
+_EMPTY_RANGE = "mvcc: watcher range is empty"
 
 Send = Callable[[rpc_pb2.WatchResponse], Awaitable[None]]
 
@@ -91,21 +92,17 @@ class _WatchSession:
         revision = await self._service._kv.current_revision()
         watch_id = create.watch_id
         if watch_id and watch_id in self._watches:
-            await self._send(
-                rpc_pb2.WatchResponse(
-                    header=self._header(revision),
-                    watch_id=-1,
-                    created=True,
-                    canceled=True,
-                    cancel_reason=_DUPLICATE_ID,
-                )
-            )
+            await self._refuse(revision, _DUPLICATE_ID)
             return
         if not watch_id:
             while self._next_id in self._watches:
                 self._next_id += 1
             watch_id = self._next_id
             self._next_id += 1
+        end = create.range_end
+        if end and end != b"\0" and create.key >= end:
+            await self._refuse(revision, _EMPTY_RANGE)
+            return
         try:
             with store_errors():
                 stream = await self._service._store.watch(
@@ -118,15 +115,7 @@ class _WatchSession:
                     progress_notify=create.progress_notify,
                 )
         except errors.EtcdError as error:
-            await self._send(
-                rpc_pb2.WatchResponse(
-                    header=self._header(revision),
-                    watch_id=-1,
-                    created=True,
-                    canceled=True,
-                    cancel_reason=error.message,
-                )
-            )
+            await self._refuse(revision, error.message)
             return
         scope = anyio.CancelScope()
         self._watches[watch_id] = (stream, scope)
@@ -134,6 +123,18 @@ class _WatchSession:
             rpc_pb2.WatchResponse(header=self._header(revision), watch_id=watch_id, created=True)
         )
         self._group.start_soon(self._run, watch_id, stream, scope)
+
+    async def _refuse(self, revision: int, reason: str) -> None:
+        """etcd's answer to a watch it cannot create: created and canceled at once."""
+        await self._send(
+            rpc_pb2.WatchResponse(
+                header=self._header(revision),
+                watch_id=-1,
+                created=True,
+                canceled=True,
+                cancel_reason=reason,
+            )
+        )
 
     async def _run(self, watch_id: int, stream: WatchStream, scope: anyio.CancelScope) -> None:
         with scope:
