@@ -259,7 +259,7 @@ class StoreActor(Actor[StoreRequest]):
         self._check_size(len(request.key) + len(request.value) + 16)
         self._check_expected(request.key, request.expect_mod_revision)
         applier = Applier(self._index, self._leases, self._revision + 1)
-        applier.check_put(op)
+        applier.check_put(op, in_txn=False)
         applier.put(op)
         event = applier.events[0]
         self._enqueue(

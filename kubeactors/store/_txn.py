@@ -233,11 +233,15 @@ class Applier:
 
         walk(txn)
 
-    def check_put(self, op: PutOp) -> None:
-        if op.lease and op.lease not in self.leases:
+    def check_put(self, op: PutOp, *, in_txn: bool = True) -> None:
+        """The state checks of a put. etcd checks the key first inside a txn and the
+        lease first for a plain put; the same request gets the same error here."""
+        if not in_txn and op.lease and op.lease not in self.leases:
             raise LeaseNotFoundError(op.lease)
         if (op.ignore_value or op.ignore_lease) and self.index.latest(op.key) is None:
             raise KeyNotFoundError(op.key)
+        if op.lease and op.lease not in self.leases:
+            raise LeaseNotFoundError(op.lease)
 
     def _apply(self, txn: TxnOp, plan: list[bool]) -> TxnResult:
         steps = iter(plan)

@@ -33,6 +33,7 @@ from kubeactors.store import (
     RangeOp,
     RangeResult,
     Store,
+    StoreError,
     StoreOptions,
     TxnOp,
     TxnResult,
@@ -127,6 +128,7 @@ class OurBackend:
             no_delete="NODELETE" in filters,
         )
         try:
+            yield stream.revision, []
             async for batch in stream:
                 yield stream.revision, batch
         finally:
@@ -195,15 +197,19 @@ class Watcher:
         self.events: list[Event] = []
         self.error: BaseException | None = None
         self._changed = anyio.Event()
+        self.ready = anyio.Event()
 
     async def run(self) -> None:
         try:
             async for _, batch in self._source:
                 self.events.extend(self._view.event_out(e) for e in batch)
+                self.ready.set()
                 self._changed.set()
         except Exception as error:
             self.error = error
             self._changed.set()
+        finally:
+            self.ready.set()
 
     async def until(self, key: bytes) -> list[Event]:
         """The events seen before the first event on `key` (a sentinel the test writes)."""
@@ -237,6 +243,7 @@ class View:
         self.base = base
         self.lease_base = lease_base
         self._tasks: anyio.abc.TaskGroup | None = None
+        self.granted: set[int] = set()
 
     # Translation in and out.
 
@@ -393,6 +400,7 @@ class View:
 
     async def lease_grant(self, ttl: int, lease_id: int) -> LeaseGrantResult:
         result = await self.backend.lease_grant(ttl, self.lease_in(lease_id))
+        self.granted.add(result.id)
         return LeaseGrantResult(
             self.lease_out(result.id), result.ttl, self.rev_out(result.revision)
         )
@@ -432,6 +440,8 @@ class View:
         )
         watcher = Watcher(self, source)
         self._tasks.start_soon(watcher.run)
+        with anyio.fail_after(20):
+            await watcher.ready.wait()
         return watcher
 
 
@@ -444,7 +454,8 @@ async def open_view(kind: str, etcd_url: str | None) -> AsyncIterator[View]:
     if kind == "kubeactors":
         with tempfile.TemporaryDirectory() as tmp:
             async with ActorSystem(seed=0) as system:
-                options = StoreOptions(synchronous="OFF")
+                # A small in-memory history makes watches from the past read SQLite.
+                options = StoreOptions(synchronous="OFF", history_window=8)
                 store = Store.spawn(system.root, f"{tmp}/store.db", options=options)
                 backend = OurBackend(store)
                 view = View(backend, prefix, await backend.revision(), lease_base)
@@ -460,7 +471,15 @@ async def open_view(kind: str, etcd_url: str | None) -> AsyncIterator[View]:
         view = View(etcd, prefix, await etcd.revision(), lease_base)
         async with anyio.create_task_group() as tasks:
             view._tasks = tasks
-            yield view
-            tasks.cancel_scope.cancel()
+            try:
+                yield view
+            finally:
+                tasks.cancel_scope.cancel()
     finally:
-        await client.aclose()
+        with anyio.CancelScope(shield=True):
+            # Leases left behind would expire during later tests and move the shared
+            # etcd's revision under them.
+            for lease_id in view.granted:
+                with contextlib.suppress(StoreError):
+                    await etcd.lease_revoke(lease_id)
+            await client.aclose()

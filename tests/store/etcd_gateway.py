@@ -329,7 +329,8 @@ class EtcdClient:
         )
 
     async def watch(self, request: dict[str, Any]) -> AsyncIterator[tuple[int, list[Event]]]:
-        """Yield (header revision, events) per response; raise when etcd cancels."""
+        """Yield (header revision, events) per response, the first (empty) when the
+        watch is registered; raise when etcd cancels it."""
         async with self._http.stream(
             "POST", "/v3/watch", content=json.dumps({"create_request": request}), timeout=None
         ) as response:
@@ -346,6 +347,7 @@ class EtcdClient:
                         str(result.get("cancel_reason", "cancelled")), compact
                     )
                 if result.get("created"):
+                    yield _revision(result), []
                     continue
                 events = [_event(e) for e in result.get("events", [])]
                 yield _revision(result), events
