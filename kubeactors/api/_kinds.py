@@ -11,7 +11,15 @@ from ._meta import ObjectMeta
 from ._node import Node
 from ._pod import Pod
 
-__all__ = ["NODES", "PODS", "Resource", "ResourceKind", "kind_of", "object_key"]
+__all__ = [
+    "NODES",
+    "PODS",
+    "Resource",
+    "ResourceKind",
+    "UnknownKindError",
+    "kind_of",
+    "object_key",
+]
 
 Resource = Pod | Node
 R = TypeVar("R", bound=Pod | Node)
@@ -75,12 +83,18 @@ NODES: ResourceKind[Node] = ResourceKind(Node, "Node", "nodes", False, b"/regist
 _BY_TYPE: dict[type[Any], ResourceKind[Any]] = {Pod: PODS, Node: NODES}
 
 
+class UnknownKindError(TypeError):
+    """A type that is not one of the kinds the API server serves."""
+
+
 def kind_of(resource_type: type[R]) -> ResourceKind[R]:
-    """The `ResourceKind` of a resource type; `TypeError` for a type the server lacks."""
+    """The `ResourceKind` of a resource type; `UnknownKindError` for any other type."""
     try:
         return _BY_TYPE[resource_type]
-    except KeyError:
-        raise TypeError(f"not a resource type the API server serves: {resource_type!r}") from None
+    except (KeyError, TypeError):
+        raise UnknownKindError(
+            f"not a resource type the API server serves: {resource_type!r}"
+        ) from None
 
 
 def object_key(obj: Resource) -> str:

@@ -26,7 +26,7 @@ from ..store import Get as StoreGet
 from ..store import Put as StorePut
 from ..store import Range as StoreRange
 from ._forward import forward
-from ._kinds import Resource, ResourceKind, kind_of, with_resource_version
+from ._kinds import Resource, ResourceKind, UnknownKindError, kind_of, with_resource_version
 from ._messages import ApiRequest, Create, Delete, Get, List, Update, Watch
 from ._meta import ListMeta, ObjectList, WatchEvent, format_time
 from ._node import Node
@@ -80,6 +80,8 @@ class ApiServer(Actor[ApiRequest]):
                     self._watch(message)
         except ApiError as error:
             message.reply.fail(error)
+        except UnknownKindError as error:
+            message.reply.fail(bad_request(str(error)))
 
     # -- writes ------------------------------------------------------------------
 

@@ -53,10 +53,19 @@ class SchedulerSnapshot(msgspec.Struct, frozen=True):
     """Counters and queues, for tests and the CLI."""
 
     scheduled: int
+    """Scheduling decisions made (a pod retried after a failed bind counts again)."""
     bind_failures: int
     pending: list[str]
+    """Pods known to be unbound and not assumed anywhere."""
     unschedulable: list[str]
+    """Pods that fit nowhere, waiting for the cluster to change."""
     nodes: int
+    bound: int = 0
+    """Pods the scheduler has seen bound (by itself or by anyone else)."""
+    assumed: int = 0
+    """Pods placed by the scheduler whose binding it has not yet seen stored."""
+    queued: int = 0
+    """Pods waiting in the active queue for their turn."""
 
 
 class Inspect(msgspec.Struct, frozen=True):

@@ -137,6 +137,12 @@ class Scheduler(Actor[SchedulerMessage]):
                 self._unschedulable.discard(key)
                 self._queued.discard(key)
                 freed |= self._forget(key)
+            elif pod.status.phase in ("Succeeded", "Failed"):
+                # A finished pod holds nothing, as upstream's NodeInfo counts it.
+                self._pending.pop(key, None)
+                self._queued.discard(key)
+                self._unschedulable.discard(key)
+                freed |= self._forget(key)
             elif pod.spec.node_name:
                 self._bound(key, pod)
             else:
@@ -243,4 +249,7 @@ class Scheduler(Actor[SchedulerMessage]):
             pending=sorted(k for k in self._pending if k not in self._placed),
             unschedulable=sorted(self._unschedulable),
             nodes=len(self._table),
+            bound=sum(not p.assumed for p in self._placed.values()),
+            assumed=sum(p.assumed for p in self._placed.values()),
+            queued=len(self._active),
         )

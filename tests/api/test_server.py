@@ -198,3 +198,12 @@ async def test_watch_from_a_compacted_version_is_expired(tmp_path: Path) -> None
             await watch.__anext__()
         assert (caught.value.code, caught.value.reason) == (410, "Expired")
         watch.close()
+
+
+async def test_an_unknown_kind_is_a_bad_request_and_the_server_lives_on(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        with pytest.raises(ApiError) as caught:
+            await h.client.get(dict, "x")  # type: ignore[type-var]
+        assert (caught.value.code, caught.value.reason) == (400, "BadRequest")
+        assert "not a resource type" in caught.value.status.message
+        await h.client.create(make_pod("still-serving"))

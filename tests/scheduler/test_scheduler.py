@@ -110,3 +110,19 @@ async def test_a_pod_bound_by_someone_else_is_counted(tmp_path: Path) -> None:
         await h.client.create(make_pod("p", cpu="500m"))
         pods = await wait_for(h.client, Pod, _all_bound)
         assert {p.metadata.name: p.spec.node_name for p in pods} == {"pinned": "a", "p": "b"}
+
+
+async def test_finished_pods_free_their_resources(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(_node("a", cpu="1"))
+        scheduler = _start_scheduler(h)
+        await h.client.create(make_pod("job", cpu="800m"))
+        [job] = await wait_for(h.client, Pod, _all_bound)
+        await h.client.create(make_pod("next", cpu="800m"))
+        await _snapshot_when(scheduler, lambda s: s.unschedulable == ["default/next"])
+        done = msgspec.structs.replace(
+            job, status=msgspec.structs.replace(job.status, phase="Succeeded")
+        )
+        await h.client.update(done)
+        pods = await wait_for(h.client, Pod, _all_bound)
+        assert {p.metadata.name: p.spec.node_name for p in pods} == {"job": "a", "next": "a"}
