@@ -43,7 +43,14 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         default=None,
         help="client URLs reported by member list (default: the listen URLs)",
     )
-    parser.add_argument("--max-request-bytes", type=int, default=1536 * 1024)
+    parser.add_argument(
+        "--sqlite-synchronous",
+        default="FULL",
+        choices=["OFF", "NORMAL", "FULL", "EXTRA"],
+        help="SQLite's durability: FULL (default) survives power loss, like etcd's fsync; "
+        "NORMAL survives a crash of the process only",
+    )
+    parser.add_argument("--max-request-bytes", type=int, default=1_572_864)
     parser.add_argument("--max-txn-ops", type=int, default=128)
     parser.add_argument("--log-level", default="INFO")
     return parser
@@ -64,7 +71,9 @@ async def serve(args: argparse.Namespace) -> None:
     limits = Limits(max_request_bytes=args.max_request_bytes, max_txn_ops=args.max_txn_ops)
     async with ActorSystem() as system:
         options = StoreOptions(
-            max_request_bytes=args.max_request_bytes, max_txn_ops=args.max_txn_ops
+            synchronous=args.sqlite_synchronous,
+            max_request_bytes=args.max_request_bytes,
+            max_txn_ops=args.max_txn_ops,
         )
         store = Store.spawn(system.root, db_path, options=options)
         servers = [

@@ -41,6 +41,10 @@ class EtcdClient:
             self._calls[path] = call
         return call
 
+    async def wait_ready(self) -> None:
+        """Wait until the channel connects (the server may still be starting)."""
+        await self._channel.channel_ready()
+
     async def range(self, request: rpc_pb2.RangeRequest) -> rpc_pb2.RangeResponse:
         call = self._unary("/etcdserverpb.KV/Range", rpc_pb2.RangeResponse)
         response: rpc_pb2.RangeResponse = await call(request, timeout=self.timeout)

@@ -73,3 +73,4 @@ def test_client_urls_must_be_plain_http_with_a_port(tmp_path: Path) -> None:
     args = build_parser().parse_args(["--data-dir", str(tmp_path)])
     assert args.listen_client_urls == "http://127.0.0.1:2379"
     assert args.max_txn_ops == 128
+    assert args.sqlite_synchronous == "FULL"
