@@ -352,7 +352,7 @@ class StoreActor(Actor[StoreRequest]):
             no_delete=request.no_delete,
             progress_notify=request.progress_notify,
         )
-        stream.revision = current
+        stream.revision = stream._queued = current
         if start < self._compact_revision:
             stream._cancel(
                 WatchCancelledError(f"start revision {start} is compacted", self._compact_revision)
@@ -369,10 +369,10 @@ class StoreActor(Actor[StoreRequest]):
                     if revision >= start
                     for event in batch
                 ]
-                stream.revision = start - 1
+                stream.revision = stream._queued = start - 1
                 self._hub.deliver(stream, events, current)
             else:
-                stream.revision = start - 1
+                stream.revision = stream._queued = start - 1
                 stream._hold()
                 self.context.start_soon(lambda: self._catch_up(stream, start, current))
         request.reply.send(stream)
@@ -414,7 +414,7 @@ class StoreActor(Actor[StoreRequest]):
             stream._cancel(WatchCancelledError(f"catch-up failed: {error}"))
             return
         if not stream.closed:
-            stream.revision = max(stream.revision, last)
+            stream._advance(last)
             stream._release()
 
     # Compaction.
@@ -429,7 +429,7 @@ class StoreActor(Actor[StoreRequest]):
         self._meta["compact_revision"] = revision
         self._meta["revision"] = self._revision
         for stream in self._hub.streams():
-            if stream.catching_up and stream.revision + 1 < revision:
+            if stream.catching_up and stream._queued + 1 < revision:
                 stream._cancel(
                     WatchCancelledError(f"compacted at {revision} during catch-up", revision)
                 )

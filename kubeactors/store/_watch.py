@@ -29,8 +29,9 @@ class WatchStream:
     """The events of one watch, as batches in revision order: `async for batch in stream`.
 
     A batch holds whole revisions. An empty batch is a progress notification (asked
-    for with `progress_notify`): no event in the range up to `revision`. `revision`
-    is always the store revision the stream is known to be complete up to.
+    for with `progress_notify`): no event in the range up to `revision`. After each
+    batch is taken, `revision` is the store revision the consumer has every event of
+    its range up to (like the header revision of etcd's WatchResponse).
 
     Events are pushed from the store's commit path without awaiting the consumer.
     A consumer that lets more than `capacity` events pile up is cancelled (its next
@@ -60,13 +61,14 @@ class WatchStream:
         self.no_delete = no_delete
         self.progress_notify = progress_notify
         self.revision = 0
+        self._queued = 0
         self._hub = hub
-        self._batches: deque[list[Event]] = deque()
+        self._batches: deque[tuple[list[Event], int]] = deque()
         self._pending = 0
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self._error: WatchCancelledError | None = None
-        self._held: list[list[Event]] | None = None
+        self._held: list[tuple[list[Event], int]] | None = None
         self._quiet = True
 
     @property
@@ -93,33 +95,42 @@ class WatchStream:
 
     def _release(self) -> None:
         held, self._held = self._held or [], None
-        for batch in held:
-            fresh = [event for event in batch if event.kv.mod_revision > self.revision]
+        for batch, revision in held:
+            fresh = [event for event in batch if event.kv.mod_revision > self._queued]
             if fresh:
-                self._push(fresh, fresh[-1].kv.mod_revision)
+                self._push(fresh, revision)
 
     def _offer(self, events: list[Event], revision: int) -> None:
         if self._held is not None:
-            self._held.append(events)
+            self._held.append((events, revision))
             return
         self._push(events, revision)
 
     def _push(self, events: list[Event], revision: int) -> None:
         if self._closed:
             return
-        self.revision = max(self.revision, revision)
+        self._queued = max(self._queued, revision)
         if not events:
             if self.progress_notify:
-                self._batches.append(events)
+                self._batches.append((events, self._queued))
                 self._wake()
             return
         self._quiet = False
-        self._batches.append(events)
+        self._batches.append((events, self._queued))
         self._pending += len(events)
         if self._pending > self.capacity:
             self._cancel(WatchCancelledError(f"watcher fell behind by {self._pending} events"))
             return
         self._wake()
+
+    def _advance(self, revision: int) -> None:
+        """Nothing in range up to `revision`: the consumer is complete up to there."""
+        self._queued = max(self._queued, revision)
+        if self._batches:
+            events, _ = self._batches[-1]
+            self._batches[-1] = (events, self._queued)
+        else:
+            self.revision = self._queued
 
     def _cancel(self, error: WatchCancelledError | None) -> None:
         if self._closed:
@@ -140,8 +151,9 @@ class WatchStream:
     async def __anext__(self) -> list[Event]:
         while True:
             if self._batches:
-                batch = self._batches.popleft()
+                batch, revision = self._batches.popleft()
                 self._pending -= len(batch)
+                self.revision = max(self.revision, revision)
                 return batch
             if self._error is not None:
                 raise self._error
@@ -185,7 +197,7 @@ class WatchHub:
             matching = [event for event in events if stream.wants(event)]
             if not matching:
                 if not stream.catching_up:
-                    stream.revision = max(stream.revision, revision)
+                    stream._advance(revision)
                 continue
             if not stream.prev_kv:
                 if stripped is None:
@@ -201,7 +213,8 @@ class WatchHub:
             matching = [Event(e.type, e.kv) for e in matching]
         if matching:
             stream._push(matching, revision)
-        stream.revision = max(stream.revision, revision)
+        else:
+            stream._advance(revision)
 
     def progress(self, revision: int) -> None:
         """Tell every quiet watch asking for progress that it is complete to `revision`."""
