@@ -224,7 +224,8 @@ class ActorCell(Generic[M]):
         # The hot path of every message: locals instead of attribute and method lookups.
         mailbox = self.mailbox
         queued = mailbox.queued
-        popleft = mailbox.popleft
+        take = queued.popleft
+        waiting_senders = mailbox.waiting_senders
         arrival = mailbox.arrival
         receive = actor.receive
         perf_counter = time.perf_counter
@@ -236,7 +237,9 @@ class ActorCell(Generic[M]):
             handled = 0
             try:
                 while queued:
-                    message = popleft()
+                    message = take()
+                    if waiting_senders:
+                        mailbox.wake_sender()
                     try:
                         await receive(message)
                     except Exception as error:

@@ -21,7 +21,7 @@ class Mailbox(Generic[M]):
     actor side takes whatever is queued in one go instead of one wake-up per message.
     """
 
-    __slots__ = ("_getter", "_putters", "capacity", "closed", "max_depth", "queued")
+    __slots__ = ("_getter", "capacity", "closed", "max_depth", "queued", "waiting_senders")
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -32,7 +32,8 @@ class Mailbox(Generic[M]):
         self.queued: deque[M] = deque()
         """The messages waiting, oldest first: read it, but take only with `popleft`."""
         self._getter: asyncio.Future[None] | None = None
-        self._putters: deque[asyncio.Future[None]] = deque()
+        self.waiting_senders: deque[asyncio.Future[None]] = deque()
+        """Senders parked on a full mailbox; `wake_sender` lets the oldest retry."""
 
     def __len__(self) -> int:
         return len(self.queued)
@@ -56,16 +57,16 @@ class Mailbox(Generic[M]):
     async def wait_for_room(self) -> None:
         """Park until a slot frees up or the mailbox closes."""
         waiter: asyncio.Future[None] = asyncio.Future(loop=asyncio.get_running_loop())
-        self._putters.append(waiter)
+        self.waiting_senders.append(waiter)
         try:
             await waiter
         except BaseException:
             # A cancelled sender passes its wake-up on so no other sender is stranded.
             if waiter.done() and not waiter.cancelled():
-                self._wake_putter()
+                self.wake_sender()
             else:
                 with contextlib.suppress(ValueError):
-                    self._putters.remove(waiter)
+                    self.waiting_senders.remove(waiter)
             raise
 
     async def wait_for_items(self) -> None:
@@ -102,17 +103,19 @@ class Mailbox(Generic[M]):
                 getter.set_result(None)
 
     def popleft(self) -> M:
+        """Take the oldest message, letting one parked sender retry."""
         item = self.queued.popleft()
-        if self._putters:
-            self._wake_putter()
+        if self.waiting_senders:
+            self.wake_sender()
         return item
 
     def has_items(self) -> bool:
         return bool(self.queued)
 
-    def _wake_putter(self) -> None:
-        while self._putters:
-            waiter = self._putters.popleft()
+    def wake_sender(self) -> None:
+        """Let the oldest parked sender retry its put (call after taking a message)."""
+        while self.waiting_senders:
+            waiter = self.waiting_senders.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 return
@@ -122,8 +125,8 @@ class Mailbox(Generic[M]):
         self.closed = True
         while self.queued:
             on_leftover(self.queued.popleft())
-        while self._putters:
-            waiter = self._putters.popleft()
+        while self.waiting_senders:
+            waiter = self.waiting_senders.popleft()
             if not waiter.done():
                 waiter.set_result(None)
         self.wake()

@@ -29,20 +29,30 @@ _Entry = tuple[float, "asyncio.Future[Any]", str, object]
 class AskTimeouts:
     """Fails each pending ask's future with `AskTimeout` once its deadline passes."""
 
-    __slots__ = ("_clock", "_queues")
+    __slots__ = ("_clock", "_now", "_queues")
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
+        self._now = clock.now
         self._queues: dict[float, _DeadlineQueue] = {}
 
     def add(
         self, future: asyncio.Future[Any], target: str, message: object, timeout: float
     ) -> None:
         """Expire `future` after `timeout` seconds unless it is done by then."""
+        # Runs once per ask: the queue's bookkeeping is inlined here on purpose.
         queue = self._queues.get(timeout)
         if queue is None:
             queue = self._queues[timeout] = _DeadlineQueue(self._clock, timeout, self._queues)
-        queue.add(future, target, message)
+        entries = queue.entries
+        # Answers mostly come in order, so trimming the front keeps the queue short.
+        while entries and entries[0][1].done():
+            entries.popleft()
+        if len(entries) >= queue.sweep_at:
+            entries = queue.sweep()
+        entries.append((self._now() + timeout, future, target, message))
+        if queue.timer is None:
+            queue.timer = self._clock.call_later(timeout, queue.expire)
 
     def __len__(self) -> int:
         """How many asks are tracked (answered ones may linger until swept)."""
@@ -55,36 +65,26 @@ class AskTimeouts:
 
 
 class _DeadlineQueue:
-    __slots__ = ("_clock", "_now", "_owner", "_sweep_at", "_timeout", "_timer", "entries")
+    """The pending asks of one timeout value, oldest first, and the timer for the oldest."""
+
+    __slots__ = ("_clock", "_owner", "_timeout", "entries", "sweep_at", "timer")
 
     def __init__(self, clock: Clock, timeout: float, owner: dict[float, _DeadlineQueue]) -> None:
         self._clock = clock
         self._owner = owner
-        self._now = clock.now
         self._timeout = timeout
-        self._timer: TimerHandle | None = None
-        self._sweep_at = _SWEEP_AT
+        self.timer: TimerHandle | None = None
+        self.sweep_at = _SWEEP_AT
         self.entries: deque[_Entry] = deque()
 
-    def add(self, future: asyncio.Future[Any], target: str, message: object) -> None:
-        entries = self.entries
-        # Answers mostly come in order, so trimming the front keeps the queue short.
-        while entries and entries[0][1].done():
-            entries.popleft()
-        if len(entries) >= self._sweep_at:
-            self._sweep()
-            entries = self.entries
-        entries.append((self._now() + self._timeout, future, target, message))
-        if self._timer is None:
-            self._timer = self._clock.call_later(self._timeout, self._expire)
+    def sweep(self) -> deque[_Entry]:
+        """Drop every answered entry, wherever it is; returns the new queue."""
+        self.entries = deque(entry for entry in self.entries if not entry[1].done())
+        self.sweep_at = max(_SWEEP_AT, 2 * len(self.entries))
+        return self.entries
 
-    def _sweep(self) -> None:
-        pending = [entry for entry in self.entries if not entry[1].done()]
-        self.entries = deque(pending)
-        self._sweep_at = max(_SWEEP_AT, 2 * len(pending))
-
-    def _expire(self) -> None:
-        self._timer = None
+    def expire(self) -> None:
+        self.timer = None
         now = self._clock.now()
         entries = self.entries
         while entries:
@@ -95,7 +95,7 @@ class _DeadlineQueue:
                 future.set_exception(AskTimeout(target, message, self._timeout))
             entries.popleft()
         if entries:
-            self._timer = self._clock.call_later(entries[0][0] - now, self._expire)
+            self.timer = self._clock.call_later(entries[0][0] - now, self.expire)
         elif self._owner.get(self._timeout) is self:
             # Forget an idle timeout value: callers that compute their timeouts would
             # otherwise leave one queue behind per value they ever used.
