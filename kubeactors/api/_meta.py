@@ -7,6 +7,8 @@ from typing import Generic, Literal, TypeVar
 
 import msgspec
 
+from ._base import WireStruct
+
 __all__ = ["ListMeta", "ObjectList", "ObjectMeta", "WatchEvent", "WatchEventType", "format_time"]
 
 T = TypeVar("T")
@@ -14,7 +16,7 @@ T = TypeVar("T")
 WatchEventType = Literal["ADDED", "MODIFIED", "DELETED"]
 
 
-class ObjectMeta(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class ObjectMeta(WireStruct, frozen=True):
     """metav1.ObjectMeta: identity, version and labels of one object."""
 
     name: str = ""
@@ -27,7 +29,7 @@ class ObjectMeta(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit
     annotations: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class ListMeta(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class ListMeta(WireStruct, frozen=True):
     """metav1.ListMeta: the revision a list was read at."""
 
     resource_version: str = ""

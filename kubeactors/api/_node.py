@@ -6,17 +6,18 @@ from typing import Literal
 
 import msgspec
 
+from ._base import ObjectStruct, WireStruct
 from ._meta import ObjectMeta
 
 __all__ = ["Node", "NodeAddress", "NodeCondition", "NodeSpec", "NodeStatus"]
 
 
-class NodeSpec(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class NodeSpec(WireStruct, frozen=True):
     unschedulable: bool = False
     pod_cidr: str = msgspec.field(default="", name="podCIDR")
 
 
-class NodeCondition(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class NodeCondition(WireStruct, frozen=True):
     type: str
     status: Literal["True", "False", "Unknown"]
     last_heartbeat_time: str | None = None
@@ -25,12 +26,12 @@ class NodeCondition(msgspec.Struct, frozen=True, kw_only=True, rename="camel", o
     message: str = ""
 
 
-class NodeAddress(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class NodeAddress(WireStruct, frozen=True):
     type: str
     address: str
 
 
-class NodeStatus(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class NodeStatus(WireStruct, frozen=True):
     """Capacity and allocatable are quantity strings keyed by resource name."""
 
     capacity: dict[str, str] = msgspec.field(default_factory=dict)
@@ -39,7 +40,7 @@ class NodeStatus(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit
     addresses: list[NodeAddress] = msgspec.field(default_factory=list)
 
 
-class Node(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class Node(ObjectStruct, frozen=True):
     """A node. `apiVersion` and `kind` are always written, as on the wire."""
 
     api_version: str = "v1"

@@ -6,6 +6,7 @@ from typing import Literal
 
 import msgspec
 
+from ._base import ObjectStruct, WireStruct
 from ._meta import ObjectMeta
 
 __all__ = [
@@ -21,28 +22,26 @@ __all__ = [
 PodPhase = Literal["", "Pending", "Running", "Succeeded", "Failed", "Unknown"]
 
 
-class ResourceRequirements(
-    msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True
-):
+class ResourceRequirements(WireStruct, frozen=True):
     """Requests and limits as quantity strings keyed by resource name ("cpu", "memory")."""
 
     requests: dict[str, str] = msgspec.field(default_factory=dict)
     limits: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class Container(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class Container(WireStruct, frozen=True):
     name: str
     image: str = ""
     resources: ResourceRequirements = msgspec.field(default_factory=ResourceRequirements)
 
 
-class PodSpec(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class PodSpec(WireStruct, frozen=True):
     containers: list[Container] = msgspec.field(default_factory=list)
     node_name: str = ""
     scheduler_name: str = ""
 
 
-class PodCondition(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class PodCondition(WireStruct, frozen=True):
     type: str
     status: Literal["True", "False", "Unknown"]
     last_transition_time: str | None = None
@@ -50,7 +49,7 @@ class PodCondition(msgspec.Struct, frozen=True, kw_only=True, rename="camel", om
     message: str = ""
 
 
-class PodStatus(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class PodStatus(WireStruct, frozen=True):
     phase: PodPhase = ""
     conditions: list[PodCondition] = msgspec.field(default_factory=list)
     pod_ip: str = msgspec.field(default="", name="podIP")
@@ -58,7 +57,7 @@ class PodStatus(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_
     start_time: str | None = None
 
 
-class Pod(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class Pod(ObjectStruct, frozen=True):
     """A pod. `apiVersion` and `kind` are always written, as on the wire."""
 
     api_version: str = "v1"
