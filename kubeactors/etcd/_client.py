@@ -77,6 +77,39 @@ class EtcdClient:
         response: rpc_pb2.LeaseGrantResponse = await call(request, timeout=self.timeout)
         return response
 
+    async def lease_revoke(
+        self, request: rpc_pb2.LeaseRevokeRequest
+    ) -> rpc_pb2.LeaseRevokeResponse:
+        call = self._unary("/etcdserverpb.Lease/LeaseRevoke", rpc_pb2.LeaseRevokeResponse)
+        response: rpc_pb2.LeaseRevokeResponse = await call(request, timeout=self.timeout)
+        return response
+
+    async def lease_time_to_live(
+        self, request: rpc_pb2.LeaseTimeToLiveRequest
+    ) -> rpc_pb2.LeaseTimeToLiveResponse:
+        call = self._unary("/etcdserverpb.Lease/LeaseTimeToLive", rpc_pb2.LeaseTimeToLiveResponse)
+        response: rpc_pb2.LeaseTimeToLiveResponse = await call(request, timeout=self.timeout)
+        return response
+
+    async def lease_keep_alive_once(self, lease_id: int) -> rpc_pb2.LeaseKeepAliveResponse:
+        """One round on a LeaseKeepAlive stream (TTL 0 in the answer: no such lease)."""
+        call = self._calls.get("keepalive")
+        if call is None:
+            call = self._channel.stream_stream(
+                "/etcdserverpb.Lease/LeaseKeepAlive",
+                request_serializer=lambda message: message.SerializeToString(),
+                response_deserializer=rpc_pb2.LeaseKeepAliveResponse.FromString,
+            )
+            self._calls["keepalive"] = call
+        stream = call(timeout=self.timeout)
+        try:
+            await stream.write(rpc_pb2.LeaseKeepAliveRequest(ID=lease_id))
+            response: rpc_pb2.LeaseKeepAliveResponse = await stream.read()
+            await stream.done_writing()
+            return response
+        finally:
+            stream.cancel()
+
     async def status(self) -> rpc_pb2.StatusResponse:
         call = self._unary("/etcdserverpb.Maintenance/Status", rpc_pb2.StatusResponse)
         response: rpc_pb2.StatusResponse = await call(rpc_pb2.StatusRequest(), timeout=self.timeout)
