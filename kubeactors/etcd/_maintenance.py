@@ -50,6 +50,12 @@ class MaintenanceService:
         revision = await self._kv.current_revision()
         return rpc_pb2.AlarmResponse(header=self._identity.header(revision))
 
+    async def defragment(self, request: rpc_pb2.DefragmentRequest) -> rpc_pb2.DefragmentResponse:
+        """Accepted and done at once: SQLite reuses freed pages itself, and compaction
+        (the store's) is what frees them."""
+        revision = await self._kv.current_revision()
+        return rpc_pb2.DefragmentResponse(header=self._identity.header(revision))
+
     async def member_list(self, request: rpc_pb2.MemberListRequest) -> rpc_pb2.MemberListResponse:
         revision = await self._kv.current_revision()
         member = rpc_pb2.Member(

@@ -150,6 +150,9 @@ class EtcdServer:
             "etcdserverpb.Maintenance": {
                 "Status": _unary(maintenance.status, pb.StatusRequest, pb.StatusResponse),
                 "Alarm": _unary(maintenance.alarm, pb.AlarmRequest, pb.AlarmResponse),
+                "Defragment": _unary(
+                    maintenance.defragment, pb.DefragmentRequest, pb.DefragmentResponse
+                ),
             },
             "etcdserverpb.Cluster": {
                 "MemberList": _unary(

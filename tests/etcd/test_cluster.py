@@ -53,3 +53,11 @@ async def test_member_list_names_the_one_member_and_its_client_url(tmp_path: Pat
         line = await etcd.etcdctl("member", "list")
         member_id = etcd.server.identity.member_id
         assert line == f"{member_id:x}, started, kubeactors, , {etcd.server.url}, false\n"
+
+
+async def test_alarm_list_is_empty_and_defrag_succeeds(tmp_path: Path) -> None:
+    async with serving(tmp_path) as etcd:
+        assert await etcd.etcdctl("alarm", "list") == ""
+        assert await etcd.etcdctl("defrag") == (
+            f"Finished defragmenting etcd member[{etcd.address}]\n"
+        )
