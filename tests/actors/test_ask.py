@@ -29,19 +29,26 @@ class Late(msgspec.Struct, frozen=True):
     value: int
 
 
-class Holder(Actor[Hold | Late]):
-    """Keeps every reply and answers them only when told `Late`."""
+class Refuse(msgspec.Struct, frozen=True):
+    pass
+
+
+class Holder(Actor[Hold | Late | Refuse]):
+    """Keeps every reply; answers them all when told `Late`, fails them when told `Refuse`."""
 
     def __init__(self) -> None:
         self.held: list[Reply[int]] = []
 
-    async def receive(self, message: Hold | Late) -> None:
+    async def receive(self, message: Hold | Late | Refuse) -> None:
         match message:
             case Hold(reply=reply):
                 self.held.append(reply)
             case Late(value=value):
                 for reply in self.held:
                     reply.send(value)
+            case Refuse():
+                for reply in self.held:
+                    reply.fail(PermissionError("refused"))
 
 
 class Double(msgspec.Struct, frozen=True):
@@ -333,3 +340,62 @@ async def test_idle_timeout_values_are_forgotten(clock: FakeClock) -> None:
         assert clock.pending == 0
         assert await ref.ask(partial(Double, 1), timeout=1.0) == 2
         assert system.ask_timeouts.distinct_timeouts == 1
+
+
+async def test_an_ask_waits_for_room_then_gets_its_answer() -> None:
+    log: list[object] = []
+    gate = anyio.Event()
+    async with ActorSystem() as system:
+        ref = system.spawn(lambda: Recorder(log), mailbox_size=1)
+        await ref.tell(Wait(gate))
+        await settle()
+        await ref.tell(Incr())
+        answers: list[int] = []
+
+        async def asker() -> None:
+            answers.append(await ref.ask(Get, timeout=30.0))
+
+        system.start_soon(asker)
+        await settle()
+        assert answers == []
+        gate.set()
+        await settle()
+        assert answers == [3]
+
+
+async def test_errors_pass_through_a_mapped_reply() -> None:
+    async with ActorSystem() as system:
+
+        class Failing(Actor[Double]):
+            async def receive(self, message: Double) -> None:
+                mapped: Reply[int] = message.reply.map(lambda v: v + 1)
+                assert not mapped.done
+                mapped.fail(LookupError("downstream failed"))
+                assert mapped.done
+
+        ref = system.spawn(Failing)
+        with pytest.raises(LookupError, match="downstream failed"):
+            await ref.ask(partial(Double, 1))
+
+
+async def test_a_late_failure_is_a_dead_letter_too(clock: FakeClock) -> None:
+    async with ActorSystem(clock=clock) as system:
+        ref = system.spawn(Holder)
+        errors: list[AskTimeout] = []
+
+        async def asker() -> None:
+            try:
+                await ref.ask(Hold, timeout=1.0)
+            except AskTimeout as error:
+                errors.append(error)
+
+        system.start_soon(asker)
+        await settle()
+        await clock.advance(1.0)
+        assert len(errors) == 1
+        await ref.tell(Refuse())
+        await settle()
+        assert system.dead_letters.count == 1
+        letter = system.dead_letters.recent[0]
+        assert letter.reason == "reply after timeout"
+        assert isinstance(letter.message, PermissionError)

@@ -129,3 +129,26 @@ async def test_cancelled_waiting_sender_passes_its_turn_on() -> None:
         await ref.ask(Get)
     assert Item(1, 0) not in log
     assert log[1:3] == [Item(0, 0), Item(2, 0)]
+
+
+async def test_the_actor_side_waits_for_an_arrival_or_a_wake() -> None:
+    mailbox = Mailbox[int](4)
+    arrival = mailbox.arrival()
+    assert not arrival.done()
+    mailbox.try_put(1)
+    assert arrival.done()
+    assert mailbox.arrival().done()  # something is queued: no wait at all
+    assert mailbox.popleft() == 1
+    woken = mailbox.arrival()
+    mailbox.wake()
+    assert woken.done()
+
+    async def put_soon() -> None:
+        await settle(2)
+        mailbox.try_put(2)
+
+    async with anyio.create_task_group() as task_group:
+        task_group.start_soon(put_soon)
+        with anyio.fail_after(5):
+            await mailbox.wait_for_items()
+    assert len(mailbox) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import msgspec
 import pytest
@@ -365,3 +367,81 @@ async def test_any_crash_sequence_restarts_once_per_crash_and_loses_nothing(
         assert ref.stats.handled == script.count("incr") + 1
         assert crashed_asks == script.count("ask-boom")
         assert system.dead_letters.count == 0
+
+
+async def test_one_for_all_restarts_a_nested_supervisor_and_its_children() -> None:
+    events: list[str] = []
+    async with ActorSystem() as system:
+        group = system.spawn_supervisor("group", strategy=Strategy.ONE_FOR_ALL)
+        inner = group.spawn_supervisor("inner")
+        leaf = inner.spawn(lambda: Tally("leaf", events), name="leaf")
+        fragile = group.spawn(lambda: Tally("fragile", events), name="fragile")
+        await leaf.tell(Incr())
+        assert await leaf.ask(Get) == 1
+        await fragile.tell(Boom())
+        await settle()
+        assert await leaf.ask(Get) == 0
+        assert leaf.stats.restarts == 1
+    assert events.count("start leaf") == 2
+
+
+async def test_a_permanent_actor_that_keeps_exiting_escalates(clock: FakeClock) -> None:
+    with pytest.raises(SupervisorGaveUp):  # noqa: PT012
+        async with ActorSystem(clock=clock, max_restarts=2, within=10.0) as system:
+            ref: ActorRef[Any] = system.spawn(Quitter)
+            for _ in range(3):
+                await ref.tell(Quit())
+            await anyio.sleep_forever()
+
+
+async def test_stopping_a_supervisor_twice_is_harmless() -> None:
+    async with ActorSystem() as system:
+        group = system.spawn_supervisor("group")
+        ref = group.spawn(Tally)
+        await group.stop()
+        await group.stop()
+        assert not ref.alive
+
+
+async def test_terminated_waits_for_room_in_a_full_watcher() -> None:
+    gate = anyio.Event()
+    seen: list[object] = []
+
+    class SlowWatcher(Actor[object]):
+        def __init__(self, target: ActorRef[object]) -> None:
+            self.target = target
+
+        async def on_start(self) -> None:
+            self.context.watch(self.target)
+
+        async def receive(self, message: object) -> None:
+            await gate.wait()
+            seen.append(message)
+
+    async with ActorSystem() as system:
+        target = system.spawn(Tally, name="target")
+        watcher = system.spawn(lambda: SlowWatcher(target), mailbox_size=1)  # type: ignore[arg-type]
+        await settle()
+        await watcher.tell("busy")
+        await settle()
+        await watcher.tell("full")
+        await target.stop()
+        gate.set()
+        await settle()
+    assert seen == ["busy", "full", Terminated(target, None)]
+
+
+async def test_an_actor_that_keeps_telling_itself_does_not_starve_others() -> None:
+    class Spinner(Actor[Incr]):
+        async def receive(self, message: Incr) -> None:
+            await self.context.self.tell(message)
+
+    async with ActorSystem() as system:
+        spinner = system.spawn(Spinner)
+        other = system.spawn(Tally)
+        await spinner.tell(Incr())
+        await other.tell(Incr())
+        with anyio.fail_after(5):
+            assert await other.ask(Get) == 1
+        assert spinner.stats.handled > 0
+        await spinner.stop()
