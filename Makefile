@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODES ?= 100
 PODS ?= 1000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench proto clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	mkdir -p benchmarks/results
 	$(BIN)/python -m benchmarks --output benchmarks/results/latest.jsonl
+
+# Regenerate the etcd v3 gRPC code from proto/ (the generated files are committed).
+proto: $(STAMP)
+	$(BIN)/python -m grpc_tools.protoc -Ikubeactors/etcd/_proto=proto --python_out=. --pyi_out=. --grpc_python_out=. kubeactors/etcd/_proto/kv.proto kubeactors/etcd/_proto/rpc.proto
+	rm -f kubeactors/etcd/_proto/kv_pb2_grpc.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import msgspec
 
-MODULES = ["actors", "store", "scheduler"]
+MODULES = ["actors", "store", "etcd_wire", "scheduler"]
 
 
 def main(argv: list[str] | None = None) -> int:
