@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Generic, TypeVar
 
 from ..store import Event, EventType, WatchCancelledError, WatchStream
@@ -28,7 +29,7 @@ class DecodeCache:
         if size <= 0:
             raise ValueError(f"size must be positive, got {size}")
         self._size = size
-        self._items: dict[tuple[bytes, int], Any] = {}
+        self._items: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
 
     def decode(self, kind: ResourceKind[R], key: bytes, data: bytes, revision: int) -> R:
         entry = (key, revision)
@@ -36,7 +37,7 @@ class DecodeCache:
         if obj is None:
             obj = kind.decode(data, revision)
             if len(self._items) >= self._size:
-                del self._items[next(iter(self._items))]
+                self._items.popitem(last=False)
             self._items[entry] = obj
         return obj
 

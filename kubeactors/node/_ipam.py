@@ -22,18 +22,23 @@ class PodAddresses:
         self._released: list[int] = []
         self._next = 2
         self._end = cidr.num_addresses - 1  # the broadcast address is not a host
+        # Addresses are formatted often: for a /24 the text is a prefix and a number.
+        octets = str(cidr.network_address).split(".")
+        self._prefix = ".".join(octets[:3]) + "." if cidr.prefixlen >= 24 else ""
 
     def __len__(self) -> int:
         return len(self._by_pod)
 
-    def allocate(self, pod: str) -> ipaddress.IPv4Address:
+    def allocate(self, pod: str) -> str:
         """The address of `pod`, given one if it has none; `RuntimeError` when full."""
         offset = self._by_pod.get(pod)
         if offset is None:
             offset = self._free_offset()
             self._by_pod[pod] = offset
             self._taken.add(offset)
-        return self.cidr.network_address + offset
+        if self._prefix:
+            return f"{self._prefix}{int(self.cidr.network_address) % 256 + offset}"
+        return str(self.cidr.network_address + offset)
 
     def _free_offset(self) -> int:
         while self._released:

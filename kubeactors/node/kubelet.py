@@ -153,7 +153,7 @@ class Kubelet(Actor[KubeletMessage]):
                 PodCondition(type=kind, status="True", last_transition_time=now)
                 for kind in _RUNNING_CONDITIONS
             ],
-            pod_ip=str(self._addresses.allocate(key)),
+            pod_ip=self._addresses.allocate(key),
             host_ip=self._host_ip,
             start_time=pod.status.start_time or now,
         )

@@ -25,7 +25,7 @@ def test_no_two_pods_share_an_address(ops: list[tuple[str, str, int]]) -> None:
     held: dict[str, ipaddress.IPv4Address] = {}
     for op, pod, last_octet in ops:
         if op == "allocate":
-            address = addresses.allocate(pod)
+            address = ipaddress.IPv4Address(addresses.allocate(pod))
             assert held.setdefault(pod, address) == address
         elif op == "release":
             addresses.release(pod)
