@@ -115,17 +115,21 @@ class Scheduler(Actor[SchedulerMessage]):
     # -- learning the cluster ----------------------------------------------------
 
     def _nodes_changed(self, deltas: list[Delta[Node]]) -> None:
+        more_room = False
         for delta in deltas:
             node = delta.object
             if delta.type == "DELETED":
                 self._table.remove_node(node.metadata.name)
             else:
-                self._table.set_node(
+                more_room |= self._table.set_node(
                     node.metadata.name,
                     node_allocatable(node),
                     schedulable=not node.spec.unschedulable,
                 )
-        self._retry_unschedulable()
+        # Only a change that can make room is worth retrying the waiting pods for
+        # (a heartbeat is not), as upstream's queueing hints decide.
+        if more_room:
+            self._retry_unschedulable()
 
     def _pods_changed(self, deltas: list[Delta[Pod]]) -> None:
         freed = False

@@ -78,14 +78,21 @@ class NodeTable:
             new[: len(old)] = old
             setattr(self, column, new)
 
-    def set_node(self, name: str, allocatable: Resources, *, schedulable: bool = True) -> int:
+    def set_node(self, name: str, allocatable: Resources, *, schedulable: bool = True) -> bool:
+        """Add or update a node; True if that can make room for a pod that did not fit."""
         row = self.row(name)
+        more_room = bool(
+            (schedulable and not self.schedulable[row])
+            or allocatable.cpu_millis > self.alloc_cpu[row]
+            or allocatable.memory_bytes > self.alloc_memory[row]
+            or allocatable.pods > self.alloc_pods[row]
+        )
         self.alloc_cpu[row] = allocatable.cpu_millis
         self.alloc_memory[row] = allocatable.memory_bytes
         self.alloc_pods[row] = allocatable.pods
         self.present[row] = True
         self.schedulable[row] = schedulable
-        return row
+        return more_room
 
     def remove_node(self, name: str) -> None:
         row = self._rows.get(name)

@@ -80,10 +80,21 @@ def test_unschedulable_and_unknown_nodes_take_nothing() -> None:
 
 def test_removed_rows_are_reused_once_empty() -> None:
     table = NodeTable(capacity=1)
-    row = table.set_node("a", Resources(1000, GiB, 10))
+    assert table.set_node("a", Resources(1000, GiB, 10))
+    row = table.row("a")
     table.add_pod(row, Resources(100, 0, 1))
     table.remove_node("a")
     table.set_node("b", Resources(1000, GiB, 10))
     assert table.row("b") != row  # "a" still has a pod counted on it
     table.remove_pod(row, Resources(100, 0, 1))
     assert table.row("c") == row
+
+
+def test_set_node_says_whether_it_can_make_room() -> None:
+    table = NodeTable()
+    assert table.set_node("a", Resources(1000, GiB, 10))  # a new node
+    assert not table.set_node("a", Resources(1000, GiB, 10))  # a heartbeat
+    assert not table.set_node("a", Resources(500, GiB, 10))  # smaller
+    assert table.set_node("a", Resources(500, 2 * GiB, 10))  # more memory
+    assert not table.set_node("a", Resources(500, 2 * GiB, 10), schedulable=False)  # cordoned
+    assert table.set_node("a", Resources(500, 2 * GiB, 10))  # uncordoned
