@@ -16,6 +16,7 @@ from ..store import (
     ConflictError,
     KeyValue,
     RangeResult,
+    RequestTooLargeError,
     Store,
     StoreRequest,
     WriteResult,
@@ -278,5 +279,7 @@ def _store_failure(error: BaseException) -> BaseException:
         return error
     if isinstance(error, CompactedError):
         return ApiError.expired(str(error))
+    if isinstance(error, RequestTooLargeError):
+        return ApiError.too_large(str(error))
     logger.warning("store request failed: %s", error)
     return internal_error(f"storage error: {error}")

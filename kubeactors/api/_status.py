@@ -72,6 +72,17 @@ class ApiError(Exception):
         return cls(Status(message=message, reason="Expired", code=410))
 
     @classmethod
+    def too_large(cls, message: str) -> ApiError:
+        """413: the object is larger than the store accepts."""
+        return cls(
+            Status(
+                message=f"Request entity too large: {message}",
+                reason="RequestEntityTooLarge",
+                code=413,
+            )
+        )
+
+    @classmethod
     def invalid(cls, kind: str, name: str, causes: list[StatusCause]) -> ApiError:
         """422: `causes` name each field at fault, as `field: Invalid value: ...`."""
         detail = "; ".join(f"{cause.field}: {cause.message}" for cause in causes)

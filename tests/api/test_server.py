@@ -207,3 +207,17 @@ async def test_an_unknown_kind_is_a_bad_request_and_the_server_lives_on(tmp_path
         assert (caught.value.code, caught.value.reason) == (400, "BadRequest")
         assert "not a resource type" in caught.value.status.message
         await h.client.create(make_pod("still-serving"))
+
+
+async def test_an_object_too_large_to_store_is_413(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        pod = make_pod("huge")
+        blob = {"blob": "x" * 2_000_000}
+        huge = msgspec.structs.replace(
+            pod, metadata=msgspec.structs.replace(pod.metadata, annotations=blob)
+        )
+        with pytest.raises(ApiError) as caught:
+            await h.client.create(huge)
+        assert (caught.value.code, caught.value.reason) == (413, "RequestEntityTooLarge")
+        with pytest.raises(ApiError, match="not found"):
+            await h.client.get(Pod, "huge")
