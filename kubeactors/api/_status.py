@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import msgspec
 
+from ._base import ObjectStruct, WireStruct
 from ._meta import ListMeta
 
 __all__ = ["ApiError", "Status", "StatusCause", "StatusDetails", "bad_request", "internal_error"]
 
 
-class StatusCause(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class StatusCause(WireStruct, frozen=True):
     reason: str = ""
     message: str = ""
     field: str = ""
 
 
-class StatusDetails(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class StatusDetails(WireStruct, frozen=True):
     name: str = ""
     group: str = ""
     kind: str = ""
     causes: list[StatusCause] = msgspec.field(default_factory=list)
 
 
-class Status(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
-    """metav1.Status with status "Failure"."""
+class Status(ObjectStruct, frozen=True):
+    """metav1.Status with status "Failure"; every field is written, as on the wire."""
 
     api_version: str = "v1"
     kind: str = "Status"
@@ -31,7 +32,7 @@ class Status(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_def
     status: str = "Failure"
     message: str = ""
     reason: str = ""
-    details: StatusDetails | None = None
+    details: StatusDetails = msgspec.field(default_factory=StatusDetails)
     code: int = 0
 
 

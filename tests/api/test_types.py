@@ -1,6 +1,15 @@
 import msgspec
 
-from kubeactors.api import Node, NodeSpec, NodeStatus, ObjectMeta, Pod, PodStatus
+from kubeactors.api import (
+    ApiError,
+    Node,
+    NodeSpec,
+    NodeStatus,
+    ObjectMeta,
+    Pod,
+    PodStatus,
+    StatusCause,
+)
 
 from .harness import make_pod
 
@@ -37,3 +46,28 @@ def test_camel_case_input_decodes() -> None:
     pod = msgspec.json.decode(text, type=Pod)
     assert pod.metadata.generate_name == "x-"
     assert pod.spec.node_name == "n1"
+
+
+def test_status_error_json_is_kubernetes_status() -> None:
+    error = ApiError.invalid(
+        "Pod",
+        "web",
+        [StatusCause(reason="FieldValueInvalid", field="spec.x", message='Invalid value: "1"')],
+    )
+    wire = msgspec.json.decode(msgspec.json.encode(error.status))
+    assert wire == {
+        "apiVersion": "v1",
+        "kind": "Status",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'Pod "web" is invalid: spec.x: Invalid value: "1"',
+        "reason": "Invalid",
+        "details": {
+            "name": "web",
+            "kind": "Pod",
+            "causes": [
+                {"reason": "FieldValueInvalid", "message": 'Invalid value: "1"', "field": "spec.x"}
+            ],
+        },
+        "code": 422,
+    }
