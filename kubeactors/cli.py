@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,11 +132,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         except TimeoutError as error:
             console.print(f"[red]kubeactors run: {error}[/red]")
             return 1
-        print(
-            f"{result['pods']} pods on {result['nodes']} nodes Running in "
-            f"{result['seconds_to_running']:.2f} s: {result['pods_per_s']:.0f} pods/s"
-        )
-        print(json.dumps(result))
+        try:
+            print(
+                f"{result['pods']} pods on {result['nodes']} nodes Running in "
+                f"{result['seconds_to_running']:.2f} s: {result['pods_per_s']:.0f} pods/s"
+            )
+            print(json.dumps(result), flush=True)
+        except BrokenPipeError:
+            # The reader left early (`kubeactors run | head -1`): not an error of ours.
+            # Point stdout at nothing so that the interpreter's final flush is quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
