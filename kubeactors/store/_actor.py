@@ -79,6 +79,8 @@ class StoreOptions:
     catch_up_chunk: int = 2_000
     compaction_step: int = 2_000
     """Revisions removed per compaction transaction, between groups of writes."""
+    checkpoint_rows: int = 4_000
+    """Rows written between WAL checkpoints (run off the commit path)."""
 
     def __post_init__(self) -> None:
         if self.synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
@@ -139,6 +141,8 @@ class StoreActor(Actor[StoreRequest]):
         self._pending: list[_Pending] = []
         self._meta: dict[str, int] = {}
         self._has_work = anyio.Event()
+        self._rows_since_checkpoint = 0
+        self._checkpoint_due = anyio.Event()
         self._hub = WatchHub()
 
     # Lifecycle.
@@ -164,6 +168,7 @@ class StoreActor(Actor[StoreRequest]):
             len(found.kvs),
         )
         self.context.start_soon(self._commit_loop, name="store-commit")
+        self.context.start_soon(self._checkpoint_loop, name="store-checkpoint")
         self.context.send_every(self._options.lease_check_interval, Tick())
         self.context.send_every(self._options.progress_interval, Tick(progress=True))
 
@@ -532,6 +537,10 @@ class StoreActor(Actor[StoreRequest]):
                 pending.reply.fail(StoreError(f"commit failed: {error!r}"))
             raise
         self._index.commit_oldest()
+        self._rows_since_checkpoint += len(rows) + 1
+        if self._rows_since_checkpoint >= self._options.checkpoint_rows:
+            self._rows_since_checkpoint = 0
+            self._checkpoint_due.set()
         events: list[Event] = []
         for pending in batch:
             if pending.events:
@@ -542,6 +551,14 @@ class StoreActor(Actor[StoreRequest]):
             pending.reply.send(pending.result)
         if events:
             self._hub.publish(events, self._committed_revision)
+
+    async def _checkpoint_loop(self) -> None:
+        db = self._db
+        assert db is not None
+        while True:
+            await self._checkpoint_due.wait()
+            self._checkpoint_due = anyio.Event()
+            await db.checkpoint()
 
     def _remember(self, revision: int, events: list[Event]) -> None:
         history = self._history

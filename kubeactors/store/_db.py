@@ -63,22 +63,37 @@ def _key_filter(start: bytes, end: bytes | None) -> tuple[str, tuple[bytes, ...]
 
 
 class Database:
-    """One aiosqlite connection; the store actor is its only user."""
+    """Two aiosqlite connections, each with its own thread, used by the store actor only.
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    The writer commits groups of writes and compaction steps; the reader serves
+    historical reads and watch catch-up (which see committed data only, as they
+    should) and runs WAL checkpoints, which would otherwise stall a commit now and
+    then while SQLite copies the log into the database.
+    """
+
+    def __init__(self, db: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._db = db
+        self._reader = reader
 
     @classmethod
     async def open(cls, path: str, synchronous: str) -> Database:
         db = await aiosqlite.connect(path)
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute(f"PRAGMA synchronous={synchronous}")
+        await db.execute("PRAGMA wal_autocheckpoint=0")
         await db.executescript(_SCHEMA)
         await db.commit()
-        return cls(db)
+        reader = await aiosqlite.connect(path)
+        await reader.execute(f"PRAGMA synchronous={synchronous}")
+        return cls(db, reader)
 
     async def close(self) -> None:
+        await self._reader.close()
         await self._db.close()
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database without blocking writers."""
+        await self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def recover(self) -> Recovered:
         found = Recovered()
@@ -129,7 +144,7 @@ class Database:
             f"SELECT max(revision), key, value, create_revision, version, lease FROM kv "
             f"WHERE {where} AND revision <= ? GROUP BY key ORDER BY key"
         )
-        async with self._db.execute(sql, (*params, revision)) as cursor:
+        async with self._reader.execute(sql, (*params, revision)) as cursor:
             rows = await cursor.fetchall()
         return [_kv(row) for row in rows if row[4]]
 
@@ -161,7 +176,7 @@ class Database:
                 f"FROM kv AS k WHERE k.revision >= ? AND k.revision <= ? AND {where} "
                 "ORDER BY k.revision, k.sub LIMIT ?"
             )
-        async with self._db.execute(sql, (first, last, *params, limit)) as cursor:
+        async with self._reader.execute(sql, (first, last, *params, limit)) as cursor:
             rows = await cursor.fetchall()
         events: list[Event] = []
         for row in rows:
