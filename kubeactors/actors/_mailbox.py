@@ -24,13 +24,14 @@ class Mailbox(Generic[M]):
     __slots__ = ("_getter", "capacity", "closed", "max_depth", "queued", "waiting_senders")
 
     def __init__(self, capacity: int) -> None:
-        if capacity < 1:
-            raise ValueError(f"mailbox capacity must be at least 1, got {capacity}")
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"mailbox capacity must be an integer of at least 1, got {capacity!r}")
         self.capacity = capacity
         self.closed = False
         self.max_depth = 0
         self.queued: deque[M] = deque()
-        """The messages waiting, oldest first: read it, but take only with `popleft`."""
+        """The messages waiting, oldest first. Take with `popleft`, or pop directly and
+        then call `wake_sender` when `waiting_senders` is not empty (the actor loop)."""
         self._getter: asyncio.Future[None] | None = None
         self.waiting_senders: deque[asyncio.Future[None]] = deque()
         """Senders parked on a full mailbox; `wake_sender` lets the oldest retry."""

@@ -13,9 +13,12 @@ from ._actors import Get, Item, Recorder, Wait
 from ._fakes import settle
 
 
-def test_capacity_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="capacity must be at least 1, got 0"):
-        Mailbox[int](0)
+@pytest.mark.parametrize("capacity", [0, -3, 2.5, "8"])
+def test_capacity_must_be_a_positive_integer(capacity: object) -> None:
+    with pytest.raises(
+        ValueError, match=f"capacity must be an integer of at least 1, got {capacity!r}"
+    ):
+        Mailbox[int](capacity)  # type: ignore[arg-type]
 
 
 def test_try_put_refuses_when_full_and_tracks_depth() -> None:
