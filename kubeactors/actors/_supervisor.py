@@ -242,6 +242,8 @@ class Supervisor:
                 if outcome is Outcome.STOPPED:
                     break
                 if outcome is Outcome.RESTART:
+                    if child.restart is RestartPolicy.TEMPORARY:
+                        break  # as in OTP: a temporary child is never restarted
                     continue
                 if child.restart is RestartPolicy.PERMANENT:
                     if not self._allow_restart(None):

@@ -445,3 +445,24 @@ async def test_an_actor_that_keeps_telling_itself_does_not_starve_others() -> No
             assert await other.ask(Get) == 1
         assert spinner.stats.handled > 0
         await spinner.stop()
+
+
+async def test_one_for_all_ends_a_temporary_sibling_instead_of_restarting_it() -> None:
+    events: list[str] = []
+    async with ActorSystem() as system:
+        group = system.spawn_supervisor("group", strategy=Strategy.ONE_FOR_ALL)
+        temporary = group.spawn(
+            lambda: Tally("temporary", events), name="temporary", restart=RestartPolicy.TEMPORARY
+        )
+        transient = group.spawn(
+            lambda: Tally("transient", events), name="transient", restart=RestartPolicy.TRANSIENT
+        )
+        fragile = group.spawn(lambda: Tally("fragile", events), name="fragile")
+        await settle()
+        await fragile.tell(Boom())
+        await settle()
+        assert not temporary.alive
+        assert transient.alive
+        assert transient.stats.restarts == 1
+        assert group.children == ["group/transient", "group/fragile"]
+    assert events.count("start temporary") == 1
