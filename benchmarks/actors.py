@@ -20,11 +20,11 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from benchmarks._report import emit
 from kubeactors.actors import Actor, ActorRef, ActorSystem, Reply
 
-TELL_MESSAGES = 300_000
+TELL_MESSAGES = 200_000
 CHAIN_LENGTH = 1_000
-CHAIN_MESSAGES = 500
-ASKS = 100_000
-ROUNDS = 3
+CHAIN_MESSAGES = 300
+ASKS = 50_000
+ROUNDS = 5
 MAILBOX_SIZE = 1024
 
 
