@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 
-from ._errors import ActorStopped
+from ._errors import ActorStopped, AskTimeout
 
 if TYPE_CHECKING:
     from ._cell import ActorCell, ActorStats
@@ -42,15 +42,25 @@ class Reply(Generic[T]):
 
     def send(self, value: T) -> None:
         if self._future.done():
-            self._dead_letters.publish(f"asker of {self._target}", value, "reply after timeout")
+            self._undeliverable(value)
             return
         self._future.set_result(value)
 
     def fail(self, error: BaseException) -> None:
         if self._future.done():
-            self._dead_letters.publish(f"asker of {self._target}", error, "reply after timeout")
+            self._undeliverable(error)
             return
         self._future.set_exception(error)
+
+    def _undeliverable(self, answer: object) -> None:
+        future = self._future
+        if future.cancelled():
+            reason = "asker gave up"
+        elif isinstance(future.exception(), AskTimeout):
+            reason = "reply after timeout"
+        else:
+            reason = "already answered"
+        self._dead_letters.publish(f"asker of {self._target}", answer, reason)
 
     def map(self, transform: Callable[[U], T]) -> Reply[U]:
         """A reply that answers this one with `transform(value)`: for forwarding actors."""

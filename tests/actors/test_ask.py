@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from functools import partial
 
@@ -399,3 +400,37 @@ async def test_a_late_failure_is_a_dead_letter_too(clock: FakeClock) -> None:
         letter = system.dead_letters.recent[0]
         assert letter.reason == "reply after timeout"
         assert isinstance(letter.message, PermissionError)
+
+
+async def test_a_second_answer_and_an_answer_to_a_cancelled_asker_are_dead_letters() -> None:
+    class Twice(Actor[Double | Hold]):
+        def __init__(self) -> None:
+            self.held: list[Reply[int]] = []
+
+        async def receive(self, message: Double | Hold) -> None:
+            match message:
+                case Double(n=n, reply=reply):
+                    reply.send(n)
+                    reply.send(n + 1)
+                case Hold(reply=reply):
+                    self.held.append(reply)
+                    if len(self.held) == 2:
+                        self.held[0].send(0)
+
+    async with ActorSystem() as system:
+        ref = system.spawn(Twice)
+        assert await ref.ask(partial(Double, 1)) == 1
+        with anyio.CancelScope() as scope:
+            system.start_soon(lambda: _cancel_soon(scope))
+            await ref.ask(Hold)
+        await ref.tell(Hold(Reply(unawaited_future(), "nobody", system.dead_letters)))
+        await settle()
+        assert [(letter.message, letter.reason) for letter in system.dead_letters.recent] == [
+            (2, "already answered"),
+            (0, "asker gave up"),
+        ]
+
+
+def unawaited_future() -> asyncio.Future[int]:
+    """A future for a reply nobody awaits."""
+    return asyncio.get_running_loop().create_future()
