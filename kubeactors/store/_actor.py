@@ -216,6 +216,7 @@ class StoreActor(Actor[StoreRequest]):
                             len(self._index),
                             len(self._hub),
                             len(self._leases),
+                            self._compacted_through,
                         )
                     )
                 case Tick(progress=True):

@@ -131,11 +131,15 @@ class LeaseTimeToLiveRequest(msgspec.Struct, frozen=True):
 
 
 class StoreStatus(msgspec.Struct, frozen=True):
+    """The committed revision, the compaction point and how far history below it has
+    been physically removed, and the sizes of the live state."""
+
     revision: int
     compact_revision: int
     keys: int
     watchers: int
     leases: int
+    compacted_through: int = 0
 
 
 class Status(msgspec.Struct, frozen=True):

@@ -125,7 +125,6 @@ def _check_intervals(ops: list[Op]) -> _Intervals:
     branches of a nested txn exclude each other, so they may touch the same key."""
     seen = _Intervals()
     seen.dels = [(op.key, op.range_end) for op in ops if isinstance(op, DeleteOp)]
-    nested_dels: list[tuple[bytes, bytes | None]] = []
     for op in ops:
         if not isinstance(op, TxnOp):
             continue
@@ -139,9 +138,10 @@ def _check_intervals(ops: list[Op]) -> _Intervals:
             if (key in seen.puts and key not in then.puts) or seen.deleted(key):
                 raise DuplicateKeyError(key)
             seen.puts.add(key)
-        nested_dels.extend(then.dels)
-        nested_dels.extend(other.dels)
-    seen.dels.extend(nested_dels)
+        # Like etcd, a nested txn's deletes count against the puts of the nested
+        # txns after it (not before it) and of this level.
+        seen.dels.extend(then.dels)
+        seen.dels.extend(other.dels)
     for op in ops:
         if isinstance(op, PutOp):
             if op.key in seen.puts or seen.deleted(op.key):

@@ -174,7 +174,7 @@ async def _run(kind: str, url: str | None, sequence: list[object]) -> list[Any]:
                 outcomes.append(("error", type(error).__name__))
         await view.put(b"zz")
         outcomes.append(("live", await live.until(b"zz")))
-        late = await view.watch(b"", b"\0", start_revision=1, prev_kv=False)
+        late = await view.watch(b"", b"\0", start_revision=1, prev_kv=True)
         await view.put(b"zzz")
         try:
             outcomes.append(("late", await late.until(b"zzz")))

@@ -126,6 +126,7 @@ async def test_read_only_txn_takes_no_revision(open_backend: ViewFactory) -> Non
         [DeleteOp(b"a", b"c"), PutOp(b"b")],
         [PutOp(b"b"), TxnOp([], [PutOp(b"b")], [])],
         [DeleteOp(b"a", b"\0"), TxnOp([], [], [PutOp(b"z")])],
+        [TxnOp([], [], [DeleteOp(b"a")]), TxnOp([], [], [PutOp(b"a")])],
     ],
 )
 async def test_duplicate_keys_are_refused(open_backend: ViewFactory, ops: list[PutOp]) -> None:
