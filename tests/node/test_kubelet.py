@@ -94,3 +94,14 @@ def test_node_shape_rejects_bad_values_by_field() -> None:
         NodeShape(pods=1000)
     with pytest.raises(ValueError, match="node index"):
         pod_cidr(70_000)
+
+
+async def test_all_kubelets_share_one_watch(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        _start_nodes(h, 20)
+        await wait_for(h.client, Node, lambda nodes: len(nodes) == 20)
+        for index in range(20):
+            await h.client.create(_bound_to(f"p{index}", f"node-{index}"))
+        await wait_for(h.client, Pod, lambda pods: all(p.status.phase == "Running" for p in pods))
+        # The waits above closed their watches: what is left is the dispatcher's.
+        assert (await h.store.status()).watchers == 1
