@@ -10,6 +10,7 @@ from ._messages import DeadLetter, Terminated
 from ._ref import ActorRef, Reply
 from ._supervisor import Strategy, Supervisor
 from ._system import ActorSystem
+from ._timeouts import AskTimeouts
 
 __all__ = [
     "Actor",
@@ -21,6 +22,7 @@ __all__ = [
     "ActorStopped",
     "ActorSystem",
     "AskTimeout",
+    "AskTimeouts",
     "Clock",
     "DeadLetter",
     "DeadLetters",

@@ -9,9 +9,8 @@ from unittest import mock
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubeactors.actors import AskTimeout
+from kubeactors.actors import AskTimeout, AskTimeouts
 from kubeactors.actors import _timeouts as timeouts_module
-from kubeactors.actors._timeouts import AskTimeouts
 
 from ._fakes import FakeClock
 
