@@ -5,8 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-NODES ?= 100
-PODS ?= 1000
+NODES ?= 1000
+PODS ?= 10000
 
 .PHONY: run test lint bench proto clean
 
