@@ -32,6 +32,7 @@ from ._messages import (
     Get,
     LeaseGrant,
     LeaseKeepAlive,
+    LeaseList,
     LeaseRevoke,
     LeaseTimeToLiveRequest,
     Put,
@@ -48,6 +49,8 @@ from ._txn import Applier, check_put, check_range, check_txn, shape_range
 from ._types import (
     DeleteResult,
     Event,
+    EventType,
+    KeyValue,
     LeaseGrantResult,
     LeaseTimeToLive,
     RangeResult,
@@ -208,6 +211,8 @@ class StoreActor(Actor[StoreRequest]):
                     self._lease_keep_alive(message)
                 case LeaseTimeToLiveRequest():
                     self._lease_time_to_live(message)
+                case LeaseList(reply=reply):
+                    reply.send(self._leases.ids())
                 case Status(reply=reply):
                     reply.send(
                         StoreStatus(
@@ -253,6 +258,39 @@ class StoreActor(Actor[StoreRequest]):
             raise ConflictError(key, expected, actual)
 
     def _put(self, request: Put) -> None:
+        key = request.key
+        if request.lease or request.ignore_value or request.ignore_lease or not key:
+            self._put_with_options(request)
+            return
+        # The common case (no lease, no ignore flags) without the txn machinery.
+        self._check_size(len(key) + len(request.value) + 16)
+        index = self._index
+        prev = index.latest(key)
+        expected = request.expect_mod_revision
+        if expected is not None:
+            actual = prev.mod_revision if prev is not None else 0
+            if actual != expected:
+                raise ConflictError(key, expected, actual)
+        revision = self._revision + 1
+        if prev is None:
+            kv = KeyValue(key, request.value, revision, revision, 1)
+        else:
+            kv = KeyValue(key, request.value, prev.create_revision, revision, prev.version + 1)
+            if prev.lease:
+                self._leases.detach(key, prev.lease)
+        index.write(key, kv)
+        self._revision = revision
+        self._pending.append(
+            _Pending(
+                revision,
+                [Event(EventType.PUT, kv, prev)],
+                request.reply,
+                WriteResult(revision, prev, kv),
+            )
+        )
+        self._has_work.set()
+
+    def _put_with_options(self, request: Put) -> None:
         op = PutOp(
             request.key,
             request.value,

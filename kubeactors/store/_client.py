@@ -14,6 +14,7 @@ from ._messages import (
     Get,
     LeaseGrant,
     LeaseKeepAlive,
+    LeaseList,
     LeaseRevoke,
     LeaseTimeToLiveRequest,
     Put,
@@ -177,6 +178,9 @@ class Store:
         return await self.ref.ask(
             lambda reply: LeaseTimeToLiveRequest(lease_id, reply, keys), self._timeout
         )
+
+    async def lease_list(self) -> list[int]:
+        return await self.ref.ask(LeaseList, self._timeout)
 
     async def status(self) -> StoreStatus:
         return await self.ref.ask(Status, self._timeout)

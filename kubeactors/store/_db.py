@@ -8,9 +8,11 @@ recovery and compaction, which all walk revisions in order.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 
 import aiosqlite
+import anyio
 
 from ._types import Event, EventType, KeyValue
 
@@ -63,33 +65,38 @@ def _key_filter(start: bytes, end: bytes | None) -> tuple[str, tuple[bytes, ...]
 
 
 class Database:
-    """Two aiosqlite connections, each with its own thread, used by the store actor only.
+    """The store's two SQLite connections, used by the store actor only.
 
-    The writer commits groups of writes and compaction steps; the reader serves
-    historical reads and watch catch-up (which see committed data only, as they
-    should) and runs WAL checkpoints, which would otherwise stall a commit now and
-    then while SQLite copies the log into the database.
+    The writer is a plain sqlite3 connection driven through one worker thread at a
+    time: a group commit (inserts, lease and meta rows, COMMIT) is a single thread
+    hop. The reader (aiosqlite) serves recovery, historical reads and watch catch-up,
+    which see committed data only, as they should, and runs the WAL checkpoints,
+    which would otherwise stall a commit now and then.
     """
 
-    def __init__(self, db: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self._db = db
+    def __init__(self, writer: sqlite3.Connection, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
         self._reader = reader
+        self._one_writer = anyio.CapacityLimiter(1)
 
     @classmethod
     async def open(cls, path: str, synchronous: str) -> Database:
-        db = await aiosqlite.connect(path)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute(f"PRAGMA synchronous={synchronous}")
-        await db.execute("PRAGMA wal_autocheckpoint=0")
-        await db.executescript(_SCHEMA)
-        await db.commit()
+        def connect() -> sqlite3.Connection:
+            writer = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            writer.execute("PRAGMA journal_mode=WAL")
+            writer.execute(f"PRAGMA synchronous={synchronous}")
+            writer.execute("PRAGMA wal_autocheckpoint=0")
+            writer.executescript(_SCHEMA)
+            return writer
+
+        writer = await anyio.to_thread.run_sync(connect)
         reader = await aiosqlite.connect(path)
         await reader.execute(f"PRAGMA synchronous={synchronous}")
-        return cls(db, reader)
+        return cls(writer, reader)
 
     async def close(self) -> None:
         await self._reader.close()
-        await self._db.close()
+        await anyio.to_thread.run_sync(self._writer.close, limiter=self._one_writer)
 
     async def checkpoint(self) -> None:
         """Copy the write-ahead log into the database without blocking writers."""
@@ -97,23 +104,26 @@ class Database:
 
     async def recover(self) -> Recovered:
         found = Recovered()
-        async with self._db.execute("SELECT name, value FROM meta") as cursor:
+        db = self._reader
+        async with db.execute("SELECT name, value FROM meta") as cursor:
             meta = {str(name): int(value) async for name, value in cursor}
         found.compact_revision = meta.get("compact_revision", 0)
         found.compacted_through = meta.get("compacted_through", 0)
-        async with self._db.execute("SELECT max(revision) FROM kv") as cursor:
+        async with db.execute("SELECT max(revision) FROM kv") as cursor:
             row = await cursor.fetchone()
         top = int(row[0]) if row is not None and row[0] is not None else 0
         # Compaction may remove the newest tombstones; the compact point still counts.
         found.revision = max(top, found.compact_revision, meta.get("revision", 0))
-        async with self._db.execute(
+        async with db.execute(
             "SELECT max(revision), key, value, create_revision, version, lease FROM kv GROUP BY key"
         ) as cursor:
             async for row in cursor:
                 if row[4]:
                     found.kvs.append(_kv(row))
-        async with self._db.execute("SELECT id, ttl FROM lease") as cursor:
+        async with db.execute("SELECT id, ttl FROM lease") as cursor:
             found.leases = [(int(i), int(t)) async for i, t in cursor]
+        # End the read transaction so the WAL can be checkpointed.
+        await db.commit()
         return found
 
     async def write(
@@ -124,18 +134,29 @@ class Database:
         meta: dict[str, int],
     ) -> None:
         """Write one group of transactions and commit: durable when this returns."""
-        db = self._db
-        if rows:
-            await db.executemany("INSERT INTO kv VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         granted = list(leases_granted)
-        if granted:
-            await db.executemany("INSERT OR REPLACE INTO lease VALUES (?, ?)", granted)
         removed = [(lease,) for lease in leases_removed]
-        if removed:
-            await db.executemany("DELETE FROM lease WHERE id = ?", removed)
-        if meta:
-            await db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(meta.items()))
-        await db.commit()
+        writer = self._writer
+
+        def transaction() -> None:
+            writer.execute("BEGIN")
+            try:
+                if rows:
+                    writer.executemany("INSERT INTO kv VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                if granted:
+                    writer.executemany("INSERT OR REPLACE INTO lease VALUES (?, ?)", granted)
+                if removed:
+                    writer.executemany("DELETE FROM lease WHERE id = ?", removed)
+                if meta:
+                    writer.executemany(
+                        "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(meta.items())
+                    )
+                writer.execute("COMMIT")
+            except BaseException:
+                writer.execute("ROLLBACK")
+                raise
+
+        await anyio.to_thread.run_sync(transaction, limiter=self._one_writer)
 
     async def range_at(self, start: bytes, end: bytes | None, revision: int) -> list[KeyValue]:
         """The live keys in the range as of `revision` (which must not be compacted)."""
@@ -190,18 +211,23 @@ class Database:
         """Remove, among revisions `first..last` (all <= `compact_revision`), every row
         superseded at or below the compact point, and every tombstone; then record the
         progress in the same transaction so a restart resumes where this stopped."""
-        await self._db.execute(
-            "DELETE FROM kv WHERE revision >= ? AND revision <= ? AND (version = 0 OR EXISTS "
-            "(SELECT 1 FROM kv AS newer WHERE newer.key = kv.key "
-            "AND newer.revision > kv.revision AND newer.revision <= ?))",
-            (first, last, compact_revision),
-        )
-        await self._db.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('compacted_through', ?)", (last,)
-        )
-        await self._db.commit()
+        writer = self._writer
 
-    async def row_count(self) -> int:
-        async with self._db.execute("SELECT count(*) FROM kv") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row is not None else 0
+        def transaction() -> None:
+            writer.execute("BEGIN")
+            try:
+                writer.execute(
+                    "DELETE FROM kv WHERE revision >= ? AND revision <= ? AND (version = 0 "
+                    "OR EXISTS (SELECT 1 FROM kv AS newer WHERE newer.key = kv.key "
+                    "AND newer.revision > kv.revision AND newer.revision <= ?))",
+                    (first, last, compact_revision),
+                )
+                writer.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('compacted_through', ?)", (last,)
+                )
+                writer.execute("COMMIT")
+            except BaseException:
+                writer.execute("ROLLBACK")
+                raise
+
+        await anyio.to_thread.run_sync(transaction, limiter=self._one_writer)

@@ -34,6 +34,9 @@ class LeaseTable:
     def __len__(self) -> int:
         return len(self._leases)
 
+    def ids(self) -> list[int]:
+        return sorted(self._leases)
+
     def get(self, lease_id: int) -> Lease | None:
         return self._leases.get(lease_id)
 

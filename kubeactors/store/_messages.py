@@ -24,6 +24,7 @@ __all__ = [
     "Get",
     "LeaseGrant",
     "LeaseKeepAlive",
+    "LeaseList",
     "LeaseRevoke",
     "LeaseTimeToLiveRequest",
     "Put",
@@ -130,6 +131,12 @@ class LeaseTimeToLiveRequest(msgspec.Struct, frozen=True):
     keys: bool = False
 
 
+class LeaseList(msgspec.Struct, frozen=True):
+    """The ids of every live lease, ascending."""
+
+    reply: Reply[list[int]]
+
+
 class StoreStatus(msgspec.Struct, frozen=True):
     """The committed revision, the compaction point and how far history below it has
     been physically removed, and the sizes of the live state."""
@@ -165,6 +172,7 @@ StoreRequest = (
     | LeaseRevoke
     | LeaseKeepAlive
     | LeaseTimeToLiveRequest
+    | LeaseList
     | Status
     | Tick
 )

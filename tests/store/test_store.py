@@ -49,6 +49,7 @@ async def test_restart_keeps_revision_index_compaction_and_leases(tmp_path: Path
         assert await store.get(b"a") == KeyValue(b"a", b"2", 1, 3, 2)
         with pytest.raises(CompactedError):
             await store.range(b"a", revision=4)
+        assert await store.lease_list() == [lease.id]
         info = await store.lease_time_to_live(lease.id, keys=True)
         assert (info.granted_ttl, info.keys) == (300, [b"b"])
         assert await store.lease_revoke(lease.id) == 6
