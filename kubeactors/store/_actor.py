@@ -84,6 +84,9 @@ class StoreOptions:
     """Revisions removed per compaction transaction, between groups of writes."""
     checkpoint_rows: int = 4_000
     """Rows written between WAL checkpoints (run off the commit path)."""
+    auto_compact_keep: int = 0
+    """When positive, compact on its own to keep about this many revisions of history
+    (between this and twice this); 0 leaves compaction to clients, as etcd does."""
 
     def __post_init__(self) -> None:
         if self.synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
@@ -95,6 +98,10 @@ class StoreOptions:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.compaction_step <= 0:
             raise ValueError(f"compaction_step must be positive, got {self.compaction_step}")
+        if self.auto_compact_keep < 0:
+            raise ValueError(
+                f"auto_compact_keep must not be negative, got {self.auto_compact_keep}"
+            )
 
 
 @dataclass(slots=True)
@@ -429,9 +436,11 @@ class StoreActor(Actor[StoreRequest]):
         """
         db = self._db
         assert db is not None
-        chunk = self._options.catch_up_chunk
+        chunk = min(self._options.catch_up_chunk, max(stream.capacity // 2, 1))
         try:
             while first <= last:
+                if not await stream._wait_for_room():
+                    return
                 events = await db.events(
                     stream.key, stream.range_end, first, last, chunk, stream.prev_kv
                 )
@@ -469,6 +478,12 @@ class StoreActor(Actor[StoreRequest]):
             raise FutureRevisionError(revision, self._revision)
         if revision <= self._compact_revision:
             raise CompactedError(revision, self._compact_revision)
+        self._compact_to(revision)
+        self._enqueue(None, request.reply, revision)
+
+    def _compact_to(self, revision: int) -> None:
+        """Move the compaction point; the next commit records it, and the commit loop
+        then removes the history below it step by step between groups of writes."""
         self._compact_revision = revision
         self._meta["compact_revision"] = revision
         self._meta["revision"] = self._revision
@@ -477,7 +492,12 @@ class StoreActor(Actor[StoreRequest]):
                 stream._cancel(
                     WatchCancelledError(f"compacted at {revision} during catch-up", revision)
                 )
-        self._enqueue(None, request.reply, revision)
+
+    def _auto_compact(self) -> None:
+        keep = self._options.auto_compact_keep
+        if keep and self._committed_revision - self._compact_revision >= 2 * keep:
+            self._compact_to(self._committed_revision - keep)
+            logger.debug("auto-compaction to revision %d", self._compact_revision)
 
     # Leases.
 
@@ -586,6 +606,7 @@ class StoreActor(Actor[StoreRequest]):
                 events.extend(pending.events)
                 self._remember(pending.revision, pending.events)
         self._committed_revision = batch[-1].revision
+        self._auto_compact()
         for pending in batch:
             pending.reply.send(pending.result)
         if events:

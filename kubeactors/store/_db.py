@@ -107,8 +107,9 @@ class Database:
         db = self._reader
         async with db.execute("SELECT name, value FROM meta") as cursor:
             meta = {str(name): int(value) async for name, value in cursor}
-        found.compact_revision = meta.get("compact_revision", 0)
         found.compacted_through = meta.get("compacted_through", 0)
+        # History removed is compacted, even if the point itself was not yet recorded.
+        found.compact_revision = max(meta.get("compact_revision", 0), found.compacted_through)
         async with db.execute("SELECT max(revision) FROM kv") as cursor:
             row = await cursor.fetchone()
         top = int(row[0]) if row is not None and row[0] is not None else 0

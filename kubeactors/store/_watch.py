@@ -70,6 +70,8 @@ class WatchStream:
         self._error: WatchCancelledError | None = None
         self._held: list[tuple[list[Event], int]] | None = None
         self._quiet = True
+        self._room: asyncio.Future[None] | None = None
+        self._held_events = 0
 
     @property
     def closed(self) -> bool:
@@ -92,6 +94,7 @@ class WatchStream:
     def _hold(self) -> None:
         """Keep live events aside while older ones are read from the database."""
         self._held = []
+        self._held_events = 0
 
     def _release(self) -> None:
         held, self._held = self._held or [], None
@@ -103,6 +106,13 @@ class WatchStream:
     def _offer(self, events: list[Event], revision: int) -> None:
         if self._held is not None:
             self._held.append((events, revision))
+            self._held_events += len(events)
+            if self._held_events > self.capacity:
+                self._cancel(
+                    WatchCancelledError(
+                        f"watcher fell behind by {self._held_events} live events while catching up"
+                    )
+                )
             return
         self._push(events, revision)
 
@@ -132,6 +142,18 @@ class WatchStream:
         else:
             self.revision = self._queued
 
+    async def _wait_for_room(self) -> bool:
+        """Wait until the consumer has taken at least half of what is queued (catch-up
+        reads no faster than the consumer takes, instead of overflowing it); False
+        when the stream closed meanwhile."""
+        while not self._closed and self._pending > self.capacity // 2:
+            self._room = asyncio.get_running_loop().create_future()
+            try:
+                await self._room
+            finally:
+                self._room = None
+        return not self._closed
+
     def _cancel(self, error: WatchCancelledError | None) -> None:
         if self._closed:
             return
@@ -139,6 +161,9 @@ class WatchStream:
         self._error = error
         self._hub.remove(self)
         self._wake()
+        room = self._room
+        if room is not None and not room.done():
+            room.set_result(None)
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -154,6 +179,9 @@ class WatchStream:
                 batch, revision = self._batches.popleft()
                 self._pending -= len(batch)
                 self.revision = max(self.revision, revision)
+                room = self._room
+                if room is not None and not room.done() and self._pending <= self.capacity // 2:
+                    room.set_result(None)
                 return batch
             if self._error is not None:
                 raise self._error

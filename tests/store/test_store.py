@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from kubeactors.actors import ActorSystem
@@ -96,6 +97,22 @@ async def test_compaction_runs_in_steps_between_writes(tmp_path: Path) -> None:
     assert rows_at_or_below == 7  # one surviving version per key
 
 
+async def test_auto_compaction_keeps_history_bounded(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    options = StoreOptions(synchronous="OFF", auto_compact_keep=50, compaction_step=20)
+    async with ActorSystem(seed=0) as system:
+        store = Store.spawn(system.root, db, options=options)
+        for i in range(400):
+            await store.put(b"k%d" % (i % 3), b"%d" % i)
+        status = await store.status()
+        assert 50 <= status.revision - status.compact_revision < 100
+        await _wait_compacted(store, status.compact_revision)
+        assert len((await store.range(b"k", b"l", revision=status.compact_revision)).kvs) == 3
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT count(*) FROM kv").fetchone()[0]
+    assert rows < 110
+
+
 async def test_a_watcher_that_falls_behind_is_cancelled(tmp_path: Path) -> None:
     async with ActorSystem(seed=0) as system:
         store = Store.spawn(system.root, tmp_path / "s.db", options=StoreOptions(synchronous="OFF"))
@@ -106,6 +123,29 @@ async def test_a_watcher_that_falls_behind_is_cancelled(tmp_path: Path) -> None:
             async for _ in stream:
                 pass
         assert (await store.status()).watchers == 0
+
+
+async def test_catch_up_waits_for_a_slow_consumer_instead_of_cancelling(
+    tmp_path: Path,
+) -> None:
+    options = StoreOptions(synchronous="OFF", history_window=10)
+    async with ActorSystem(seed=0) as system:
+        store = Store.spawn(system.root, tmp_path / "s.db", options=options)
+        for i in range(300):
+            await store.put(b"k%d" % (i % 5), b"%d" % i)
+        stream = await store.watch(b"k", b"l", start_revision=1, capacity=20)
+        seen: list[int] = []
+        with anyio.fail_after(20):
+            async for batch in stream:
+                seen.extend(event.kv.mod_revision for event in batch)
+                await anyio.sleep(0.002)  # a consumer slower than the database
+                if seen[-1] == 300:
+                    break
+        assert seen == list(range(1, 301))
+        first_prev = (await store.watch(b"k0", start_revision=6, capacity=20)).__anext__()
+        batch = await first_prev
+        assert batch[0].prev_kv is not None
+        assert batch[0].prev_kv.value == b"0"
 
 
 async def test_progress_notifications_carry_the_revision(tmp_path: Path) -> None:
