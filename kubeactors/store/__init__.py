@@ -1,6 +1,6 @@
 """The etcd role: an MVCC key-value store with etcd v3's semantics, on SQLite."""
 
-from ._actor import StoreActor, StoreOptions
+from ._actor import StoreActor
 from ._client import Store
 from ._errors import (
     CompactedError,
@@ -38,6 +38,7 @@ from ._messages import (
     Watch,
 )
 from ._ops import Compare, CompareResult, CompareTarget, DeleteOp, Op, PutOp, RangeOp, TxnOp
+from ._options import StoreOptions
 from ._types import (
     DeleteResult,
     Event,

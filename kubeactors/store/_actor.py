@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 
 from ..actors import Actor, Reply
+from ._catch_up import catch_up
 from ._db import Database, Row
 from ._errors import (
     CompactedError,
@@ -45,6 +46,7 @@ from ._messages import (
     Watch,
 )
 from ._ops import DeleteOp, PutOp, RangeOp
+from ._options import StoreOptions
 from ._txn import Applier, check_put, check_range, check_txn, shape_range
 from ._types import (
     DeleteResult,
@@ -58,50 +60,9 @@ from ._types import (
 )
 from ._watch import WatchCancelledError, WatchHub, WatchStream
 
-__all__ = ["StoreActor", "StoreOptions"]
+__all__ = ["StoreActor"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class StoreOptions:
-    """Limits and tunables; the defaults follow etcd 3.4 where it has one.
-
-    `synchronous` is SQLite's: FULL survives power loss; NORMAL (in WAL mode) survives
-    a process crash but may lose the last commits on power loss, for more speed.
-    """
-
-    synchronous: str = "FULL"
-    max_txn_ops: int = 128
-    max_request_bytes: int = 1_572_864
-    min_lease_ttl: int = 2
-    lease_check_interval: float = 0.5
-    progress_interval: float = 600.0
-    history_window: int = 20_000
-    """Events kept in memory for watches starting in the recent past."""
-    catch_up_chunk: int = 2_000
-    compaction_step: int = 2_000
-    """Revisions removed per compaction transaction, between groups of writes."""
-    checkpoint_rows: int = 4_000
-    """Rows written between WAL checkpoints (run off the commit path)."""
-    auto_compact_keep: int = 0
-    """When positive, compact on its own to keep about this many revisions of history
-    (between this and twice this); 0 leaves compaction to clients, as etcd does."""
-
-    def __post_init__(self) -> None:
-        if self.synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
-            raise ValueError(
-                f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {self.synchronous!r}"
-            )
-        for name in ("max_txn_ops", "max_request_bytes", "history_window", "catch_up_chunk"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.compaction_step <= 0:
-            raise ValueError(f"compaction_step must be positive, got {self.compaction_step}")
-        if self.auto_compact_keep < 0:
-            raise ValueError(
-                f"auto_compact_keep must not be negative, got {self.auto_compact_keep}"
-            )
 
 
 @dataclass(slots=True)
@@ -429,46 +390,9 @@ class StoreActor(Actor[StoreRequest]):
         request.reply.send(stream)
 
     async def _catch_up(self, stream: WatchStream, first: int, last: int) -> None:
-        """Read the events a new watch missed from SQLite, then hand it to the live feed.
-
-        Live events for it are held meanwhile, so nothing is lost or doubled between
-        the two; a compaction past its position cancels it, as in etcd.
-        """
         db = self._db
         assert db is not None
-        chunk = min(self._options.catch_up_chunk, max(stream.capacity // 2, 1))
-        try:
-            while first <= last:
-                if not await stream._wait_for_room():
-                    return
-                events = await db.events(
-                    stream.key, stream.range_end, first, last, chunk, stream.prev_kv
-                )
-                if stream.closed:
-                    return
-                if not events:
-                    first = last + 1
-                    break
-                top = events[-1].kv.mod_revision
-                if len(events) == chunk:
-                    complete = [e for e in events if e.kv.mod_revision < top]
-                    if not complete:
-                        complete = await db.events(
-                            stream.key, stream.range_end, top, top, 2**31, stream.prev_kv
-                        )
-                        top += 1
-                    events = complete
-                    first = top
-                else:
-                    first = last + 1
-                self._hub.deliver(stream, events, min(first - 1, last))
-        except Exception as error:
-            logger.exception("watch catch-up failed")
-            stream._cancel(WatchCancelledError(f"catch-up failed: {error}"))
-            return
-        if not stream.closed:
-            stream._advance(last)
-            stream._release()
+        await catch_up(db, self._hub, stream, first, last, self._options.catch_up_chunk)
 
     # Compaction.
 

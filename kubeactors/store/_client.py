@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..actors import ActorRef, RestartPolicy, Supervisor
-from ._actor import StoreActor, StoreOptions
+from ._actor import StoreActor
 from ._keys import prefix_end
 from ._messages import (
     Compact,
@@ -26,6 +26,7 @@ from ._messages import (
     Watch,
 )
 from ._ops import Compare, Op, TxnOp
+from ._options import StoreOptions
 from ._types import (
     DeleteResult,
     KeyValue,
