@@ -6,7 +6,7 @@ import logging
 import tempfile
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -101,13 +101,14 @@ class Cluster:
 
     def _start_actors(self, system: ActorSystem, directory: Path) -> None:
         clock = system.clock
-        # Wall time is the epoch plus the injected clock's progress, so a virtual
-        # clock gives reproducible timestamps too.
-        epoch = self._epoch if self._epoch is not None else datetime.now(UTC)
-        origin = clock.now()
+        # Wall time follows the injected clock, so a virtual clock gives reproducible
+        # timestamps too; an explicit epoch counts the clock's progress from there.
+        wall_clock: Callable[[], datetime] = clock.wall
+        if self._epoch is not None:
+            epoch, origin = self._epoch, clock.now()
 
-        def wall_clock() -> datetime:
-            return epoch + timedelta(seconds=clock.now() - origin)
+            def wall_clock() -> datetime:
+                return epoch + timedelta(seconds=clock.now() - origin)
 
         store = Store.spawn(system.root, directory / "store.db", synchronous=self._synchronous)
         api: ActorRef[ApiRequest] = system.spawn(

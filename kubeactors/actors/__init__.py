@@ -7,7 +7,7 @@ from ._deadletters import DeadLetters
 from ._errors import ActorCrashed, ActorError, ActorStopped, AskTimeout, SupervisorGaveUp
 from ._mailbox import Mailbox
 from ._messages import DeadLetter, Terminated
-from ._ref import ActorRef, Reply
+from ._ref import ActorRef, CallbackReply, Reply
 from ._supervisor import Strategy, Supervisor
 from ._system import ActorSystem
 from ._timeouts import AskTimeouts
@@ -23,6 +23,7 @@ __all__ = [
     "ActorSystem",
     "AskTimeout",
     "AskTimeouts",
+    "CallbackReply",
     "Clock",
     "DeadLetter",
     "DeadLetters",

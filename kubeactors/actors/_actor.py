@@ -34,7 +34,9 @@ class ActorContext(Generic[M]):
     ) -> None:
         self._cell = cell
         self._task_group = task_group
-        self._timers: list[TimerHandle] = []
+        # The timers not yet fired or cancelled, so that they end with the incarnation.
+        # A one-shot timer leaves when it fires, so per-message timers do not pile up.
+        self._timers: dict[TimerHandle, None] = {}
         self.random = rng
 
     @property
@@ -71,18 +73,24 @@ class ActorContext(Generic[M]):
         """Run a task for the life of this incarnation; if it raises, the actor crashes."""
         self._task_group.start_soon(func, name=name)
 
+    @property
+    def pending_timers(self) -> int:
+        """How many of this incarnation's timers have yet to fire (or be cancelled)."""
+        return len(self._timers)
+
     def send_later(self, delay: float, message: M) -> TimerHandle:
         """Deliver `message` to this actor after `delay` seconds on the injected clock."""
-        handle = self.clock.call_later(delay, lambda: self._deliver_timer(message))
-        self._timers.append(handle)
-        return handle
+        timer = _OneShot(self, message)
+        timer.handle = self.clock.call_later(delay, timer.fire)
+        self._timers[timer] = None
+        return timer
 
     def send_every(self, interval: float, message: M) -> TimerHandle:
         """Deliver `message` every `interval` seconds until the handle is cancelled."""
         if interval <= 0:
             raise ValueError(f"interval must be positive, got {interval}")
         periodic = _Periodic(self, interval, message)
-        self._timers.append(periodic)
+        self._timers[periodic] = None
         return periodic
 
     def _deliver_timer(self, message: M) -> None:
@@ -91,9 +99,30 @@ class ActorContext(Generic[M]):
             self._task_group.start_soon(self._cell.ref.tell, message)
 
     def _cancel_timers(self) -> None:
-        for handle in self._timers:
-            handle.cancel()
+        timers = list(self._timers)
         self._timers.clear()
+        for handle in timers:
+            handle.cancel()
+
+
+class _OneShot:
+    """The timer of one `send_later`: forgets itself once fired or cancelled."""
+
+    __slots__ = ("_context", "_message", "handle")
+
+    def __init__(self, context: ActorContext[Any], message: object) -> None:
+        self._context = context
+        self._message = message
+        self.handle: TimerHandle | None = None
+
+    def fire(self) -> None:
+        self._context._timers.pop(self, None)
+        self._context._deliver_timer(self._message)
+
+    def cancel(self) -> None:
+        self._context._timers.pop(self, None)
+        if self.handle is not None:
+            self.handle.cancel()
 
 
 class _Periodic:
@@ -114,6 +143,7 @@ class _Periodic:
 
     def cancel(self) -> None:
         self._cancelled = True
+        self._context._timers.pop(self, None)
         self._handle.cancel()
 
 

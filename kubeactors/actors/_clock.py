@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 import anyio
@@ -23,11 +24,17 @@ class TimerHandle(Protocol):
 class Clock(Protocol):
     """The only source of time a component may use.
 
-    `now()` is monotonic seconds; it is not wall-clock time. `call_later` runs a plain
-    callback on the event loop and is what timers, ask timeouts and heartbeats use.
+    `now()` is monotonic seconds; it is not wall-clock time. `wall()` is the time of
+    day, for timestamps written into objects, so that they follow the clock too.
+    `call_later` runs a plain callback on the event loop and is what timers, ask
+    timeouts and heartbeats use.
     """
 
     def now(self) -> float: ...
+
+    def wall(self) -> datetime:
+        """The current wall time, timezone-aware UTC."""
+        ...
 
     async def sleep(self, seconds: float) -> None: ...
 
@@ -46,6 +53,9 @@ class SystemClock:
 
     def now(self) -> float:
         return time.monotonic()
+
+    def wall(self) -> datetime:
+        return datetime.now(UTC)
 
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(max(0.0, seconds))

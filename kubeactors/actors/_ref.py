@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -14,7 +15,9 @@ if TYPE_CHECKING:
     from ._cell import ActorCell, ActorStats
     from ._deadletters import DeadLetters
 
-__all__ = ["ActorRef", "Reply"]
+__all__ = ["ActorRef", "CallbackReply", "Reply"]
+
+logger = logging.getLogger(__name__)
 
 M = TypeVar("M")
 T = TypeVar("T")
@@ -64,17 +67,36 @@ class Reply(Generic[T]):
 
     def map(self, transform: Callable[[U], T]) -> Reply[U]:
         """A reply that answers this one with `transform(value)`: for forwarding actors."""
-        return _MappedReply(self, transform)
+        return _ForwardingReply(self, transform, None)
+
+    def forward(
+        self,
+        on_value: Callable[[U], T],
+        on_error: Callable[[BaseException], BaseException | None],
+    ) -> Reply[U]:
+        """Like `map`, and the downstream's errors go through `on_error` first.
+
+        `on_error` returns the error to give this reply's asker, or None when it has
+        taken the request over (to retry it, say) and will complete this reply itself.
+        If `on_value` raises, the asker gets that error.
+        """
+        return _ForwardingReply(self, on_value, on_error)
 
 
-class _MappedReply(Reply[U]):
-    """Completes an upstream reply with a transformed value; errors pass through."""
+class _ForwardingReply(Reply[U]):
+    """Completes an upstream reply with a transformed value or a translated error."""
 
-    __slots__ = ("_transform", "_upstream")
+    __slots__ = ("_on_error", "_transform", "_upstream")
 
-    def __init__(self, upstream: Reply[T], transform: Callable[[U], T]) -> None:
+    def __init__(
+        self,
+        upstream: Reply[T],
+        transform: Callable[[U], T],
+        on_error: Callable[[BaseException], BaseException | None] | None,
+    ) -> None:
         self._upstream = upstream
         self._transform = transform
+        self._on_error = on_error
 
     @property
     def done(self) -> bool:
@@ -89,7 +111,57 @@ class _MappedReply(Reply[U]):
         self._upstream.send(result)
 
     def fail(self, error: BaseException) -> None:
+        if self._on_error is not None:
+            translated = self._on_error(error)
+            if translated is None:
+                return
+            error = translated
         self._upstream.fail(error)
+
+
+class CallbackReply(Reply[T]):
+    """A reply that calls a function instead of completing an asker's future.
+
+    For requests sent without waiting for the answer (`tell` with a reply field):
+    `on_value(value)` or `on_error(error)` runs once, in the task that answers, so it
+    must be quick and must not block; typically it tells an actor. An exception it
+    raises is logged, not passed to the answering actor, and a second answer is
+    logged and dropped.
+    """
+
+    __slots__ = ("_completed", "_on_error", "_on_value")
+
+    def __init__(
+        self, on_value: Callable[[T], object], on_error: Callable[[BaseException], object]
+    ) -> None:
+        self._on_value = on_value
+        self._on_error = on_error
+        self._completed = False
+
+    @property
+    def done(self) -> bool:
+        return self._completed
+
+    def send(self, value: T) -> None:
+        if self._begin(value):
+            try:
+                self._on_value(value)
+            except Exception:
+                logger.exception("a reply callback raised")
+
+    def fail(self, error: BaseException) -> None:
+        if self._begin(error):
+            try:
+                self._on_error(error)
+            except Exception:
+                logger.exception("a reply error callback raised")
+
+    def _begin(self, answer: object) -> bool:
+        if self._completed:
+            logger.warning("a callback reply was answered twice; dropped %r", answer)
+            return False
+        self._completed = True
+        return True
 
 
 class ActorRef(Generic[M]):

@@ -6,6 +6,7 @@ import asyncio
 import heapq
 import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import anyio.lowlevel
 
@@ -31,13 +32,19 @@ class FakeClock:
     so restart windows and ask timeouts are tested without waiting.
     """
 
+    EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
     def __init__(self, start: float = 1000.0) -> None:
         self._now = start
+        self._start = start
         self._timers: list[tuple[float, int, _FakeTimer]] = []
         self._sequence = itertools.count()
 
     def now(self) -> float:
         return self._now
+
+    def wall(self) -> datetime:
+        return self.EPOCH + timedelta(seconds=self._now - self._start)
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> _FakeTimer:
         timer = _FakeTimer(self._now + max(0.0, delay), callback)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import anyio
 import msgspec
 import pytest
@@ -144,3 +146,36 @@ async def test_system_clock_runs_overdue_callbacks_soon(delay: float) -> None:
     await clock.sleep(0)
     await settle(2)
     assert fired == [True]
+
+
+async def test_fired_and_cancelled_timers_are_forgotten(clock: FakeClock) -> None:
+    contexts: list[int] = []
+
+    class PerMessage(Actor[Tick]):
+        """Sets a timer for every message, as a retrying actor does."""
+
+        async def receive(self, message: Tick) -> None:
+            if message.label == "work":
+                self.context.send_later(1.0, Tick("done"))
+                self.context.send_later(5.0, Tick("cancelled")).cancel()
+            contexts.append(self.context.pending_timers)
+
+    async with ActorSystem(clock=clock) as system:
+        ref = system.spawn(PerMessage, mailbox_size=1000)
+        for _ in range(500):
+            ref.try_tell(Tick("work"))
+        await settle()
+        assert contexts[-1] == 500
+        await clock.advance(1.0)
+        # Each "done" message sees one fewer pending timer than the one before.
+        assert contexts[-1] == 0
+        assert clock.pending == 0
+
+
+async def test_clock_wall_time_is_utc_and_follows_the_clock(clock: FakeClock) -> None:
+    before = clock.wall()
+    await clock.advance(90.0)
+    assert (clock.wall() - before).total_seconds() == 90.0
+    wall = SystemClock().wall()
+    assert wall.utcoffset() == timedelta(0)
+    assert abs((wall - datetime.now(UTC)).total_seconds()) < 60
