@@ -52,7 +52,13 @@ class LeaseService:
         )
 
     async def leases(self, request: rpc_pb2.LeaseLeasesRequest) -> rpc_pb2.LeaseLeasesResponse:
-        raise errors.unsupported("listing leases (the store has no lease list yet)")
+        with store_errors():
+            ids = await self._store.lease_list()
+        revision = await self._kv.current_revision()
+        return rpc_pb2.LeaseLeasesResponse(
+            header=self._identity.header(revision),
+            leases=[rpc_pb2.LeaseStatus(ID=lease_id) for lease_id in ids],
+        )
 
     async def keep_alive(
         self,

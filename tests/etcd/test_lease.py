@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import anyio
-import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from .harness import Endpoint, environment, serving
@@ -85,7 +84,6 @@ async def test_put_with_an_unknown_lease_is_refused(tmp_path: Path) -> None:
         assert await etcd.etcdctl("get", "key") == ""
 
 
-@pytest.mark.xfail(strict=True, reason="the store has no way to list its leases yet (issue 3)")
 async def test_lease_list_names_every_granted_lease(tmp_path: Path) -> None:
     async with serving(tmp_path) as etcd:
         first, second = await grant(etcd, 60), await grant(etcd, 60)
