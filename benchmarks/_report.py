@@ -28,7 +28,8 @@ def emit(title: str, rows: Sequence[Mapping[str, object]]) -> None:
         table.add_column(column, justify="left" if column == "name" else "right")
     for row in rows:
         table.add_row(*(_cell(row.get(column)) for column in columns))
-    Console(stderr=True).print(table)
+    # Wide enough for many columns when stderr is not a terminal (CI logs, pipes).
+    Console(stderr=True, width=240).print(table)
     for row in rows:
         sys.stdout.write(msgspec.json.encode(row).decode() + "\n")
     sys.stdout.flush()
