@@ -1,0 +1,29 @@
+"""Kubernetes REST over HTTP(S): the API that kubectl and client libraries use unchanged."""
+
+from ._app import SERVER_VERSION, HttpApi
+from ._auth import TokenFile, User, ensure_token_file
+from ._kinds import KindIndex, ServedKind, default_kinds
+from ._kubeconfig import write_kubeconfig
+from ._metrics import Collector, Metrics, Sample
+from ._server import HttpServer
+from ._table import human_duration
+from ._tls import Certificates, ensure_certificates
+
+__all__ = [
+    "SERVER_VERSION",
+    "Certificates",
+    "Collector",
+    "HttpApi",
+    "HttpServer",
+    "KindIndex",
+    "Metrics",
+    "Sample",
+    "ServedKind",
+    "TokenFile",
+    "User",
+    "default_kinds",
+    "ensure_certificates",
+    "ensure_token_file",
+    "human_duration",
+    "write_kubeconfig",
+]

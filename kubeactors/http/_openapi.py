@@ -1,0 +1,119 @@
+"""OpenAPI v3 documents generated from the resource types (msgspec's JSON Schema).
+
+Enough for `kubectl apply`/`create` (which looks for the `fieldValidation` parameter
+on each kind's PATCH operation to choose server-side validation) and for
+`kubectl explain` (which finds a kind's schema by `x-kubernetes-group-version-kind`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+
+from ..api import Status
+from ._kinds import KindIndex, ServedKind
+
+__all__ = ["openapi_document", "openapi_root"]
+
+_REF = "#/components/schemas/{name}"
+_GVK = "x-kubernetes-group-version-kind"
+_WRITE_PARAMETERS = ("dryRun", "fieldManager", "fieldValidation", "pretty")
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+def _simplify(schema: Any) -> Any:
+    """OpenAPI 3.0 has no `null` type: `anyOf [X, null]` becomes X."""
+    if isinstance(schema, list):
+        return [_simplify(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        rest = [option for option in options if option != {"type": "null"}]
+        if len(rest) == 1 and len(rest) < len(options):
+            merged = {key: value for key, value in schema.items() if key != "anyOf"}
+            merged.update(rest[0])
+            schema = merged
+    return {key: _simplify(value) for key, value in schema.items()}
+
+
+def _gvk(kind: ServedKind) -> dict[str, str]:
+    return {"group": kind.group, "version": kind.version, "kind": kind.kind}
+
+
+def _operation(
+    kind: ServedKind, action: str, schema: str, params: tuple[str, ...]
+) -> dict[str, Any]:
+    content = {"application/json": {"schema": {"$ref": _REF.format(name=schema)}}}
+    return {
+        "operationId": f"{action}{kind.kind}",
+        "x-kubernetes-action": action,
+        _GVK: _gvk(kind),
+        "parameters": [
+            {"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+            for name in params
+        ],
+        "responses": {"200": {"description": "OK", "content": content}},
+    }
+
+
+def _paths(kind: ServedKind, name: str) -> dict[str, Any]:
+    prefix = "/api/v1" if not kind.group else f"/apis/{kind.group}/{kind.version}"
+    scope = "/namespaces/{namespace}" if kind.namespaced else ""
+    body = {"content": {"application/json": {"schema": {"$ref": _REF.format(name=name)}}}}
+    create = _operation(kind, "post", name, _WRITE_PARAMETERS) | {"requestBody": body}
+    replace = _operation(kind, "put", name, _WRITE_PARAMETERS) | {"requestBody": body}
+    patch = _operation(kind, "patch", name, (*_WRITE_PARAMETERS, "force")) | {
+        "requestBody": {"content": {"application/merge-patch+json": {"schema": {"type": "object"}}}}
+    }
+    collection = f"{prefix}{scope}/{kind.plural}"
+    return {
+        collection: {
+            "get": _operation(kind, "list", name, ("labelSelector", "fieldSelector", "watch")),
+            "post": create,
+        },
+        f"{collection}/{{name}}": {
+            "get": _operation(kind, "get", name, ("pretty",)),
+            "put": replace,
+            "patch": patch,
+            "delete": _operation(kind, "delete", "Status", ("dryRun",)),
+        },
+    }
+
+
+def openapi_document(kinds: KindIndex, group: str, version: str) -> bytes | None:
+    """The OpenAPI v3 document of one group-version, or None if nothing is served there."""
+    served = kinds.in_group_version(group, version)
+    if not served:
+        return None
+    refs, components = msgspec.json.schema_components(
+        [kind.type for kind in served] + [Status], ref_template=_REF
+    )
+    schemas = _simplify(components)
+    paths: dict[str, Any] = {}
+    for kind, ref in zip(served, refs, strict=False):
+        name = ref["$ref"].rsplit("/", 1)[-1]
+        schemas[name][_GVK] = [_gvk(kind)]
+        paths.update(_paths(kind, name))
+    document = {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.31.0"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
+    return _encoder.encode(document)
+
+
+def openapi_root(kinds: KindIndex) -> dict[str, Any]:
+    """`/openapi/v3`: each group-version's document, with a hash that changes with it."""
+    paths = {}
+    for group, versions in kinds.groups().items():
+        for version in versions:
+            document = openapi_document(kinds, group, version)
+            assert document is not None
+            digest = hashlib.sha512(document).hexdigest()[:64].upper()
+            path = f"api/{version}" if not group else f"apis/{group}/{version}"
+            paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
+    return {"paths": paths}

@@ -1,0 +1,350 @@
+"""The resource endpoints: get, list, watch, create, update, patch and delete over REST."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from ..actors import Clock
+from ..api import ApiError, ObjectList
+from ..client import Client
+from ._errors import bad_request, method_not_allowed, path_not_found, unsupported_media_type
+from ._kinds import KindIndex, ServedKind
+from ._media import parse_accept, wants
+from ._metrics import Metrics
+from ._patch import PATCH_TYPES, apply_patch
+from ._selectors import Selector, parse_field_selector, parse_label_selector
+from ._strict import unknown_fields
+from ._table import table
+from ._watch import Watches, WatchOptions, watch_events
+
+__all__ = ["RestApi", "Target", "resolve"]
+
+logger = logging.getLogger(__name__)
+
+_encoder = msgspec.json.Encoder()
+_JSON = "application/json"
+_TRUE = ("1", "true", "True")
+_PATCH_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a resource path names: a kind, and a namespace, name and subresource or not."""
+
+    kind: ServedKind
+    namespace: str = ""
+    name: str = ""
+    subresource: str = ""
+
+
+def _check_name(name: str) -> str:
+    name = unquote(name)
+    if name in (".", "..") or "/" in name or "%" in name:
+        raise bad_request(f"invalid resource name {name!r}: may not be '.', '..' or contain '/'")
+    return name
+
+
+def resolve(kinds: KindIndex, group: str, version: str, segments: list[str]) -> Target:
+    """The target of `/api/v1/<segments>` or `/apis/<group>/<version>/<segments>`."""
+    if (
+        len(segments) >= 3
+        and segments[0] == "namespaces"
+        and (kind := kinds.find(group, version, segments[2])) is not None
+        and kind.namespaced
+    ):
+        namespace = _check_name(segments[1])
+        rest = segments[3:]
+    else:
+        found = kinds.find(group, version, segments[0]) if segments else None
+        if found is None:
+            raise path_not_found()
+        kind, namespace, rest = found, "", segments[1:]
+        if kind.namespaced and rest:
+            raise path_not_found()
+    if len(rest) > 2:
+        raise path_not_found()
+    name = _check_name(rest[0]) if rest else ""
+    subresource = rest[1] if len(rest) > 1 else ""
+    if subresource and subresource not in kind.subresources and subresource != "status":
+        raise path_not_found()
+    return Target(kind, namespace, name, subresource)
+
+
+def _json(payload: Any, status_code: int = 200) -> Response:
+    return Response(_encoder.encode(payload), status_code=status_code, media_type=_JSON)
+
+
+class RestApi:
+    """Turns REST requests on resources into `Client` calls and their answers into JSON."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        clock: Clock,
+        wall_clock: Callable[[], datetime],
+        metrics: Metrics,
+        watches: Watches,
+        max_body: int = 3 * 1024 * 1024,
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.metrics = metrics
+        self.watches = watches
+        self.max_body = max_body
+
+    async def handle(self, request: Request, target: Target) -> Response:
+        method = request.method
+        params = request.query_params
+        collection = not target.name
+        if method == "GET":
+            if params.get("watch", "") in _TRUE:
+                return await self._watch(request, target)
+            return await (self._list(request, target) if collection else self._get(request, target))
+        if method == "POST" and collection:
+            return await self._create(request, target)
+        if method == "PUT" and not collection:
+            return await self._update(request, target)
+        if method == "PATCH" and not collection:
+            return await self._patch(request, target)
+        if method == "DELETE":
+            if collection:
+                return await self._delete_collection(request, target)
+            return await self._delete(target)
+        raise method_not_allowed(method, f"{target.kind.plural}{'' if collection else '/name'}")
+
+    # -- reads ---------------------------------------------------------------------
+
+    def _table_version(self, request: Request) -> str | None:
+        accept = parse_accept(request.headers.get("accept", ""))
+        return wants(accept, "Table", "meta.k8s.io", ("v1", "v1beta1"))
+
+    def _selectors(self, request: Request, target: Target) -> tuple[Selector, ...]:
+        params = request.query_params
+        selectors = [
+            parse_label_selector(params.get("labelSelector", "")),
+            parse_field_selector(params.get("fieldSelector", "")),
+        ]
+        if target.name:
+            name = target.name
+            selectors.append(lambda obj: obj.get("metadata", {}).get("name") == name)
+        return tuple(selector for selector in selectors if selector is not None)
+
+    def _table(
+        self,
+        request: Request,
+        kind: ServedKind,
+        objects: list[Mapping[str, Any]],
+        version: str,
+        resource_version: str = "",
+    ) -> Response:
+        include = request.query_params.get("includeObject", "Metadata")
+        return _json(
+            table(
+                kind.kind,
+                objects,
+                self.wall_clock(),
+                version=version,
+                resource_version=resource_version,
+                include_object=include,
+            )
+        )
+
+    async def _get(self, request: Request, target: Target) -> Response:
+        obj = await self.client.get(target.kind.type, target.name, target.namespace)
+        version = self._table_version(request)
+        if version is not None:
+            return self._table(request, target.kind, [msgspec.to_builtins(obj)], version)
+        return _json(obj)
+
+    async def _list(self, request: Request, target: Target) -> Response:
+        listed: ObjectList[Any] = await self.client.list(target.kind.type, target.namespace)
+        listed = msgspec.structs.replace(listed, api_version=target.kind.group_version)
+        selectors = self._selectors(request, target)
+        version = self._table_version(request)
+        if not selectors and version is None:
+            return _json(listed)
+        objects = [msgspec.to_builtins(obj) for obj in listed.items]
+        selected = [obj for obj in objects if all(test(obj) for test in selectors)]
+        if version is not None:
+            return self._table(request, target.kind, selected, version, listed.resource_version)
+        body = msgspec.to_builtins(listed)
+        body["items"] = selected
+        return _json(body)
+
+    async def _watch(self, request: Request, target: Target) -> Response:
+        params = request.query_params
+        timeout: float | None = None
+        if "timeoutSeconds" in params:
+            try:
+                timeout = float(params["timeoutSeconds"])
+            except ValueError:
+                raise bad_request(
+                    f"timeoutSeconds: not a number: {params['timeoutSeconds']!r}"
+                ) from None
+        options = WatchOptions(
+            selectors=self._selectors(request, target),
+            table_version=self._table_version(request),
+            include_object=params.get("includeObject", "Metadata"),
+            timeout=timeout if timeout and timeout > 0 else None,
+        )
+        kind = target.kind
+        watch = await self.client.watch(
+            kind.type, target.namespace, params.get("resourceVersion", "")
+        )
+        body = watch_events(
+            kind,
+            watch,
+            options,
+            watches=self.watches,
+            metrics=self.metrics,
+            clock=self.clock,
+            wall_clock=self.wall_clock,
+        )
+        return StreamingResponse(body, media_type=_JSON)
+
+    # -- writes ----------------------------------------------------------------------
+
+    async def _body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise ApiError.too_large(f"limit is {self.max_body} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise ApiError.too_large(f"limit is {self.max_body} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _decode(self, request: Request, target: Target) -> Any:
+        """The request body as an object of the target's kind, checked against the path."""
+        content_type = request.headers.get("content-type", _JSON).split(";")[0].strip().lower()
+        body = await self._body(request)
+        kind = target.kind
+        try:
+            if content_type in (_JSON, "*/*", ""):
+                raw: Any = msgspec.json.decode(body)
+            elif content_type in ("application/yaml", "application/x-yaml", "text/yaml"):
+                raw = msgspec.yaml.decode(body)
+            else:
+                raise unsupported_media_type(content_type)
+        except msgspec.DecodeError as error:
+            raise bad_request(f"the body of the request could not be decoded: {error}") from None
+        if request.query_params.get("fieldValidation", "") == "Strict":
+            unknown = unknown_fields(raw, kind.type)
+            if unknown:
+                raise bad_request(
+                    "strict decoding error: "
+                    + ", ".join(f'unknown field "{field}"' for field in unknown)
+                )
+        return self._convert(raw, target, kind)
+
+    def _convert(self, raw: Any, target: Target, kind: ServedKind) -> Any:
+        if not isinstance(raw, dict):
+            raise bad_request(f"the body of the request must be a {kind.kind} object")
+        api_version = raw.get("apiVersion", kind.group_version)
+        raw_kind = raw.get("kind", kind.kind)
+        if api_version != kind.group_version or raw_kind != kind.kind:
+            raise bad_request(
+                f"the object provided is a {raw_kind} of {api_version}, but this path "
+                f"serves {kind.kind} of {kind.group_version}"
+            )
+        metadata = raw.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise bad_request("metadata: must be an object")
+        if kind.namespaced and target.namespace:
+            if metadata.get("namespace") not in (None, "", target.namespace):
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace "
+                    "sent on the request"
+                )
+            raw = {**raw, "metadata": {**metadata, "namespace": target.namespace}}
+        if target.name and metadata.get("name") not in (None, "", target.name):
+            raise bad_request(
+                f"the name of the object ({metadata.get('name')}) does not match the name "
+                f"on the URL ({target.name})"
+            )
+        if target.name and not metadata.get("name"):
+            raw = {**raw, "metadata": {**raw.get("metadata", metadata), "name": target.name}}
+        try:
+            return msgspec.convert(raw, kind.type)
+        except msgspec.ValidationError as error:
+            raise bad_request(f"{kind.kind} in version {kind.version!r}: {error}") from None
+
+    async def _create(self, request: Request, target: Target) -> Response:
+        obj = await self._decode(request, target)
+        return _json(await self.client.create(obj), 201)
+
+    async def _update(self, request: Request, target: Target) -> Response:
+        obj = await self._decode(request, target)
+        if not obj.metadata.resource_version:
+            # An update without a version replaces whatever is there, as upstream allows.
+            current = await self.client.get(target.kind.type, target.name, target.namespace)
+            metadata = msgspec.structs.replace(
+                obj.metadata, resource_version=current.metadata.resource_version
+            )
+            obj = msgspec.structs.replace(obj, metadata=metadata)
+        return _json(await self.client.update(obj))
+
+    async def _patch(self, request: Request, target: Target) -> Response:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in PATCH_TYPES:
+            raise unsupported_media_type(content_type)
+        try:
+            patch = msgspec.json.decode(await self._body(request))
+        except msgspec.DecodeError as error:
+            raise bad_request(f"the patch could not be decoded: {error}") from None
+        kind = target.kind
+        for attempt in range(_PATCH_RETRIES):
+            current = await self.client.get(kind.type, target.name, target.namespace)
+            patched = apply_patch(msgspec.to_builtins(current), patch, content_type)
+            obj = self._convert(patched, target, kind)
+            locked = bool(obj.metadata.resource_version) and (
+                obj.metadata.resource_version != current.metadata.resource_version
+            )
+            if not obj.metadata.resource_version:
+                metadata = msgspec.structs.replace(
+                    obj.metadata, resource_version=current.metadata.resource_version
+                )
+                obj = msgspec.structs.replace(obj, metadata=metadata)
+            try:
+                return _json(await self.client.update(obj))
+            except ApiError as error:
+                # A conflict with a concurrent writer is retried on the newer object,
+                # unless the patch itself asked for a version (optimistic locking).
+                if error.reason != "Conflict" or locked or attempt == _PATCH_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _delete(self, target: Target) -> Response:
+        deleted = await self.client.delete(target.kind.type, target.name, target.namespace)
+        return _json(deleted)
+
+    async def _delete_collection(self, request: Request, target: Target) -> Response:
+        kind = target.kind
+        listed: ObjectList[Any] = await self.client.list(kind.type, target.namespace)
+        selectors = self._selectors(request, target)
+        deleted = []
+        for obj in listed.items:
+            if selectors and not all(test(msgspec.to_builtins(obj)) for test in selectors):
+                continue
+            try:
+                deleted.append(
+                    await self.client.delete(kind.type, obj.metadata.name, obj.metadata.namespace)
+                )
+            except ApiError as error:
+                if error.code != 404:
+                    raise
+        result = msgspec.structs.replace(listed, api_version=kind.group_version, items=deleted)
+        return _json(result)

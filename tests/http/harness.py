@@ -1,0 +1,95 @@
+"""A served API (store, API server, HTTPS) and a kubectl that talks to it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from kubeactors.actors import ActorSystem
+from kubeactors.api import (
+    ApiServer,
+    Container,
+    Node,
+    NodeCondition,
+    NodeStatus,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+)
+from kubeactors.client import Client
+from kubeactors.http import HttpServer
+from kubeactors.store import Store
+
+KUBECTL = "/usr/bin/kubectl"
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Served:
+    client: Client
+    server: HttpServer
+    cache_dir: Path
+
+    async def kubectl(self, *args: str, token: str | None = None) -> tuple[int, str, str]:
+        """Run kubectl against the server: (exit status, stdout, stderr)."""
+        command = [
+            KUBECTL,
+            "--kubeconfig",
+            str(self.server.kubeconfig),
+            "--cache-dir",
+            str(self.cache_dir),
+            "--request-timeout",
+            "30s",
+        ]
+        if token is not None:
+            command += ["--token", token]
+        result = await anyio.run_process([*command, *args], check=False)
+        return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+    async def kubectl_json(self, *args: str) -> Any:
+        status, out, err = await self.kubectl(*args, "-o", "json")
+        assert status == 0, err
+        return json.loads(out)
+
+
+def ready_node(name: str, **labels: str) -> Node:
+    return Node(
+        metadata=ObjectMeta(name=name, labels=labels),
+        status=NodeStatus(
+            capacity={"cpu": "4", "memory": "16Gi", "pods": "110"},
+            allocatable={"cpu": "4", "memory": "16Gi", "pods": "110"},
+            conditions=[NodeCondition(type="Ready", status="True")],
+        ),
+    )
+
+
+def pod(name: str, namespace: str = "default", node: str = "", **labels: str) -> Pod:
+    return Pod(
+        metadata=ObjectMeta(name=name, namespace=namespace, labels=labels),
+        spec=PodSpec(containers=[Container(name="app", image="nginx")], node_name=node),
+    )
+
+
+@asynccontextmanager
+async def served(directory: Path, *, tls: bool = True) -> AsyncIterator[Served]:
+    """An API server over a fresh store, served over HTTPS on a free loopback port."""
+    async with ActorSystem(seed=0, ask_timeout=30.0) as system:
+        clock = system.clock
+        origin = clock.now()
+
+        def wall_clock() -> datetime:
+            return EPOCH + timedelta(seconds=clock.now() - origin)
+
+        store = Store.spawn(system.root, directory / "store.db")
+        api = system.spawn(lambda: ApiServer(store.ref, wall_clock=wall_clock), name="apiserver")
+        client = Client(api)
+        server = HttpServer(client, directory, clock=clock, wall_clock=wall_clock, port=0, tls=tls)
+        async with server:
+            yield Served(client, server, directory / "kubectl-cache")
