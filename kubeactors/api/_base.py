@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["ObjectStruct", "WireStruct"]
+__all__ = ["IntOrString", "ObjectStruct", "WireStruct"]
+
+IntOrString = int | str
+"""intstr.IntOrString: `maxSurge: 1` or `maxSurge: "25%"`."""
 
 
 # Resources hold only strings, numbers, lists, dicts and other resources, so they

@@ -1,19 +1,39 @@
-"""What the API server knows of each kind: its type, storage prefix and codec."""
+"""The kind registry: each kind's type, group/version, names, scope, storage prefix and codec.
+
+The API server routes requests by it and the HTTP layer builds discovery from it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from ._meta import ObjectMeta
+from ._apps import Deployment, ReplicaSet
+from ._cluster_kinds import EndpointSlice, Lease, PriorityClass
+from ._core import (
+    ConfigMap,
+    Endpoints,
+    Event,
+    LimitRange,
+    Namespace,
+    ReplicationController,
+    ResourceQuota,
+    Secret,
+    Service,
+)
+from ._meta import ApiObject, ObjectMeta
 from ._node import Node
 from ._pod import Pod
+from ._rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 
 __all__ = [
+    "KINDS",
     "NODES",
     "PODS",
+    "KindRegistry",
     "Resource",
     "ResourceKind",
     "UnknownKindError",
@@ -21,8 +41,10 @@ __all__ = [
     "object_key",
 ]
 
-Resource = Pod | Node
-R = TypeVar("R", bound=Pod | Node)
+Resource = ApiObject
+R = TypeVar("R", bound=ApiObject)
+
+_ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,10 +60,34 @@ class ResourceKind(Generic[R]):
     plural: str
     namespaced: bool
     registry: bytes
+    group: str = ""
+    version: str = "v1"
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = _ALL_VERBS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_encoder", msgspec.json.Encoder())
         object.__setattr__(self, "_decoder", msgspec.json.Decoder(self.type))
+
+    @property
+    def api_version(self) -> str:
+        """ "v1" for the core group, "apps/v1" for the others."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def singular_name(self) -> str:
+        return self.singular or self.kind.lower()
+
+    @property
+    def list_kind(self) -> str:
+        return f"{self.kind}List"
+
+    @property
+    def has_status(self) -> bool:
+        return "status" in self.subresources
 
     def prefix(self, namespace: str = "") -> bytes:
         """The key prefix of every object of this kind (in `namespace`, if given)."""
@@ -77,27 +123,234 @@ def without_resource_version(obj: R) -> R:
     return msgspec.structs.replace(obj, metadata=meta)
 
 
-PODS: ResourceKind[Pod] = ResourceKind(Pod, "Pod", "pods", True, b"/registry/pods/")
-NODES: ResourceKind[Node] = ResourceKind(Node, "Node", "nodes", False, b"/registry/minions/")
-
-_BY_TYPE: dict[type[Any], ResourceKind[Any]] = {Pod: PODS, Node: NODES}
-
-
 class UnknownKindError(TypeError):
-    """A type that is not one of the kinds the API server serves."""
+    """A type or name that is not one of the kinds the API server serves."""
+
+
+class KindRegistry:
+    """Every served kind, found by type, by (group, plural), by kind or by short name."""
+
+    def __init__(self, kinds: list[ResourceKind[Any]]) -> None:
+        self._kinds = list(kinds)
+        self._by_type: dict[type[Any], ResourceKind[Any]] = {k.type: k for k in kinds}
+        self._by_resource = {(k.group, k.plural): k for k in kinds}
+        self._by_kind = {(k.group, k.kind): k for k in kinds}
+        self._by_name: dict[str, ResourceKind[Any]] = {}
+        for k in kinds:
+            for name in (k.plural, k.singular_name, *k.short_names):
+                self._by_name.setdefault(name, k)
+        if len(self._by_type) != len(kinds) or len(self._by_resource) != len(kinds):
+            raise ValueError("every kind needs its own type and its own (group, plural)")
+
+    def __iter__(self) -> Iterator[ResourceKind[Any]]:
+        return iter(self._kinds)
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    def of_type(self, resource_type: type[R]) -> ResourceKind[R]:
+        try:
+            return self._by_type[resource_type]
+        except (KeyError, TypeError):
+            raise UnknownKindError(
+                f"not a resource type the API server serves: {resource_type!r}"
+            ) from None
+
+    def of_resource(self, group: str, plural: str) -> ResourceKind[Any]:
+        """The kind served at `/apis/<group>/<version>/<plural>` (`""` is the core group)."""
+        found = self._by_resource.get((group, plural))
+        if found is None:
+            raise UnknownKindError(f'the server could not find the resource "{plural}"')
+        return found
+
+    def of_kind(self, api_version: str, kind: str) -> ResourceKind[Any]:
+        group = api_version.rpartition("/")[0]
+        found = self._by_kind.get((group, kind))
+        if found is None:
+            raise UnknownKindError(f'no kind "{kind}" is registered for version "{api_version}"')
+        return found
+
+    def of_name(self, name: str) -> ResourceKind[Any]:
+        """By plural, singular or short name, as kubectl resolves `po` or `deploy`."""
+        found = self._by_name.get(name.lower())
+        if found is None:
+            raise UnknownKindError(f'the server does not have a resource type "{name}"')
+        return found
+
+    def groups(self) -> dict[str, list[str]]:
+        """Each group ("" for core) with its versions, in registry order."""
+        groups: dict[str, list[str]] = {}
+        for kind in self._kinds:
+            versions = groups.setdefault(kind.group, [])
+            if kind.version not in versions:
+                versions.append(kind.version)
+        return groups
+
+
+_STATUS = ("status",)
+_SCALED = ("status", "scale")
+_RBAC = "rbac.authorization.k8s.io"
+
+PODS: ResourceKind[Pod] = ResourceKind(
+    Pod,
+    "Pod",
+    "pods",
+    True,
+    b"/registry/pods/",
+    short_names=("po",),
+    categories=("all",),
+    subresources=("status", "binding"),
+)
+NODES: ResourceKind[Node] = ResourceKind(
+    Node, "Node", "nodes", False, b"/registry/minions/", short_names=("no",), subresources=_STATUS
+)
+
+KINDS = KindRegistry(
+    [
+        PODS,
+        NODES,
+        ResourceKind(
+            Namespace,
+            "Namespace",
+            "namespaces",
+            False,
+            b"/registry/namespaces/",
+            short_names=("ns",),
+            subresources=_STATUS,
+        ),
+        ResourceKind(
+            Service,
+            "Service",
+            "services",
+            True,
+            b"/registry/services/specs/",
+            short_names=("svc",),
+            categories=("all",),
+            subresources=_STATUS,
+        ),
+        ResourceKind(
+            Endpoints,
+            "Endpoints",
+            "endpoints",
+            True,
+            b"/registry/services/endpoints/",
+            singular="endpoints",
+            short_names=("ep",),
+        ),
+        ResourceKind(Event, "Event", "events", True, b"/registry/events/", short_names=("ev",)),
+        ResourceKind(
+            ReplicationController,
+            "ReplicationController",
+            "replicationcontrollers",
+            True,
+            b"/registry/controllers/",
+            short_names=("rc",),
+            categories=("all",),
+            subresources=_SCALED,
+        ),
+        ResourceKind(
+            ConfigMap,
+            "ConfigMap",
+            "configmaps",
+            True,
+            b"/registry/configmaps/",
+            short_names=("cm",),
+        ),
+        ResourceKind(Secret, "Secret", "secrets", True, b"/registry/secrets/"),
+        ResourceKind(
+            ResourceQuota,
+            "ResourceQuota",
+            "resourcequotas",
+            True,
+            b"/registry/resourcequotas/",
+            short_names=("quota",),
+            subresources=_STATUS,
+        ),
+        ResourceKind(
+            LimitRange,
+            "LimitRange",
+            "limitranges",
+            True,
+            b"/registry/limitranges/",
+            short_names=("limits",),
+        ),
+        ResourceKind(
+            ReplicaSet,
+            "ReplicaSet",
+            "replicasets",
+            True,
+            b"/registry/replicasets/",
+            group="apps",
+            short_names=("rs",),
+            categories=("all",),
+            subresources=_SCALED,
+        ),
+        ResourceKind(
+            Deployment,
+            "Deployment",
+            "deployments",
+            True,
+            b"/registry/deployments/",
+            group="apps",
+            short_names=("deploy",),
+            categories=("all",),
+            subresources=_SCALED,
+        ),
+        ResourceKind(
+            Lease, "Lease", "leases", True, b"/registry/leases/", group="coordination.k8s.io"
+        ),
+        ResourceKind(
+            PriorityClass,
+            "PriorityClass",
+            "priorityclasses",
+            False,
+            b"/registry/priorityclasses/",
+            group="scheduling.k8s.io",
+            short_names=("pc",),
+        ),
+        ResourceKind(Role, "Role", "roles", True, b"/registry/roles/", group=_RBAC),
+        ResourceKind(
+            ClusterRole,
+            "ClusterRole",
+            "clusterroles",
+            False,
+            b"/registry/clusterroles/",
+            group=_RBAC,
+        ),
+        ResourceKind(
+            RoleBinding,
+            "RoleBinding",
+            "rolebindings",
+            True,
+            b"/registry/rolebindings/",
+            group=_RBAC,
+        ),
+        ResourceKind(
+            ClusterRoleBinding,
+            "ClusterRoleBinding",
+            "clusterrolebindings",
+            False,
+            b"/registry/clusterrolebindings/",
+            group=_RBAC,
+        ),
+        ResourceKind(
+            EndpointSlice,
+            "EndpointSlice",
+            "endpointslices",
+            True,
+            b"/registry/endpointslices/",
+            group="discovery.k8s.io",
+        ),
+    ]
+)
 
 
 def kind_of(resource_type: type[R]) -> ResourceKind[R]:
     """The `ResourceKind` of a resource type; `UnknownKindError` for any other type."""
-    try:
-        return _BY_TYPE[resource_type]
-    except (KeyError, TypeError):
-        raise UnknownKindError(
-            f"not a resource type the API server serves: {resource_type!r}"
-        ) from None
+    return KINDS.of_type(resource_type)
 
 
-def object_key(obj: Resource) -> str:
+def object_key(obj: ApiObject) -> str:
     """The cache key of an object, as client-go's: "namespace/name", or "name"."""
     meta = obj.metadata
     return f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name

@@ -1,4 +1,4 @@
-"""Metadata shared by every resource: ObjectMeta, ListMeta, lists and watch events."""
+"""Metadata shared by every resource: ObjectMeta, selectors, lists and watch events."""
 
 from __future__ import annotations
 
@@ -7,33 +7,98 @@ from typing import Generic, Literal, TypeVar
 
 import msgspec
 
-from ._base import WireStruct
+from ._base import ObjectStruct, WireStruct
 
-__all__ = ["ListMeta", "ObjectList", "ObjectMeta", "WatchEvent", "WatchEventType", "format_time"]
+__all__ = [
+    "ApiObject",
+    "LabelSelector",
+    "LabelSelectorRequirement",
+    "ListMeta",
+    "ObjectList",
+    "ObjectMeta",
+    "ObjectReference",
+    "OwnerReference",
+    "WatchEvent",
+    "WatchEventType",
+    "format_time",
+]
 
 T = TypeVar("T")
 
-WatchEventType = Literal["ADDED", "MODIFIED", "DELETED"]
+WatchEventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]
+
+
+class OwnerReference(WireStruct, frozen=True):
+    """metav1.OwnerReference: the object this one belongs to (for garbage collection)."""
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+    controller: bool | None = None
+    block_owner_deletion: bool | None = None
 
 
 class ObjectMeta(WireStruct, frozen=True):
-    """metav1.ObjectMeta: identity, version and labels of one object."""
+    """metav1.ObjectMeta: identity, version, labels and lifecycle of one object."""
 
     name: str = ""
     generate_name: str = ""
     namespace: str = ""
     uid: str = ""
     resource_version: str = ""
+    generation: int = 0
     creation_timestamp: str | None = None
+    deletion_timestamp: str | None = None
+    deletion_grace_period_seconds: int | None = None
     labels: dict[str, str] = msgspec.field(default_factory=dict)
     annotations: dict[str, str] = msgspec.field(default_factory=dict)
+    owner_references: list[OwnerReference] = msgspec.field(default_factory=list)
+    finalizers: list[str] = msgspec.field(default_factory=list)
+
+
+class ObjectReference(WireStruct, frozen=True):
+    """core/v1 ObjectReference: which object an Event or an endpoint is about."""
+
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+    uid: str = ""
+    api_version: str = ""
+    resource_version: str = ""
+    field_path: str = ""
+
+
+class LabelSelectorRequirement(WireStruct, frozen=True):
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[str] = msgspec.field(default_factory=list)
+
+
+class LabelSelector(WireStruct, frozen=True):
+    """metav1.LabelSelector: every `matchLabels` pair and every expression must hold."""
+
+    match_labels: dict[str, str] = msgspec.field(default_factory=dict)
+    match_expressions: list[LabelSelectorRequirement] = msgspec.field(default_factory=list)
+
+
+class ApiObject(ObjectStruct, frozen=True):
+    """A stored top-level object: `apiVersion`, `kind` and `metadata`, then its own fields.
+
+    Each kind overrides the `api_version` and `kind` defaults.
+    """
+
+    api_version: str = ""
+    kind: str = ""
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
 
 
 class ListMeta(WireStruct, frozen=True):
-    """metav1.ListMeta: the revision a list was read at."""
+    """metav1.ListMeta: the revision a list was read at, and where the next page starts."""
 
     resource_version: str = ""
     continue_: str = msgspec.field(default="", name="continue")
+    remaining_item_count: int | None = None
 
 
 class ObjectList(msgspec.Struct, Generic[T], frozen=True, kw_only=True, rename="camel"):
@@ -48,9 +113,17 @@ class ObjectList(msgspec.Struct, Generic[T], frozen=True, kw_only=True, rename="
     def resource_version(self) -> str:
         return self.metadata.resource_version
 
+    @property
+    def continue_(self) -> str:
+        return self.metadata.continue_
+
 
 class WatchEvent(msgspec.Struct, Generic[T], frozen=True):
-    """One change seen by a watch: ADDED, MODIFIED or DELETED, with the object."""
+    """One change seen by a watch: ADDED, MODIFIED, DELETED or BOOKMARK, with the object.
+
+    A BOOKMARK's object carries only `metadata.resourceVersion`: the watch has seen
+    every change up to there.
+    """
 
     type: WatchEventType
     object: T

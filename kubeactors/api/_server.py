@@ -30,10 +30,9 @@ from ._forward import forward
 from ._kinds import Resource, ResourceKind, UnknownKindError, kind_of, with_resource_version
 from ._messages import ApiRequest, Create, Delete, Get, List, Update, Watch
 from ._meta import ListMeta, ObjectList, WatchEvent, format_time
-from ._node import Node
 from ._pod import Pod
 from ._status import ApiError, StatusCause, bad_request, internal_error
-from ._validation import validate_node, validate_pod
+from ._validation import validate
 from ._watch import ApiWatch, DecodeCache
 
 __all__ = ["ApiServer"]
@@ -176,12 +175,7 @@ class ApiServer(Actor[ApiRequest]):
         await self._store_ref.tell(StoreDelete(kind.key(namespace, name), reply))
 
     def _validate(self, kind: ResourceKind[Any], obj: Resource) -> None:
-        causes: list[StatusCause]
-        if isinstance(obj, Pod):
-            causes = validate_pod(obj)
-        else:
-            assert isinstance(obj, Node)
-            causes = validate_node(obj)
+        causes = validate(kind, obj)
         if causes:
             raise ApiError.invalid(kind.kind, obj.metadata.name, causes)
 

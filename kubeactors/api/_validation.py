@@ -1,15 +1,18 @@
-"""Validation and defaulting of Pods and Nodes, with errors that name the field."""
+"""Validation of objects, with causes that name the field (`spec.containers[0].name`)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from ._kinds import ResourceKind
+from ._meta import ApiObject
 from ._node import Node
 from ._pod import Pod
 from ._quantity import QuantityError, parse_quantity
 from ._status import StatusCause
 
-__all__ = ["validate_node", "validate_pod"]
+__all__ = ["validate", "validate_node", "validate_pod"]
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -98,3 +101,22 @@ def validate_node(node: Node) -> list[StatusCause]:
     causes += _validate_quantities("status.capacity", node.status.capacity)
     causes += _validate_quantities("status.allocatable", node.status.allocatable)
     return causes
+
+
+def validate(kind: ResourceKind[Any], obj: ApiObject) -> list[StatusCause]:
+    """Every problem with `obj` as an object of `kind` (empty when it is valid)."""
+    if isinstance(obj, Pod):
+        return validate_pod(obj)
+    if isinstance(obj, Node):
+        return validate_node(obj)
+    meta = obj.metadata
+    causes = _validate_name(meta.name, meta.namespace, namespaced=kind.namespaced)
+    if obj.kind != kind.kind:
+        causes.append(_invalid("kind", obj.kind, f"must be {kind.kind}"))
+    extra = _VALIDATORS.get(kind.kind)
+    if extra is not None:
+        causes += extra(obj)
+    return causes
+
+
+_VALIDATORS: dict[str, Any] = {}

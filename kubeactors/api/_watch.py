@@ -7,14 +7,12 @@ from typing import Any, Generic, TypeVar
 
 from ..store import Event, EventType, WatchCancelledError, WatchStream
 from ._kinds import ResourceKind
-from ._meta import WatchEvent
-from ._node import Node
-from ._pod import Pod
+from ._meta import ApiObject, WatchEvent
 from ._status import ApiError
 
 __all__ = ["ApiWatch", "DecodeCache"]
 
-R = TypeVar("R", bound=Pod | Node)
+R = TypeVar("R", bound=ApiObject)
 
 
 class DecodeCache:

@@ -6,15 +6,14 @@ from typing import Any, TypeVar, cast
 
 from ..actors import ActorRef
 from ..api import (
+    ApiObject,
     ApiRequest,
     ApiWatch,
     Create,
     Delete,
     Get,
     List,
-    Node,
     ObjectList,
-    Pod,
     Update,
     Watch,
 )
@@ -22,7 +21,7 @@ from ._callback import Callback, callback_reply
 
 __all__ = ["Client"]
 
-R = TypeVar("R", bound=Pod | Node)
+R = TypeVar("R", bound=ApiObject)
 
 
 class Client:

@@ -9,14 +9,14 @@ from typing import Generic, TypeVar
 import anyio
 import msgspec
 
-from ..api import ApiError, ApiWatch, Node, ObjectList, Pod, WatchEvent, WatchEventType, object_key
+from ..api import ApiError, ApiObject, ApiWatch, ObjectList, WatchEvent, WatchEventType, object_key
 from ._client import Client
 
 __all__ = ["BatchHandler", "Delta", "Indexer", "Informer"]
 
 logger = logging.getLogger(__name__)
 
-R = TypeVar("R", bound=Pod | Node)
+R = TypeVar("R", bound=ApiObject)
 
 Indexer = Callable[[R], Iterable[str]]
 """The index values of an object (for pods by node: `[pod.spec.nodeName]`)."""
