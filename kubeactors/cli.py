@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,7 +71,66 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", type=Path, default=None, help="keep the store here")
     run.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for Running")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    up = commands.add_parser(
+        "up", help="start a whole cluster and serve its API over HTTPS until Ctrl-C"
+    )
+    up.add_argument("--nodes", type=_positive_int, default=3, help="simulated nodes")
+    up.add_argument("--node-cpu", type=_cpu, default="4", help="CPU of each node")
+    up.add_argument("--node-memory", type=_memory, default="16Gi", help="memory of each node")
+    up.add_argument("--node-pods", type=_positive_int, default=110, help="pods per node")
+    up.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".kubeactors"),
+        help="store, certificates, token file and kubeconfig (kept across restarts)",
+    )
+    up.add_argument("--host", default="127.0.0.1", help="address to serve on")
+    up.add_argument("--port", type=_port, default=6443, help="port to serve on (0: any free)")
+    up.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="serve plain HTTP instead of HTTPS (loopback addresses only)",
+    )
+    up.add_argument("--seed", type=int, default=0, help="seed of the cluster's randomness")
+
+    etcd = commands.add_parser("etcd", help="serve etcd's v3 gRPC API over a store", add_help=False)
+    etcd.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port (0..65535): {text!r}")
+    return value
+
+
+async def _up(args: argparse.Namespace, console: Console) -> None:
+    """Serve a cluster until SIGINT or SIGTERM, then stop it gracefully."""
+    shape = NodeShape(cpu=args.node_cpu, memory=args.node_memory, pods=args.node_pods)
+    data_dir = args.data_dir.resolve()
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with Cluster(
+            nodes=args.nodes,
+            node_shape=shape,
+            seed=args.seed,
+            data_dir=data_dir,
+            serve=True,
+            host=args.host,
+            port=args.port,
+            tls=not args.insecure_http,
+        ) as cluster:
+            server = cluster.server
+            assert server is not None
+            console.print(
+                f"kubeactors: {args.nodes} nodes, API at {server.url} (data in {data_dir}); "
+                "Ctrl-C stops"
+            )
+            print(f"export KUBECONFIG={server.kubeconfig}", flush=True)
+            async for _ in signals:
+                console.print("kubeactors: stopping")
+                break
 
 
 async def _run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
@@ -120,12 +180,31 @@ async def _run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # `kubeactors etcd ...` hands everything after `etcd` to etcd's own parser as is
+    # (argparse would take options such as `--help` that precede a REMAINDER itself).
+    first = next((i for i, arg in enumerate(arguments) if not arg.startswith("-")), None)
+    if first is not None and arguments[first] == "etcd":
+        from .etcd import main as etcd_main
+
+        return etcd_main(arguments[first + 1 :])
+    args = _parser().parse_args(arguments)
     level = logging.WARNING - 10 * args.verbose
     logging.basicConfig(
         level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
     )
     console = Console(stderr=True)
+    if args.command == "etcd":  # `kubeactors -v etcd`: only reached when options precede it
+        from .etcd import main as etcd_main
+
+        return etcd_main(args.args)
+    if args.command == "up":
+        try:
+            anyio.run(_up, args, console)
+        except (OSError, ValueError) as error:
+            console.print(f"[red]kubeactors up: {error}[/red]")
+            return 1
+        return 0
     if args.command == "run":
         try:
             result = anyio.run(_run, args, console)

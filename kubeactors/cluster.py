@@ -9,11 +9,11 @@ from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import anyio
 
-from .actors import ActorRef, ActorSystem, Clock
+from .actors import ActorRef, ActorSystem, Clock, VirtualClock
 from .api import (
     ApiRequest,
     ApiServer,
@@ -28,6 +28,9 @@ from .client import Client, Delta, Informer
 from .node import Kubelet, NodeShape, PodDispatcher
 from .scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
 from .store import Store
+
+if TYPE_CHECKING:
+    from .http import HttpServer
 
 __all__ = ["Cluster"]
 
@@ -46,7 +49,9 @@ class Cluster:
     ```
 
     The store lives in a temporary directory (removed on exit) unless `data_dir`
-    is given. Everything talks through the API server, as in Kubernetes;
+    is given. With `serve=True` the API is also served over HTTPS at `cluster.server.url`
+    (`port=0`: a free port; `tls=False`: plain HTTP, loopback only), with a kubeconfig
+    at `cluster.server.kubeconfig`. Everything talks through the API server, as in Kubernetes;
     `cluster.client` is a client like any other component's.
     """
 
@@ -58,9 +63,13 @@ class Cluster:
         seed: int = 0,
         data_dir: str | Path | None = None,
         synchronous: str = "NORMAL",
-        clock: Clock | None = None,
+        clock: Clock | Literal["virtual"] | None = None,
         epoch: datetime | None = None,
         ask_timeout: float = 30.0,
+        serve: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = True,
     ) -> None:
         if nodes < 0:
             raise ValueError(f"nodes must not be negative, got {nodes}")
@@ -69,6 +78,10 @@ class Cluster:
         self.seed = seed
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self._synchronous = synchronous
+        if isinstance(clock, str):
+            if clock != "virtual":
+                raise ValueError(f"clock must be a Clock or 'virtual', got {clock!r}")
+            clock = VirtualClock()
         self._clock = clock
         self._epoch = epoch
         self._ask_timeout = ask_timeout
@@ -76,6 +89,9 @@ class Cluster:
         self._system: ActorSystem | None = None
         self._client: Client | None = None
         self._scheduler: ActorRef[SchedulerMessage] | None = None
+        self._serve = (host, port, tls) if serve else None
+        self._wall_clock: Callable[[], datetime] | None = None
+        self.server: HttpServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -91,6 +107,23 @@ class Cluster:
             )
             self._system = system
             self._start_actors(system, directory)
+            if self._serve is not None:
+                from .http import HttpServer
+
+                host, port, tls = self._serve
+                assert self._client is not None
+                assert self._wall_clock is not None
+                self.server = await stack.enter_async_context(
+                    HttpServer(
+                        self._client,
+                        directory,
+                        clock=system.clock,
+                        wall_clock=self._wall_clock,
+                        host=host,
+                        port=port,
+                        tls=tls,
+                    )
+                )
             self._stack = stack.pop_all()
         try:
             await self.wait_for_nodes(self.node_count)
@@ -109,6 +142,8 @@ class Cluster:
 
             def wall_clock() -> datetime:
                 return epoch + timedelta(seconds=clock.now() - origin)
+
+        self._wall_clock = wall_clock
 
         store = Store.spawn(system.root, directory / "store.db", synchronous=self._synchronous)
         api: ActorRef[ApiRequest] = system.spawn(
@@ -147,6 +182,7 @@ class Cluster:
     ) -> bool | None:
         stack, self._stack = self._stack, None
         self._system = None
+        self.server = None
         if stack is None:
             return None
         return await stack.__aexit__(exc_type, exc, traceback)

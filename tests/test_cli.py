@@ -1,5 +1,10 @@
 import json
+import signal
+import sys
+from pathlib import Path
 
+import anyio
+import anyio.abc
 import pytest
 
 from kubeactors.cli import main
@@ -33,3 +38,82 @@ def test_bad_quantity_names_the_value(capsys: pytest.CaptureFixture[str]) -> Non
         main(["run", "--cpu", "lots"])
     assert caught.value.code == 2
     assert "'lots'" in capsys.readouterr().err
+
+
+def test_etcd_hands_its_arguments_to_the_etcd_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["etcd", "--help"])
+    assert caught.value.code == 0
+    assert "usage: kubeactors etcd" in capsys.readouterr().out
+
+
+def test_up_refuses_plain_http_off_loopback(tmp_path: Path) -> None:
+    status = main(
+        ["up", "--data-dir", str(tmp_path), "--host", "0.0.0.0", "--insecure-http", "--nodes", "0"]
+    )
+    assert status == 1
+
+
+async def _start_up(data_dir: Path) -> tuple[anyio.abc.Process, Path]:
+    process = await anyio.open_process(
+        [
+            sys.executable,
+            "-m",
+            "kubeactors.cli",
+            "up",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            "0",
+            "--nodes",
+            "2",
+        ],
+    )
+    assert process.stdout is not None
+    line = b""
+    with anyio.fail_after(60):
+        while not line.endswith(b"\n"):
+            line += await process.stdout.receive(1)
+    exported = line.decode().strip()
+    assert exported.startswith("export KUBECONFIG=")
+    return process, Path(exported.removeprefix("export KUBECONFIG="))
+
+
+async def _kubectl(kubeconfig: Path, *args: str) -> str:
+    result = await anyio.run_process(
+        [
+            "/usr/bin/kubectl",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--cache-dir",
+            str(kubeconfig.parent / "cache"),
+            *args,
+        ],
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout.decode()
+
+
+async def _stop(process: anyio.abc.Process) -> int:
+    process.send_signal(signal.SIGINT)
+    with anyio.fail_after(60):
+        return await process.wait()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/kubectl").exists(), reason="kubectl is not installed")
+async def test_up_serves_a_cluster_that_survives_a_restart(tmp_path: Path) -> None:
+    process, kubeconfig = await _start_up(tmp_path)
+    try:
+        assert kubeconfig == tmp_path / "kubeconfig"
+        nodes = await _kubectl(kubeconfig, "get", "nodes", "-o", "name")
+        assert sorted(nodes.split()) == ["node/node-0", "node/node-1"]
+        await _kubectl(kubeconfig, "run", "web", "--image=nginx", "--restart=Never")
+    finally:
+        assert await _stop(process) == 0
+    process, kubeconfig = await _start_up(tmp_path)
+    try:
+        pods = await _kubectl(kubeconfig, "get", "pods", "-o", "name")
+        assert pods.split() == ["pod/web"]
+    finally:
+        assert await _stop(process) == 0
