@@ -1,4 +1,4 @@
-"""One pod informer for every kubelet in the process, dispatching by `spec.nodeName`."""
+"""One pod informer and one node informer for every kubelet in the process."""
 
 from __future__ import annotations
 
@@ -6,9 +6,17 @@ import logging
 from collections import defaultdict
 
 from ..actors import Actor, ActorRef
-from ..api import Pod
+from ..api import Node, Pod
 from ..client import Client, Delta, Informer
-from ._messages import DispatcherMessage, KubeletMessage, PodsAssigned, Register, Unregister
+from ._messages import (
+    DispatcherMessage,
+    KubeletMessage,
+    NodeUpdated,
+    PodsAssigned,
+    Register,
+    Unregister,
+    _Synced,
+)
 
 __all__ = ["NODE_INDEX", "PodDispatcher"]
 
@@ -22,38 +30,59 @@ def _node_of(pod: Pod) -> list[str]:
 
 
 class PodDispatcher(Actor[DispatcherMessage]):
-    """Watches all pods once and hands each change to the kubelet of its node.
+    """Watches all pods and nodes once and hands each change to the kubelet it concerns.
 
-    Thousands of kubelets share this one watch: a change reaches its kubelet
-    through a dictionary lookup on `spec.nodeName`, never by testing every kubelet.
+    Thousands of kubelets share these two watches: a change reaches its kubelet
+    through a dictionary lookup on `spec.nodeName` (or the node's name), never by
+    testing every kubelet. A kubelet holds the same frozen Node object the cache
+    holds, not a copy.
     """
 
     def __init__(self, client: Client) -> None:
         self._client = client
         self._kubelets: dict[str, ActorRef[KubeletMessage]] = {}
-        self._informer: Informer[Pod] = Informer(client, Pod)
+        self._pods: Informer[Pod] = Informer(client, Pod)
+        self._nodes: Informer[Node] = Informer(client, Node)
+        self._synced = False
 
     async def on_start(self) -> None:
-        self._informer = Informer(self._client, Pod)
-        self._informer.add_index(NODE_INDEX, _node_of)
-        self._informer.add_batch_handler(self._dispatch)
-        self.context.start_soon(self._informer.run, name="pod-dispatcher-informer")
+        self._synced = False
+        self._pods = Informer(self._client, Pod)
+        self._pods.add_index(NODE_INDEX, _node_of)
+        self._pods.add_batch_handler(self._dispatch_pods)
+        self._nodes = Informer(self._client, Node)
+        self._nodes.add_batch_handler(self._dispatch_nodes)
+        self.context.start_soon(self._pods.run, name="pod-dispatcher-pods")
+        self.context.start_soon(self._nodes.run, name="pod-dispatcher-nodes")
+        self.context.start_soon(self._announce_sync, name="pod-dispatcher-sync")
+
+    async def _announce_sync(self) -> None:
+        await self._pods.wait_synced()
+        await self._nodes.wait_synced()
+        await self.context.self.tell(_Synced())
 
     async def receive(self, message: DispatcherMessage) -> None:
         match message:
             case Register(node=node, kubelet=kubelet):
                 self._kubelets[node] = kubelet
-                bound = (
-                    self._informer.by_index(NODE_INDEX, node)
-                    if self._informer.synced.is_set()
-                    else []
-                )
-                if bound:
-                    await kubelet.tell(PodsAssigned([Delta("ADDED", pod) for pod in bound]))
+                if self._synced:
+                    await self._introduce(node, kubelet)
             case Unregister(node=node):
                 self._kubelets.pop(node, None)
+            case _Synced():
+                self._synced = True
+                for node, kubelet in list(self._kubelets.items()):
+                    await self._introduce(node, kubelet)
 
-    async def _dispatch(self, deltas: list[Delta[Pod]]) -> None:
+    async def _introduce(self, node: str, kubelet: ActorRef[KubeletMessage]) -> None:
+        """Everything a newly registered kubelet must know: its Node and all its pods."""
+        current = self._nodes.get(node)
+        if current is not None:
+            await kubelet.tell(NodeUpdated(current))
+        bound = self._pods.by_index(NODE_INDEX, node)
+        await kubelet.tell(PodsAssigned([Delta("ADDED", pod) for pod in bound], initial=True))
+
+    async def _dispatch_pods(self, deltas: list[Delta[Pod]]) -> None:
         by_node: defaultdict[str, list[Delta[Pod]]] = defaultdict(list)
         for delta in deltas:
             node = delta.object.spec.node_name
@@ -63,3 +92,11 @@ class PodDispatcher(Actor[DispatcherMessage]):
             kubelet = self._kubelets.get(node)
             if kubelet is not None:
                 await kubelet.tell(PodsAssigned(changes))
+
+    async def _dispatch_nodes(self, deltas: list[Delta[Node]]) -> None:
+        for delta in deltas:
+            if delta.type == "DELETED":
+                continue
+            kubelet = self._kubelets.get(delta.object.metadata.name)
+            if kubelet is not None:
+                await kubelet.tell(NodeUpdated(delta.object))

@@ -1,4 +1,4 @@
-"""Messages between the shared pod dispatcher and the kubelets."""
+"""Messages between the shared dispatcher, the heartbeat hub and the kubelets."""
 
 from __future__ import annotations
 
@@ -7,23 +7,42 @@ from typing import Any
 import msgspec
 
 from ..actors import ActorRef
-from ..api import Pod
+from ..api import Node, Pod
 from ..client import Delta
+from .runtime import ContainerEvent
 
 __all__ = [
+    "ContainerChanged",
     "DispatcherMessage",
     "KubeletMessage",
+    "NodeUpdated",
+    "PodReported",
     "PodsAssigned",
+    "ProbePod",
     "Register",
+    "ReportNodeStatus",
     "RetryPod",
+    "SyncPod",
     "Unregister",
 ]
 
 
 class PodsAssigned(msgspec.Struct, frozen=True):
-    """Changes to pods bound to the receiving kubelet's node."""
+    """Changes to pods bound to the receiving kubelet's node.
+
+    `initial` marks the dispatcher's first delivery after it registered the kubelet:
+    every pod bound to the node is in it, so runtime sandboxes of other pods are
+    orphans.
+    """
 
     deltas: list[Delta[Pod]]
+    initial: bool = False
+
+
+class NodeUpdated(msgspec.Struct, frozen=True):
+    """The kubelet's own Node as stored now (labels, taints, version)."""
+
+    node: Node
 
 
 class RetryPod(msgspec.Struct, frozen=True):
@@ -32,7 +51,44 @@ class RetryPod(msgspec.Struct, frozen=True):
     key: str
 
 
-KubeletMessage = PodsAssigned | RetryPod
+class PodReported(msgspec.Struct, frozen=True):
+    """The answer to a pod status update: the stored pod, or the error."""
+
+    key: str
+    pod: Pod | None
+    error: BaseException | None = None
+
+
+class SyncPod(msgspec.Struct, frozen=True):
+    """Look at this pod again (a back-off or a probe period is over)."""
+
+    key: str
+
+
+class ProbePod(msgspec.Struct, frozen=True):
+    """Probe this pod's containers now (their period is over)."""
+
+    key: str
+
+
+class ContainerChanged(msgspec.Struct, frozen=True):
+    event: ContainerEvent
+
+
+class ReportNodeStatus(msgspec.Struct, frozen=True):
+    """Post the full node status now (the heartbeat hub's periodic cue)."""
+
+
+KubeletMessage = (
+    PodsAssigned
+    | NodeUpdated
+    | RetryPod
+    | PodReported
+    | SyncPod
+    | ProbePod
+    | ContainerChanged
+    | ReportNodeStatus
+)
 
 
 class Register(msgspec.Struct, frozen=True):
@@ -46,4 +102,8 @@ class Unregister(msgspec.Struct, frozen=True):
     node: str
 
 
-DispatcherMessage = Register | Unregister
+class _Synced(msgspec.Struct, frozen=True):
+    """The dispatcher's informers have listed everything once."""
+
+
+DispatcherMessage = Register | Unregister | _Synced

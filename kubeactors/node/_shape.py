@@ -11,6 +11,7 @@ from ..api import parse_cpu, parse_memory
 __all__ = ["NodeShape", "host_ip", "pod_cidr"]
 
 _CLUSTER_CIDR = ipaddress.ip_network("10.0.0.0/8")
+_LOOPBACK_CIDR = ipaddress.ip_network("127.0.0.0/8")
 _HOST_NETWORK = ipaddress.ip_network("172.16.0.0/12")
 _MAX_NODES = 2 ** (24 - 8)
 
@@ -43,9 +44,19 @@ def _check_index(index: int) -> None:
         raise ValueError(f"node index must be in 0..{_MAX_NODES - 1}, got {index}")
 
 
-def pod_cidr(index: int) -> ipaddress.IPv4Network:
-    """The /24 of the cluster CIDR that node number `index` gives its pods."""
+def pod_cidr(index: int, *, loopback: bool = False) -> ipaddress.IPv4Network:
+    """The /24 of the cluster CIDR that node number `index` gives its pods.
+
+    Nodes running real processes take theirs from 127.0.0.0/8 instead (skipping
+    127.0.0.0/24): every address there is this machine's loopback, so each pod can
+    listen on its own address and its `podIP` is where it really answers.
+    """
     _check_index(index)
+    if loopback:
+        if index >= _MAX_NODES - 1:
+            raise ValueError(f"node index must be in 0..{_MAX_NODES - 2} for loopback pods")
+        base = int(_LOOPBACK_CIDR.network_address) + ((index + 1) << 8)
+        return ipaddress.IPv4Network((base, 24))
     base = int(_CLUSTER_CIDR.network_address) + (index << 8)
     return ipaddress.IPv4Network((base, 24))
 

@@ -1,10 +1,11 @@
-"""The kubelet of one simulated node: registers the Node and runs the pods bound to it."""
+"""The kubelet of one node: registers the Node, admits its pods and runs them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -12,36 +13,70 @@ from ..actors import Actor, ActorRef
 from ..api import (
     ApiError,
     Node,
-    NodeAddress,
-    NodeCondition,
-    NodeSpec,
-    NodeStatus,
-    ObjectMeta,
     Pod,
-    PodCondition,
-    PodStatus,
+    Resources,
     format_time,
+    node_allocatable,
     object_key,
 )
 from ..client import Client
+from ._admission import admit, effective_requests, untolerated
+from ._backoff import BackOff
 from ._ipam import PodAddresses
-from ._messages import DispatcherMessage, KubeletMessage, PodsAssigned, Register, RetryPod
+from ._messages import (
+    ContainerChanged,
+    DispatcherMessage,
+    KubeletMessage,
+    NodeUpdated,
+    PodReported,
+    PodsAssigned,
+    ProbePod,
+    Register,
+    ReportNodeStatus,
+    RetryPod,
+    SyncPod,
+)
+from ._node_status import node_object, refreshed
+from ._pods import PodRun, PodWorkers
+from ._settings import NodeSettings
 from ._shape import NodeShape, host_ip, pod_cidr
+from .runtime import ContainerRuntime, ProcessRuntime, SandboxStatus, SimulatedRuntime
 
-__all__ = ["Kubelet"]
+__all__ = ["Kubelet", "make_runtime"]
 
 logger = logging.getLogger(__name__)
 
-_RUNNING_CONDITIONS = ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+_FINISHED = ("Succeeded", "Failed")
+
+
+def make_runtime(
+    settings: NodeSettings,
+    *,
+    node: str,
+    clock: Any,
+    wall_clock: Callable[[], datetime],
+    seed: int | str = 0,
+) -> ContainerRuntime:
+    """The runtime `settings.runtime` names, for node `node`."""
+    if settings.runtime == "process":
+        from pathlib import Path
+
+        return ProcessRuntime(
+            node=node, clock=clock, root=Path(settings.root_dir) / node, wall_clock=wall_clock
+        )
+    return SimulatedRuntime(
+        node=node, clock=clock, wall_clock=wall_clock, profiles=settings.profiles, seed=seed
+    )
 
 
 class Kubelet(Actor[KubeletMessage]):
-    """One simulated node: its Node object, and each pod bound to it marked Running.
+    """One node: its Node object, and the pods bound to it run through a container runtime.
 
-    Pods reach it from the process's one `PodDispatcher`. Starting a pod is
-    instantaneous here (issue 7 adds a container runtime); reporting it Running is
-    a status update through the API server, sent in a background task so that the
-    kubelet keeps taking messages, and retried with the newest version on conflict.
+    Pods reach it from the process's one `PodDispatcher`; heartbeats (the Lease and
+    the periodic full status) are driven by the shared `HeartbeatHub`, so an idle
+    kubelet has no timer and no task. The runtime is given from outside and
+    outlives the kubelet: a restarted kubelet finds the sandboxes still running
+    and adopts them instead of starting its pods again.
     """
 
     mailbox_size = 256
@@ -55,106 +90,308 @@ class Kubelet(Actor[KubeletMessage]):
         index: int,
         shape: NodeShape,
         wall_clock: Callable[[], datetime],
-        retry_delay: float = 0.1,
+        settings: NodeSettings | None = None,
+        runtime: ContainerRuntime | None = None,
+        heartbeat: ActorRef[Any] | None = None,
     ) -> None:
         self._client = client
         self._dispatcher = dispatcher
         self.name = name
+        self._index = index
         self._shape = shape
-        self._cidr = pod_cidr(index)
+        self._settings = settings if settings is not None else NodeSettings()
+        loopback = self._settings.runtime == "process"
+        self._cidr = pod_cidr(index, loopback=loopback)
         self._host_ip = str(host_ip(index))
         self._wall_clock = wall_clock
-        self._retry_delay = retry_delay
-        self._pods: dict[str, Pod] = {}
-        self._reported: dict[str, str] = {}
-        """The resourceVersion each pod's last report was based on."""
+        self._runtime = runtime
+        self._heartbeat = heartbeat
+        self._runs: dict[str, PodRun] = {}
+        self._node: Node | None = None
+        self._allocatable = Resources(0, 0, 0)
+        self._used = Resources(0, 0, 0)
+        self._orphans: dict[str, SandboxStatus] = {}
         self._addresses = PodAddresses(self._cidr)
 
+    @property
+    def runtime(self) -> ContainerRuntime:
+        assert self._runtime is not None
+        return self._runtime
+
+    # -- start --------------------------------------------------------------------------
+
     async def on_start(self) -> None:
-        node = self._node()
+        context = self.context
+        if self._runtime is None:
+            self._runtime = make_runtime(
+                self._settings, node=self.name, clock=context.clock, wall_clock=self._wall_clock
+            )
+        settings = self._settings
+        self._workers = PodWorkers(
+            node=self.name,
+            host_ip=self._host_ip,
+            runtime=self.runtime,
+            addresses=self._addresses,
+            backoff=BackOff(settings.backoff_initial_seconds, settings.backoff_max_seconds),
+            wall_clock=self._wall_clock,
+            report=self._report,
+            finished=self._finished,
+        )
+        self._workers.bind(context)
+        me = context.self
+
+        def on_event(event: Any) -> None:
+            message = ContainerChanged(event)
+            if not me.try_tell(message):
+                context.start_soon(lambda: me.tell(message))
+
+        self.runtime.listener = on_event
+        self._orphans = {s.config.uid: s for s in self.runtime.list_pod_sandboxes()}
+        node = node_object(
+            self.name,
+            shape=self._shape,
+            settings=settings,
+            pod_cidr=str(self._cidr),
+            host_ip=self._host_ip,
+            runtime_kind=self.runtime.kind,
+            now=format_time(self._wall_clock()),
+        )
+        self._allocatable = node_allocatable(node)
         try:
             await self._client.create(node)
         except ApiError as error:
             if error.reason != "AlreadyExists":
                 raise
             logger.info("node %s was registered already", self.name)
-        await self._dispatcher.tell(Register(self.name, self.context.self))
+        await self._dispatcher.tell(Register(self.name, me))
+        if self._heartbeat is not None:
+            from .heartbeat import Track
 
-    def _node(self) -> Node:
-        now = format_time(self._wall_clock())
-        resources = self._shape.resources()
-        return Node(
-            metadata=ObjectMeta(name=self.name, labels={"kubernetes.io/hostname": self.name}),
-            spec=NodeSpec(pod_cidr=str(self._cidr)),
-            status=NodeStatus(
-                capacity=resources,
-                allocatable=dict(resources),
-                conditions=[
-                    NodeCondition(
-                        type="Ready",
-                        status="True",
-                        last_heartbeat_time=now,
-                        last_transition_time=now,
-                        reason="KubeletReady",
-                        message="kubelet is posting ready status",
-                    )
-                ],
-                addresses=[
-                    NodeAddress(type="InternalIP", address=self._host_ip),
-                    NodeAddress(type="Hostname", address=self.name),
-                ],
-            ),
-        )
+            await self._heartbeat.tell(Track(self.name, me))
+
+    async def on_stop(self) -> None:
+        if self._runtime is not None:
+            self._runtime.listener = None
+
+    # -- messages -------------------------------------------------------------------------
 
     async def receive(self, message: KubeletMessage) -> None:
         match message:
-            case PodsAssigned(deltas=deltas):
+            case PodsAssigned(deltas=deltas, initial=initial):
                 for delta in deltas:
-                    pod = delta.object
-                    key = object_key(pod)
                     if delta.type == "DELETED":
-                        self._pods.pop(key, None)
-                        self._reported.pop(key, None)
-                        self._addresses.release(key)
+                        self._deleted(delta.object)
                     else:
-                        self._pods[key] = pod
-                        if pod.status.phase == "Running" and pod.status.pod_ip:
-                            # Running since before a restart: keep its address.
-                            self._addresses.adopt(key, pod.status.pod_ip)
-                        await self._start(key)
+                        self._changed(delta.object)
+                if initial:
+                    self._remove_orphans()
+            case NodeUpdated(node=node):
+                self._node_updated(node)
+            case PodReported(key=key, pod=pod, error=error):
+                await self._reported(key, pod, error)
             case RetryPod(key=key):
-                await self._start(key, again=True)
+                run = self._runs.get(key)
+                if run is not None:
+                    run.reported = None
+                    await self._report(run)
+            case SyncPod(key=key):
+                run = self._runs.get(key)
+                if run is not None:
+                    self._workers.request(run)
+            case ProbePod(key=key):
+                probed = self._runs.get(key)
+                if probed is not None:
+                    self.context.start_soon(lambda: self._workers.probe(probed))
+            case ContainerChanged(event=event):
+                for run in self._runs.values():
+                    if run.sandbox == event.sandbox_id:
+                        self._workers.request(run)
+                        break
+            case ReportNodeStatus():
+                await self._post_node_status()
 
-    async def _start(self, key: str, *, again: bool = False) -> None:
-        pod = self._pods.get(key)
-        if pod is None or pod.status.phase == "Running":
+    def _changed(self, pod: Pod) -> None:
+        key = object_key(pod)
+        run = self._runs.get(key)
+        if run is not None and run.pod.metadata.uid == pod.metadata.uid:
+            run.pod = pod
+            if pod.metadata.deletion_timestamp is not None and not run.terminated:
+                self._workers.request(run)
             return
-        version = pod.metadata.resource_version
-        if not again and self._reported.get(key) == version:
-            return  # reported already from this version; its answer is on the way
-        self._reported[key] = version
-        running = self._running(key, pod)
-        context, retry_delay, name = self.context, self._retry_delay, self.name
+        if run is not None:
+            self._forget(run)  # a new pod of the same name
+        run = PodRun(key, pod)
+        self._runs[key] = run
+        orphan = self._orphans.pop(pod.metadata.uid, None)
+        if orphan is not None:
+            self._adopt(run, orphan)
+        elif pod.status.phase in _FINISHED:
+            run.reported = pod.status  # finished before we saw it: nothing to run
+            return
+        else:
+            if pod.status.pod_ip:
+                self._addresses.adopt(key, pod.status.pod_ip)  # keep its address across restarts
+            rejection = admit(
+                pod,
+                node=self.name,
+                labels=self._node.metadata.labels if self._node else {},
+                taints=self._node.spec.taints if self._node else self._settings.taints,
+                allocatable=self._allocatable,
+                used=self._used,
+            )
+            if rejection is not None:
+                run.rejection = (rejection.reason, rejection.message)
+                logger.info("%s rejected %s: %s", self.name, key, rejection.message)
+            else:
+                self._hold(run, effective_requests(pod))
+        self._workers.request(run)
 
-        def answered(_: Pod | None, error: BaseException | None) -> None:
-            # Runs in the task that answers. On a conflict a newer version exists and
-            # the dispatcher brings it; try again with whatever is newest by then.
-            if error is not None:
-                logger.info("reporting %s on %s failed: %s", key, name, error)
-                context.send_later(retry_delay, RetryPod(key))
-
-        await self._client.send_update(running, answered)
-
-    def _running(self, key: str, pod: Pod) -> Pod:
-        now = format_time(self._wall_clock())
-        status = PodStatus(
-            phase="Running",
-            conditions=[
-                PodCondition(type=kind, status="True", last_transition_time=now)
-                for kind in _RUNNING_CONDITIONS
-            ],
-            pod_ip=self._addresses.allocate(key),
-            host_ip=self._host_ip,
-            start_time=pod.status.start_time or now,
+    def _hold(self, run: PodRun, requests: Resources) -> None:
+        run.requests = requests
+        used = self._used
+        self._used = Resources(
+            used.cpu_millis + requests.cpu_millis,
+            used.memory_bytes + requests.memory_bytes,
+            used.pods + requests.pods,
         )
-        return msgspec.structs.replace(pod, status=status)
+
+    def _release(self, run: PodRun) -> None:
+        requests, run.requests = run.requests, Resources(0, 0, 0)
+        used = self._used
+        self._used = Resources(
+            used.cpu_millis - requests.cpu_millis,
+            used.memory_bytes - requests.memory_bytes,
+            used.pods - requests.pods,
+        )
+
+    def _adopt(self, run: PodRun, sandbox: SandboxStatus) -> None:
+        """Take over a sandbox a previous kubelet started: its address and containers."""
+        run.sandbox = sandbox.id
+        self._addresses.adopt(run.key, sandbox.config.ip)
+        newest: dict[str, int] = {}
+        for status in self.runtime.list_containers(sandbox.id):
+            name = status.name
+            if newest.get(name, -1) >= status.attempt:
+                continue
+            newest[name] = status.attempt
+            init = any(c.name == name for c in run.pod.spec.init_containers)
+            record = run.record(name, init)
+            record.id = status.id
+            record.restart_count = status.attempt
+            record.started = True
+            record.ready = True
+        self._hold(run, effective_requests(run.pod))
+        logger.info("%s adopted %s", self.name, run.key)
+
+    def _remove_orphans(self) -> None:
+        orphans, self._orphans = self._orphans, {}
+        runtime = self.runtime
+        if not orphans:
+            return
+
+        async def remove() -> None:
+            for sandbox in orphans.values():
+                logger.info("%s removes sandbox %s: its pod is gone", self.name, sandbox.id)
+                await runtime.remove_pod_sandbox(sandbox.id)
+
+        self.context.start_soon(remove)
+
+    def _deleted(self, pod: Pod) -> None:
+        run = self._runs.get(object_key(pod))
+        if run is None or run.pod.metadata.uid != pod.metadata.uid:
+            return
+        self._forget(run)
+
+    def _forget(self, run: PodRun) -> None:
+        """The pod object is gone: stop what still runs (gracefully) and drop the record."""
+        del self._runs[run.key]
+        self._release(run)
+        if not run.terminated:
+            grace = self._workers._grace(run.pod)
+            self.context.start_soon(lambda: self._workers.terminate(run, grace))
+
+    def _node_updated(self, node: Node) -> None:
+        if node.metadata.name != self.name:
+            return
+        self._node = node
+        self._allocatable = node_allocatable(node)
+        for run in list(self._runs.values()):
+            if run.terminated or run.pod.metadata.deletion_timestamp is not None:
+                continue
+            if untolerated(run.pod, node.spec.taints):
+                self._evict(run)
+
+    def _evict(self, run: PodRun) -> None:
+        """A NoExecute taint the pod does not tolerate: stop it gracefully and delete it."""
+        logger.info("%s evicts %s: a NoExecute taint it does not tolerate", self.name, run.key)
+        meta = msgspec.structs.replace(
+            run.pod.metadata, deletion_timestamp=format_time(self._wall_clock())
+        )
+        run.pod = msgspec.structs.replace(run.pod, metadata=meta)
+        self._workers.request(run)
+
+    # -- reporting --------------------------------------------------------------------------
+
+    async def _report(self, run: PodRun) -> None:
+        """Send the pod's status if it changed; one update in flight per pod at a time."""
+        if self._runs.get(run.key) is not run or run.terminated:
+            return
+        status = self._workers.status(run)
+        if status.phase in _FINISHED and run.requests.pods:
+            self._release(run)
+        if status == run.reported:
+            return
+        if run.sending:
+            run.again = True
+            return
+        run.sending = True
+        run.reported = status
+        me, key = self.context.self, run.key
+
+        def answered(pod: Pod | None, error: BaseException | None) -> None:
+            message = PodReported(key, pod, error)
+            if not me.try_tell(message):
+                self.context.start_soon(lambda: me.tell(message))
+
+        updated = msgspec.structs.replace(run.pod, status=status)
+        await self._client.send_update(updated, answered)
+
+    async def _reported(self, key: str, pod: Pod | None, error: BaseException | None) -> None:
+        run = self._runs.get(key)
+        if run is None:
+            return
+        run.sending = False
+        if pod is not None:
+            if pod.metadata.uid == run.pod.metadata.uid:
+                run.pod = pod
+            if run.again:
+                run.again = False
+                await self._report(run)
+            return
+        if isinstance(error, ApiError) and error.reason == "NotFound":
+            return  # deleted meanwhile; the dispatcher brings the DELETED event
+        logger.info("reporting %s on %s failed: %s", key, self.name, error)
+        run.again = False
+        self.context.send_later(self._settings.status_retry_seconds, RetryPod(key))
+
+    async def _finished(self, run: PodRun, delete: bool) -> None:
+        if delete:
+            meta = run.pod.metadata
+            try:
+                await self._client.delete(Pod, meta.name, meta.namespace)
+            except ApiError as error:
+                if error.reason != "NotFound":
+                    raise
+
+    async def _post_node_status(self) -> None:
+        node = self._node
+        if node is None:
+            return
+        updated = refreshed(node, format_time(self._wall_clock()))
+        name = self.name
+
+        def answered(_: Node | None, error: BaseException | None) -> None:
+            if error is not None:
+                logger.info("posting the status of %s failed: %s", name, error)
+
+        await self._client.send_update(updated, answered)

@@ -4,27 +4,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from kubeactors.api import Node, Pod
-from kubeactors.node import Kubelet, NodeShape, PodDispatcher, host_ip, pod_cidr
+from kubeactors.api import Lease, Node, Pod, Taint
+from kubeactors.node import LEASE_NAMESPACE, NodeSettings, NodeShape, host_ip, pod_cidr
 
-from ..api.harness import FIXED_TIME, Harness, make_pod, running_api, wait_for
-
-
-def _start_nodes(h: Harness, count: int, shape: NodeShape | None = None) -> None:
-    dispatcher = h.system.spawn(lambda: PodDispatcher(h.client), name="pod-dispatcher")
-    for index in range(count):
-
-        def make(index: int = index) -> Kubelet:
-            return Kubelet(
-                h.client,
-                dispatcher,
-                name=f"node-{index}",
-                index=index,
-                shape=shape or NodeShape(),
-                wall_clock=lambda: FIXED_TIME,
-            )
-
-        h.system.spawn(make, name=f"node-{index}")
+from ..api.harness import make_pod, running_api, wait_for
+from ._nodes import FAST, Nodes, wait_for_objects
 
 
 def _bound_to(name: str, node: str) -> Pod:
@@ -33,21 +17,64 @@ def _bound_to(name: str, node: str) -> Pod:
 
 
 async def test_kubelet_registers_its_node(tmp_path: Path) -> None:
+    settings = msgspec.structs.replace(
+        FAST,
+        labels={"topology.kubernetes.io/zone": "zone-a"},
+        taints=[Taint(key="dedicated", value="gpu", effect="NoSchedule")],
+        system_reserved={"cpu": "500m", "memory": "1Gi"},
+    )
     async with running_api(tmp_path) as h:
-        _start_nodes(h, 2, NodeShape(cpu="8", memory="32Gi", pods=50))
-        nodes = await wait_for(h.client, Node, lambda nodes: len(nodes) == 2)
-        node = next(n for n in nodes if n.metadata.name == "node-1")
+        nodes = Nodes(h, settings)
+        for index in range(2):
+            nodes.start(index, shape=NodeShape(cpu="8", memory="32Gi", pods=50))
+        registered = await wait_for(h.client, Node, lambda nodes: len(nodes) == 2)
+        node = next(n for n in registered if n.metadata.name == "node-1")
         assert node.status.capacity == {"cpu": "8", "memory": "32Gi", "pods": "50"}
-        assert node.status.allocatable == node.status.capacity
+        assert node.status.allocatable == {"cpu": "7500m", "memory": "31Gi", "pods": "50"}
         assert node.spec.pod_cidr == "10.0.1.0/24"
-        assert [c.type for c in node.status.conditions] == ["Ready"]
+        assert node.spec.taints == settings.taints
+        conditions = {c.type: (c.status, c.reason) for c in node.status.conditions}
+        assert conditions == {
+            "MemoryPressure": ("False", "KubeletHasSufficientMemory"),
+            "DiskPressure": ("False", "KubeletHasNoDiskPressure"),
+            "PIDPressure": ("False", "KubeletHasSufficientPID"),
+            "Ready": ("True", "KubeletReady"),
+        }
         assert node.status.addresses[0].address == str(host_ip(1))
-        assert node.metadata.labels["kubernetes.io/hostname"] == "node-1"
+        labels = node.metadata.labels
+        assert labels["kubernetes.io/hostname"] == "node-1"
+        assert labels["topology.kubernetes.io/zone"] == "zone-a"
+        assert node.status.node_info is not None
+        assert node.status.node_info.container_runtime_version.startswith("simulated://")
+
+
+async def test_heartbeats_renew_a_lease_per_node(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        nodes = Nodes(h)
+        for index in range(3):
+            nodes.start(index)
+        leases = await wait_for_objects(h, Lease, lambda leases: len(leases) == 3)
+        lease = next(lease for lease in leases if lease.metadata.name == "node-2")
+        assert lease.metadata.namespace == LEASE_NAMESPACE
+        assert lease.spec.holder_identity == "node-2"
+        assert lease.spec.lease_duration_seconds == 40
+        first = lease.metadata.resource_version
+        # Renewed every 0.2 s here: a newer version of the same lease shows up.
+        await wait_for_objects(
+            h,
+            Lease,
+            lambda leases: any(
+                le.metadata.name == "node-2" and int(le.metadata.resource_version) > int(first)
+                for le in leases
+            ),
+        )
 
 
 async def test_kubelet_runs_only_the_pods_bound_to_it(tmp_path: Path) -> None:
     async with running_api(tmp_path) as h:
-        _start_nodes(h, 2)
+        nodes = Nodes(h)
+        for index in range(2):
+            nodes.start(index)
         await wait_for(h.client, Node, lambda nodes: len(nodes) == 2)
         await h.client.create(_bound_to("a", "node-0"))
         await h.client.create(_bound_to("b", "node-0"))
@@ -74,18 +101,28 @@ async def test_kubelet_runs_only_the_pods_bound_to_it(tmp_path: Path) -> None:
                 "ContainersReady": "True",
                 "Ready": "True",
             }
+            [status] = pod.status.container_statuses
+            assert status.name == "app"
+            assert status.ready
+            assert status.started
+            assert status.restart_count == 0
+            assert status.container_id.startswith("simulated://")
+            assert status.image == "busybox"
+            assert status.image_id.startswith("busybox@sha256:")
+            assert status.state.running is not None
+            assert status.state.running.started_at == "2026-01-02T03:04:05Z"
         assert len({pod.status.pod_ip for pod in running}) == 3
 
 
 async def test_pods_bound_before_the_kubelet_starts_are_run(tmp_path: Path) -> None:
     async with running_api(tmp_path) as h:
         await h.client.create(_bound_to("early", "node-0"))
-        _start_nodes(h, 1)
+        Nodes(h).start(0)
         pods = await wait_for(h.client, Pod, lambda pods: pods[0].status.phase == "Running")
         assert pods[0].status.pod_ip == "10.0.0.2"
 
 
-def test_node_shape_rejects_bad_values_by_field() -> None:
+def test_node_shape_and_settings_reject_bad_values_by_field() -> None:
     with pytest.raises(ValueError, match="node shape cpu"):
         NodeShape(cpu="lots")
     with pytest.raises(ValueError, match="node shape memory: must be positive"):
@@ -94,14 +131,21 @@ def test_node_shape_rejects_bad_values_by_field() -> None:
         NodeShape(pods=1000)
     with pytest.raises(ValueError, match="node index"):
         pod_cidr(70_000)
+    with pytest.raises(ValueError, match="lease_seconds"):
+        NodeSettings(lease_seconds=0)
+    with pytest.raises(ValueError, match="root_dir"):
+        NodeSettings(runtime="process")
+    assert str(pod_cidr(0, loopback=True)) == "127.0.1.0/24"
 
 
-async def test_all_kubelets_share_one_watch(tmp_path: Path) -> None:
+async def test_all_kubelets_share_one_pod_watch_and_one_node_watch(tmp_path: Path) -> None:
     async with running_api(tmp_path) as h:
-        _start_nodes(h, 20)
+        nodes = Nodes(h)
+        for index in range(20):
+            nodes.start(index)
         await wait_for(h.client, Node, lambda nodes: len(nodes) == 20)
         for index in range(20):
             await h.client.create(_bound_to(f"p{index}", f"node-{index}"))
         await wait_for(h.client, Pod, lambda pods: all(p.status.phase == "Running" for p in pods))
-        # The waits above closed their watches: what is left is the dispatcher's.
-        assert (await h.store.status()).watchers == 1
+        # The waits above closed their watches: what is left is the dispatcher's two.
+        assert (await h.store.status()).watchers == 2

@@ -267,6 +267,40 @@ class ProcessRuntime(RuntimeBase):
     def probe(self, container_id: str, kind: str) -> bool | None:
         return None  # real containers are probed by the kubelet (exec, HTTP, TCP)
 
+    async def exec_sync(
+        self, container_id: str, command: list[str], timeout: float
+    ) -> tuple[int, bytes]:
+        """Run `command` beside the container (its directory and env): exit code and output.
+
+        As CRI's ExecSync: a command still running after `timeout` is killed and
+        reported as exit code 137.
+        """
+        status = self._status(container_id)
+        config = self._configs[container_id]
+        if status.state is not ContainerState.RUNNING:
+            raise RuntimeFailure("ExecError", f"container {container_id} is not running")
+        directory = self._working_dir(status.sandbox_id, config)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(directory)}
+        env.update(config.env)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                cwd=directory,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        except OSError as error:
+            return 126, str(error).encode()
+        killer = self._clock.call_later(max(0.0, timeout), process.kill)
+        try:
+            output, _ = await process.communicate()
+        finally:
+            killer.cancel()
+        code = process.returncode if process.returncode is not None else -9
+        return (128 - code if code < 0 else code), output
+
     async def close(self) -> None:
         """Stop every process at once (SIGKILL): the runtime is going away."""
         for process in list(self._processes.values()):

@@ -1,0 +1,207 @@
+"""A pod's status from what the runtime reports: container statuses, phase and conditions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal
+
+from ..api import (
+    ContainerState,
+    ContainerStateRunning,
+    ContainerStateTerminated,
+    ContainerStateWaiting,
+    ContainerStatus,
+    PodCondition,
+    PodPhase,
+    PodSpec,
+)
+from .runtime import ContainerState as RuntimeState
+from .runtime import ContainerStatus as RuntimeStatus
+
+__all__ = ["api_time", "conditions", "container_status", "phase", "terminated_state"]
+
+
+def api_time(moment: float) -> str:
+    """Wall-clock seconds as Kubernetes writes a timestamp."""
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def terminated_state(status: RuntimeStatus, container_id: str) -> ContainerStateTerminated:
+    signal = (
+        status.exit_code - 128 if status.exit_code > 128 and status.reason != "Completed" else 0
+    )
+    return ContainerStateTerminated(
+        exit_code=status.exit_code,
+        signal=signal if status.reason != "OOMKilled" else 9,
+        reason=status.reason or ("Completed" if status.exit_code == 0 else "Error"),
+        message=status.message,
+        started_at=api_time(status.started_at) if status.started_at else None,
+        finished_at=api_time(status.finished_at) if status.finished_at else None,
+        container_id=container_id,
+    )
+
+
+def container_status(
+    name: str,
+    image: str,
+    runtime_kind: str,
+    current: RuntimeStatus | None,
+    *,
+    restart_count: int,
+    ready: bool,
+    started: bool,
+    waiting: tuple[str, str] | None,
+    last_terminated: ContainerStateTerminated | None,
+) -> ContainerStatus:
+    """The status of one container as clients read it.
+
+    `waiting` (reason, message) wins over what the runtime says: the kubelet is
+    about to (re)start the container, or cannot ("CrashLoopBackOff",
+    "ErrImagePull"); the last exit then shows as `lastState`.
+    """
+    container_id = f"{runtime_kind}://{current.id}" if current is not None else ""
+    image_id = current.image_ref if current is not None else ""
+    last = ContainerState(terminated=last_terminated) if last_terminated else ContainerState()
+    if waiting is not None or current is None or current.state is RuntimeState.CREATED:
+        reason, message = waiting if waiting is not None else ("ContainerCreating", "")
+        if current is not None and current.state is RuntimeState.EXITED:
+            last = ContainerState(terminated=terminated_state(current, container_id))
+        state = ContainerState(waiting=ContainerStateWaiting(reason=reason, message=message))
+        return ContainerStatus(
+            name=name,
+            ready=False,
+            restart_count=restart_count,
+            image=image,
+            image_id=image_id,
+            container_id=container_id,
+            started=False,
+            state=state,
+            last_state=last,
+        )
+    if current.state is RuntimeState.RUNNING:
+        started_at = api_time(current.started_at) if current.started_at else None
+        state = ContainerState(running=ContainerStateRunning(started_at=started_at))
+        return ContainerStatus(
+            name=name,
+            ready=ready,
+            restart_count=restart_count,
+            image=image,
+            image_id=image_id,
+            container_id=container_id,
+            started=started,
+            state=state,
+            last_state=last,
+        )
+    return ContainerStatus(
+        name=name,
+        ready=False,
+        restart_count=restart_count,
+        image=image,
+        image_id=image_id,
+        container_id=container_id,
+        started=False,
+        state=ContainerState(terminated=terminated_state(current, container_id)),
+        last_state=last,
+    )
+
+
+def _succeeded(status: ContainerStatus) -> bool:
+    terminated = status.state.terminated
+    return terminated is not None and terminated.exit_code == 0
+
+
+def phase(
+    spec: PodSpec,
+    init_statuses: Sequence[ContainerStatus],
+    statuses: Sequence[ContainerStatus],
+) -> PodPhase:
+    """The pod phase, by upstream's rules (kubelet getPhase).
+
+    Pending while an init container has not succeeded or a container waits for
+    its first start; Running while any runs or will be restarted; Succeeded when
+    every container exited 0 and none will restart; Failed when one exited
+    otherwise and none will restart (or an init container failed under Never).
+    """
+    policy = spec.restart_policy or "Always"
+    for init in init_statuses:
+        terminated = init.state.terminated
+        if terminated is not None and terminated.exit_code != 0 and policy == "Never":
+            return "Failed"
+    if len(init_statuses) < len(spec.init_containers) or not all(
+        _succeeded(init) for init in init_statuses
+    ):
+        return "Pending"
+    running = waiting = stopped = succeeded = 0
+    for status in statuses:
+        if status.state.running is not None:
+            running += 1
+        elif status.state.terminated is not None:
+            stopped += 1
+            succeeded += status.state.terminated.exit_code == 0
+        elif status.last_state.terminated is not None:
+            stopped += 1
+            succeeded += status.last_state.terminated.exit_code == 0
+        else:
+            waiting += 1
+    waiting += len(spec.containers) - len(statuses)
+    if waiting:
+        return "Pending"
+    if running:
+        return "Running"
+    if policy == "Always":
+        return "Running"
+    if stopped == succeeded:
+        return "Succeeded"
+    return "Running" if policy == "OnFailure" else "Failed"
+
+
+def conditions(
+    spec: PodSpec,
+    pod_phase: PodPhase,
+    init_statuses: Sequence[ContainerStatus],
+    statuses: Sequence[ContainerStatus],
+    previous: Sequence[PodCondition],
+    now: str,
+) -> list[PodCondition]:
+    """PodScheduled, Initialized, ContainersReady and Ready, with upstream's reasons.
+
+    A condition keeps its `lastTransitionTime` while its status does not change.
+    """
+    before = {condition.type: condition for condition in previous}
+    initialized = len(init_statuses) == len(spec.init_containers) and all(
+        _succeeded(init) for init in init_statuses
+    )
+    incomplete = [s.name for s in init_statuses if not _succeeded(s)]
+    unready = [
+        c.name for c in spec.containers if not any(s.name == c.name and s.ready for s in statuses)
+    ]
+    finished = pod_phase in ("Succeeded", "Failed")
+    ready = not unready and not finished
+
+    def condition(kind: str, holds: bool, reason: str = "", message: str = "") -> PodCondition:
+        status: Literal["True", "False"] = "True" if holds else "False"
+        old = before.get(kind)
+        since = old.last_transition_time if old is not None and old.status == status else now
+        return PodCondition(
+            type=kind,
+            status=status,
+            last_transition_time=since,
+            reason="" if holds else reason,
+            message="" if holds else message,
+        )
+
+    names = " ".join(unready)
+    not_ready_reason = "PodCompleted" if finished else "ContainersNotReady"
+    not_ready_message = "" if finished else f"containers with unready status: [{names}]"
+    return [
+        condition("PodScheduled", True),
+        condition(
+            "Initialized",
+            initialized,
+            "PodCompleted" if finished else "ContainersNotInitialized",
+            f"containers with incomplete status: [{' '.join(incomplete)}]",
+        ),
+        condition("ContainersReady", ready, not_ready_reason, not_ready_message),
+        condition("Ready", ready, not_ready_reason, not_ready_message),
+    ]

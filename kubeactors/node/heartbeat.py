@@ -1,0 +1,168 @@
+"""Node heartbeats for every kubelet of the process, from one shared timer.
+
+Each node renews its Lease in `kube-node-lease` every `lease_seconds` and posts its
+full status every `status_seconds`. Thousands of idle kubelets would each need a
+timer; here one actor ticks a few times per interval and serves one slice of the
+nodes per tick, so renewals are spread evenly and an idle kubelet costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from ..actors import Actor, ActorRef
+from ..api import ApiError, Create, Lease, LeaseSpec, ObjectMeta, Update
+from ..client import Client, callback_reply
+from ._messages import ReportNodeStatus
+
+__all__ = ["LEASE_NAMESPACE", "HeartbeatHub", "HeartbeatMessage", "Track", "Untrack"]
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAMESPACE = "kube-node-lease"
+
+
+class Track(msgspec.Struct, frozen=True):
+    """Heartbeat for `node` from now on; `kubelet` is asked for its status periodically."""
+
+    node: str
+    kubelet: ActorRef[Any]
+
+
+class Untrack(msgspec.Struct, frozen=True):
+    node: str
+
+
+class _Tick(msgspec.Struct, frozen=True):
+    pass
+
+
+class _Renewed(msgspec.Struct, frozen=True):
+    node: str
+    resource_version: str
+
+
+class _Lost(msgspec.Struct, frozen=True):
+    """The lease's version is unknown (created elsewhere, or a conflict): read it again."""
+
+    node: str
+
+
+HeartbeatMessage = Track | Untrack | _Tick | _Renewed | _Lost
+
+
+class _Entry:
+    __slots__ = ("kubelet", "slot", "version")
+
+    def __init__(self, kubelet: ActorRef[Any], slot: int) -> None:
+        self.kubelet = kubelet
+        self.slot = slot
+        self.version = ""
+
+
+class HeartbeatHub(Actor[HeartbeatMessage]):
+    """Renews each tracked node's Lease and asks each kubelet for its status, in slices."""
+
+    mailbox_size = 8192
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        wall_clock: Callable[[], datetime],
+        lease_seconds: float = 10.0,
+        lease_duration_seconds: int = 40,
+        status_seconds: float = 60.0,
+        slots: int = 10,
+    ) -> None:
+        if not lease_seconds > 0 or not status_seconds > 0 or slots < 1:
+            raise ValueError(
+                "heartbeat: lease_seconds and status_seconds must be positive and slots >= 1"
+            )
+        self._client = client
+        self._wall_clock = wall_clock
+        self._lease_seconds = lease_seconds
+        self._duration = lease_duration_seconds
+        self._slots = slots
+        # Status is posted every `status_every` lease rounds (at least one).
+        self._status_every = max(1, round(status_seconds / lease_seconds))
+        self._entries: dict[str, _Entry] = {}
+        self._by_slot: list[set[str]] = [set() for _ in range(slots)]
+        self._next_slot = 0
+        self._tick = 0
+
+    async def on_start(self) -> None:
+        self.context.send_every(self._lease_seconds / self._slots, _Tick())
+
+    async def receive(self, message: HeartbeatMessage) -> None:
+        match message:
+            case Track(node=node, kubelet=kubelet):
+                old = self._entries.pop(node, None)
+                if old is not None:
+                    self._by_slot[old.slot].discard(node)
+                slot = self._next_slot
+                self._next_slot = (slot + 1) % self._slots
+                self._entries[node] = _Entry(kubelet, slot)
+                self._by_slot[slot].add(node)
+                await self._renew(node, self._entries[node])
+            case Untrack(node=node):
+                entry = self._entries.pop(node, None)
+                if entry is not None:
+                    self._by_slot[entry.slot].discard(node)
+            case _Tick():
+                await self._on_tick()
+            case _Renewed(node=node, resource_version=version):
+                entry = self._entries.get(node)
+                if entry is not None:
+                    entry.version = version
+            case _Lost(node=node):
+                entry = self._entries.get(node)
+                if entry is not None:
+                    try:
+                        lease = await self._client.get(Lease, node, LEASE_NAMESPACE)
+                    except ApiError:
+                        entry.version = ""
+                    else:
+                        entry.version = lease.metadata.resource_version
+
+    async def _on_tick(self) -> None:
+        slot = self._tick % self._slots
+        status_round = (self._tick // self._slots) % self._status_every == 0
+        self._tick += 1
+        for node in list(self._by_slot[slot]):
+            entry = self._entries[node]
+            await self._renew(node, entry)
+            if status_round:
+                entry.kubelet.try_tell(ReportNodeStatus())
+
+    def _lease(self, node: str, version: str) -> Lease:
+        # A Lease's times are MicroTime: microseconds, always in UTC.
+        stamp = self._wall_clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return Lease(
+            metadata=ObjectMeta(name=node, namespace=LEASE_NAMESPACE, resource_version=version),
+            spec=LeaseSpec(
+                holder_identity=node,
+                lease_duration_seconds=self._duration,
+                renew_time=stamp,
+            ),
+        )
+
+    async def _renew(self, node: str, entry: _Entry) -> None:
+        me = self.context.self
+
+        def answered(lease: Any, error: BaseException | None) -> None:
+            if lease is not None:
+                me.try_tell(_Renewed(node, lease.metadata.resource_version))
+            elif isinstance(error, ApiError) and error.reason in ("AlreadyExists", "Conflict"):
+                me.try_tell(_Lost(node))
+            else:
+                logger.info("renewing the lease of %s failed: %s", node, error)
+
+        lease = self._lease(node, entry.version)
+        request = Update if entry.version else Create
+        await self._client.api.tell(request(lease, callback_reply(answered)))
