@@ -2,7 +2,7 @@
 
 from ._app import SERVER_VERSION, HttpApi
 from ._auth import TokenFile, User, ensure_token_file
-from ._kinds import KindIndex, ServedKind, default_kinds
+from ._kinds import KindIndex, default_kinds
 from ._kubeconfig import write_kubeconfig
 from ._metrics import Collector, Metrics, Sample
 from ._server import HttpServer
@@ -18,7 +18,6 @@ __all__ = [
     "KindIndex",
     "Metrics",
     "Sample",
-    "ServedKind",
     "TokenFile",
     "User",
     "default_kinds",

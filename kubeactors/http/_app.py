@@ -94,6 +94,7 @@ class HttpApi:
         self.rest = RestApi(
             client, clock=clock, wall_clock=wall_clock, metrics=self.metrics, watches=self.watches
         )
+        self._openapi_cache: dict[str, bytes] = {}
         self._app = Starlette(routes=[Route("/{path:path}", self._dispatch, methods=_ALL_METHODS)])
 
     def close(self) -> None:
@@ -169,15 +170,19 @@ class HttpApi:
         raise path_not_found()
 
     def _openapi(self, rest: list[str]) -> Response:
-        if not rest:
-            return _json(openapi_root(self.kinds))
-        document = None
-        if rest[0] == "api" and len(rest) == 2:
-            document = openapi_document(self.kinds, "", rest[1])
-        elif rest[0] == "apis" and len(rest) == 3:
-            document = openapi_document(self.kinds, rest[1], rest[2])
+        # The kinds are fixed for the server's life: each document is generated once.
+        key = "/".join(rest)
+        document = self._openapi_cache.get(key)
         if document is None:
-            raise path_not_found()
+            if not rest:
+                document = _encoder.encode(openapi_root(self.kinds))
+            elif rest[0] == "api" and len(rest) == 2:
+                document = openapi_document(self.kinds, "", rest[1])
+            elif rest[0] == "apis" and len(rest) == 3:
+                document = openapi_document(self.kinds, rest[1], rest[2])
+            if document is None:
+                raise path_not_found()
+            self._openapi_cache[key] = document
         return Response(document, media_type="application/json")
 
     def _aggregated(self, request: Request) -> str | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._kinds import KindIndex, ServedKind
+from ..api import ResourceKind
+from ._kinds import KindIndex
 
 __all__ = [
     "AGGREGATED_MEDIA_TYPE",
@@ -98,7 +99,7 @@ def api_resource_list(kinds: KindIndex, group: str, version: str) -> dict[str, A
     }
 
 
-def _aggregated_resource(kind: ServedKind) -> dict[str, Any]:
+def _aggregated_resource(kind: ResourceKind[Any]) -> dict[str, Any]:
     response_kind = {"group": kind.group, "version": kind.version, "kind": kind.kind}
     entry: dict[str, Any] = {
         "resource": kind.plural,

@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
-from ..api import Status
-from ._kinds import KindIndex, ServedKind
+from ..api import ResourceKind, Status
+from ._kinds import KindIndex
 
 __all__ = ["openapi_document", "openapi_root"]
 
@@ -39,12 +39,12 @@ def _simplify(schema: Any) -> Any:
     return {key: _simplify(value) for key, value in schema.items()}
 
 
-def _gvk(kind: ServedKind) -> dict[str, str]:
+def _gvk(kind: ResourceKind[Any]) -> dict[str, str]:
     return {"group": kind.group, "version": kind.version, "kind": kind.kind}
 
 
 def _operation(
-    kind: ServedKind, action: str, schema: str, params: tuple[str, ...]
+    kind: ResourceKind[Any], action: str, schema: str, params: tuple[str, ...]
 ) -> dict[str, Any]:
     content = {"application/json": {"schema": {"$ref": _REF.format(name=schema)}}}
     return {
@@ -59,7 +59,7 @@ def _operation(
     }
 
 
-def _paths(kind: ServedKind, name: str) -> dict[str, Any]:
+def _paths(kind: ResourceKind[Any], name: str) -> dict[str, Any]:
     prefix = "/api/v1" if not kind.group else f"/apis/{kind.group}/{kind.version}"
     scope = "/namespaces/{namespace}" if kind.namespaced else ""
     body = {"content": {"application/json": {"schema": {"$ref": _REF.format(name=name)}}}}

@@ -14,15 +14,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from ..actors import Clock
-from ..api import ApiError, ObjectList
+from ..api import ApiError, ObjectList, ResourceKind, Scale, unknown_fields
 from ..client import Client
 from ._errors import bad_request, method_not_allowed, path_not_found, unsupported_media_type
-from ._kinds import KindIndex, ServedKind
+from ._kinds import KindIndex
 from ._media import parse_accept, wants
 from ._metrics import Metrics
 from ._patch import PATCH_TYPES, apply_patch
 from ._selectors import Selector, parse_field_selector, parse_label_selector
-from ._strict import unknown_fields
+from ._subresources import bind, patch_scale, read_scale, write_scale
 from ._table import table
 from ._watch import Watches, WatchOptions, watch_events
 
@@ -40,7 +40,7 @@ _PATCH_RETRIES = 5
 class Target:
     """What a resource path names: a kind, and a namespace, name and subresource or not."""
 
-    kind: ServedKind
+    kind: ResourceKind[Any]
     namespace: str = ""
     name: str = ""
     subresource: str = ""
@@ -104,7 +104,17 @@ class RestApi:
         self.max_body = max_body
 
     async def handle(self, request: Request, target: Target) -> Response:
+        request.state.warnings = []
+        response = await self._handle(request, target)
+        for warning in request.state.warnings:
+            escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
+            response.headers.append("Warning", f'299 - "{escaped}"')
+        return response
+
+    async def _handle(self, request: Request, target: Target) -> Response:
         method = request.method
+        if target.subresource in ("scale", "binding"):
+            return await self._subresource(request, target)
         params = request.query_params
         collection = not target.name
         if method == "GET":
@@ -143,7 +153,7 @@ class RestApi:
     def _table(
         self,
         request: Request,
-        kind: ServedKind,
+        kind: ResourceKind[Any],
         objects: list[Mapping[str, Any]],
         version: str,
         resource_version: str = "",
@@ -169,7 +179,7 @@ class RestApi:
 
     async def _list(self, request: Request, target: Target) -> Response:
         listed: ObjectList[Any] = await self.client.list(target.kind.type, target.namespace)
-        listed = msgspec.structs.replace(listed, api_version=target.kind.group_version)
+        listed = msgspec.structs.replace(listed, api_version=target.kind.api_version)
         selectors = self._selectors(request, target)
         version = self._table_version(request)
         if not selectors and version is None:
@@ -241,24 +251,33 @@ class RestApi:
                 raise unsupported_media_type(content_type)
         except msgspec.DecodeError as error:
             raise bad_request(f"the body of the request could not be decoded: {error}") from None
-        if request.query_params.get("fieldValidation", "") == "Strict":
-            unknown = unknown_fields(raw, kind.type)
-            if unknown:
-                raise bad_request(
-                    "strict decoding error: "
-                    + ", ".join(f'unknown field "{field}"' for field in unknown)
-                )
+        self._check_fields(request, raw, kind.type)
         return self._convert(raw, target, kind)
 
-    def _convert(self, raw: Any, target: Target, kind: ServedKind) -> Any:
+    def _check_fields(self, request: Request, raw: Any, struct_type: type[Any]) -> None:
+        """Apply `fieldValidation`: Strict refuses unknown fields, Warn (the default)
+        reports them in Warning headers, Ignore drops them silently."""
+        validation = request.query_params.get("fieldValidation", "Warn")
+        if validation not in ("Strict", "Warn", "Ignore"):
+            raise bad_request(
+                f"fieldValidation: Invalid value: {validation!r}: must be Strict, Warn or Ignore"
+            )
+        if validation == "Ignore":
+            return
+        unknown = [f'unknown field "{path}"' for path in unknown_fields(raw, struct_type)]
+        if unknown and validation == "Strict":
+            raise bad_request("strict decoding error: " + ", ".join(unknown))
+        request.state.warnings.extend(unknown)
+
+    def _convert(self, raw: Any, target: Target, kind: ResourceKind[Any]) -> Any:
         if not isinstance(raw, dict):
             raise bad_request(f"the body of the request must be a {kind.kind} object")
-        api_version = raw.get("apiVersion", kind.group_version)
+        api_version = raw.get("apiVersion", kind.api_version)
         raw_kind = raw.get("kind", kind.kind)
-        if api_version != kind.group_version or raw_kind != kind.kind:
+        if api_version != kind.api_version or raw_kind != kind.kind:
             raise bad_request(
                 f"the object provided is a {raw_kind} of {api_version}, but this path "
-                f"serves {kind.kind} of {kind.group_version}"
+                f"serves {kind.kind} of {kind.api_version}"
             )
         metadata = raw.get("metadata") or {}
         if not isinstance(metadata, dict):
@@ -301,10 +320,7 @@ class RestApi:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in PATCH_TYPES:
             raise unsupported_media_type(content_type)
-        try:
-            patch = msgspec.json.decode(await self._body(request))
-        except msgspec.DecodeError as error:
-            raise bad_request(f"the patch could not be decoded: {error}") from None
+        patch = self._parse(await self._body(request))
         kind = target.kind
         for attempt in range(_PATCH_RETRIES):
             current = await self.client.get(kind.type, target.name, target.namespace)
@@ -327,6 +343,40 @@ class RestApi:
                     raise
         raise AssertionError("unreachable")
 
+    async def _subresource(self, request: Request, target: Target) -> Response:
+        kind, method = target.kind, request.method
+        client, name, namespace = self.client, target.name, target.namespace
+        if target.subresource == "binding":
+            if method != "POST":
+                raise method_not_allowed(method, f"{kind.plural}/binding")
+            body = self._parse(await self._body(request))
+            return _json(await bind(client, kind.type, name, namespace, body), 201)
+        if method == "GET":
+            return _json(read_scale(await client.get(kind.type, name, namespace)))
+        if method == "PUT":
+            raw = self._parse(await self._body(request))
+            self._check_fields(request, raw, Scale)
+            try:
+                scale = msgspec.convert(raw, Scale)
+            except msgspec.ValidationError as error:
+                raise bad_request(f"Scale: {error}") from None
+            version = scale.metadata.resource_version
+            replicas = scale.spec.replicas
+            return _json(await write_scale(client, kind.type, name, namespace, replicas, version))
+        if method == "PATCH":
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type not in PATCH_TYPES:
+                raise unsupported_media_type(content_type)
+            patch = self._parse(await self._body(request))
+            return _json(await patch_scale(client, kind.type, name, namespace, patch, content_type))
+        raise method_not_allowed(method, f"{kind.plural}/scale")
+
+    def _parse(self, body: bytes) -> Any:
+        try:
+            return msgspec.json.decode(body)
+        except msgspec.DecodeError as error:
+            raise bad_request(f"the body of the request could not be decoded: {error}") from None
+
     async def _delete(self, target: Target) -> Response:
         deleted = await self.client.delete(target.kind.type, target.name, target.namespace)
         return _json(deleted)
@@ -346,5 +396,5 @@ class RestApi:
             except ApiError as error:
                 if error.code != 404:
                     raise
-        result = msgspec.structs.replace(listed, api_version=kind.group_version, items=deleted)
+        result = msgspec.structs.replace(listed, api_version=kind.api_version, items=deleted)
         return _json(result)

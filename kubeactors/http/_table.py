@@ -156,6 +156,161 @@ _NODE_COLUMNS = [
 ]
 
 
+def _selector(selector: Mapping[str, Any] | None) -> str:
+    if not selector:
+        return "<none>"
+    labels = selector.get("matchLabels", selector) if "matchLabels" in selector else selector
+    parts = [f"{key}={value}" for key, value in sorted(labels.items()) if isinstance(value, str)]
+    for expression in selector.get("matchExpressions") or []:
+        values = ",".join(expression.get("values") or [])
+        parts.append(f"{expression.get('key')} {expression.get('operator', '').lower()} ({values})")
+    return ",".join(parts) or "<none>"
+
+
+def _containers(template: Mapping[str, Any]) -> tuple[str, str]:
+    containers = template.get("spec", {}).get("containers", [])
+    names = ",".join(c.get("name", "") for c in containers) or "<none>"
+    images = ",".join(c.get("image", "") for c in containers) or "<none>"
+    return names, images
+
+
+def _deployment_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+    spec, status = obj.get("spec", {}), obj.get("status", {})
+    desired = spec.get("replicas", 1)
+    names, images = _containers(spec.get("template", {}))
+    return [
+        _name(obj),
+        f"{status.get('readyReplicas', 0)}/{desired}",
+        status.get("updatedReplicas", 0),
+        status.get("availableReplicas", 0),
+        _age(obj, now),
+        names,
+        images,
+        _selector(spec.get("selector")),
+    ]
+
+
+_WORKLOAD_WIDE = [
+    Column("Containers", "Names of each container in the template.", priority=1),
+    Column("Images", "Images referenced by each container in the template.", priority=1),
+    Column("Selector", "Label selector for pods.", priority=1),
+]
+
+_DEPLOYMENT_COLUMNS = [
+    _NAME,
+    Column("Ready", "Number of the pod with ready state"),
+    Column(
+        "Up-to-date",
+        "Total number of non-terminated pods with the desired template.",
+        type="integer",
+    ),
+    Column("Available", "Number of available pods.", type="integer"),
+    _AGE,
+    *_WORKLOAD_WIDE,
+]
+
+
+def _replica_set_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+    spec, status = obj.get("spec", {}), obj.get("status", {})
+    names, images = _containers(spec.get("template") or {})
+    return [
+        _name(obj),
+        spec.get("replicas", 1),
+        status.get("replicas", 0),
+        status.get("readyReplicas", 0),
+        _age(obj, now),
+        names,
+        images,
+        _selector(spec.get("selector")),
+    ]
+
+
+_REPLICA_SET_COLUMNS = [
+    _NAME,
+    Column("Desired", "Number of desired pods.", type="integer"),
+    Column("Current", "Number of actual replicas.", type="integer"),
+    Column("Ready", "Number of ready replicas.", type="integer"),
+    _AGE,
+    *_WORKLOAD_WIDE,
+]
+
+
+def _service_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+    spec = obj.get("spec", {})
+    ports = ",".join(
+        f"{p.get('port')}{':' + str(p['nodePort']) if p.get('nodePort') else ''}"
+        f"/{p.get('protocol', 'TCP')}"
+        for p in spec.get("ports", [])
+    )
+    ingress = obj.get("status", {}).get("loadBalancer", {}).get("ingress") or []
+    external = ",".join(i.get("ip") or i.get("hostname", "") for i in ingress)
+    kind = spec.get("type") or "ClusterIP"
+    if kind == "ExternalName":
+        external = spec.get("externalName", "")
+    elif not external:
+        external = "<pending>" if kind == "LoadBalancer" else "<none>"
+    return [
+        _name(obj),
+        kind,
+        spec.get("clusterIP") or "<none>",
+        external,
+        ports or "<none>",
+        _age(obj, now),
+        _selector(spec.get("selector")),
+    ]
+
+
+_SERVICE_COLUMNS = [
+    _NAME,
+    Column("Type", "The type of the service."),
+    Column("Cluster-IP", "The cluster IP of the service."),
+    Column("External-IP", "The external IPs of the service."),
+    Column("Port(s)", "The ports of the service."),
+    _AGE,
+    Column("Selector", "Route traffic to pods with these labels.", priority=1),
+]
+
+
+def _namespace_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+    return [_name(obj), obj.get("status", {}).get("phase") or "Active", _age(obj, now)]
+
+
+def _data_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+    data = len(obj.get("data") or {}) + len(obj.get("binaryData") or obj.get("stringData") or {})
+    if obj.get("kind") == "Secret":
+        return [_name(obj), obj.get("type") or "Opaque", data, _age(obj, now)]
+    return [_name(obj), data, _age(obj, now)]
+
+
+def _event_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+    involved = obj.get("involvedObject", {})
+    last = (
+        obj.get("lastTimestamp")
+        or obj.get("eventTime")
+        or obj.get("metadata", {}).get("creationTimestamp")
+    )
+    return [
+        _age({"metadata": {"creationTimestamp": last}}, now),
+        obj.get("type", ""),
+        obj.get("reason", ""),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        obj.get("message", ""),
+    ]
+
+
+def _endpoints_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+    addresses = [
+        f"{a.get('ip')}:{p.get('port')}" if subset.get("ports") else str(a.get("ip"))
+        for subset in obj.get("subsets") or []
+        for a in subset.get("addresses") or []
+        for p in (subset.get("ports") or [{}])
+    ]
+    shown = ",".join(addresses[:3]) + (
+        f" + {len(addresses) - 3} more..." if len(addresses) > 3 else ""
+    )
+    return [_name(obj), shown or "<none>", _age(obj, now)]
+
+
 def _default_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
     return [_name(obj), _age(obj, now)]
 
@@ -163,6 +318,35 @@ def _default_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
 _PRINTERS: dict[str, tuple[list[Column], Row]] = {
     "Pod": (_POD_COLUMNS, _pod_row),
     "Node": (_NODE_COLUMNS, _node_row),
+    "Deployment": (_DEPLOYMENT_COLUMNS, _deployment_row),
+    "ReplicaSet": (_REPLICA_SET_COLUMNS, _replica_set_row),
+    "ReplicationController": (_REPLICA_SET_COLUMNS, _replica_set_row),
+    "Service": (_SERVICE_COLUMNS, _service_row),
+    "Namespace": ([_NAME, Column("Status", "The status of the namespace"), _AGE], _namespace_row),
+    "ConfigMap": (
+        [_NAME, Column("Data", "Number of data entries.", type="integer"), _AGE],
+        _data_row,
+    ),
+    "Secret": (
+        [
+            _NAME,
+            Column("Type", "The type of the secret"),
+            Column("Data", "Number of data entries.", type="integer"),
+            _AGE,
+        ],
+        _data_row,
+    ),
+    "Event": (
+        [
+            Column("Last Seen", "Time of the last occurrence."),
+            Column("Type", "Type of this event (Normal, Warning)."),
+            Column("Reason", "Why the action was taken."),
+            Column("Object", "The object this event is about."),
+            Column("Message", "A description of the status of this operation."),
+        ],
+        _event_row,
+    ),
+    "Endpoints": ([_NAME, Column("Endpoints", "Endpoints of the service."), _AGE], _endpoints_row),
 }
 
 

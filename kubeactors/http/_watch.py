@@ -10,8 +10,7 @@ from typing import Any
 import msgspec
 
 from ..actors import Clock
-from ..api import ApiError, ApiWatch
-from ._kinds import ServedKind
+from ..api import ApiError, ApiWatch, ResourceKind
 from ._metrics import Metrics
 from ._selectors import Selector
 from ._table import table
@@ -61,7 +60,7 @@ def _line(kind: str, obj: Any) -> bytes:
 
 
 async def watch_events(
-    kind: ServedKind,
+    kind: ResourceKind[Any],
     watch: ApiWatch[Any],
     options: WatchOptions,
     *,

@@ -232,3 +232,68 @@ async def test_raw_metrics_count_requests(tmp_path: Path) -> None:
         assert any('resource="pods"' in line and 'code="200"' in line for line in counted)
         parsed = json.loads((await api.kubectl("get", "--raw", "/version"))[1])
         assert parsed["gitVersion"] == SERVER_VERSION["gitVersion"]
+
+
+WORKLOAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        ports: [{containerPort: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80}]
+"""
+
+
+async def test_deployment_and_service_apply_get_and_scale(tmp_path: Path) -> None:
+    async with served(tmp_path) as api:
+        manifest = tmp_path / "web.yaml"
+        manifest.write_text(WORKLOAD)
+        status, out, err = await api.kubectl("apply", "-f", str(manifest))
+        assert status == 0, err
+        assert out.split("\n")[:2] == ["deployment.apps/web created", "service/web created"]
+
+        status, out, err = await api.kubectl("get", "deployments", "-o", "wide")
+        assert status == 0, err
+        header, row = (line.split() for line in out.strip().splitlines())
+        assert header[:5] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+        assert row[:2] == ["web", "0/2"]
+        assert row[-3:] == ["nginx", "nginx:1.27", "app=web"]
+
+        status, out, err = await api.kubectl("get", "svc", "web")
+        assert status == 0, err
+        header, row = (line.split() for line in out.strip().splitlines())
+        assert header == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+        assert row[1] == "ClusterIP"
+        assert row[4] == "80/TCP"
+
+        status, out, err = await api.kubectl("scale", "deployment", "web", "--replicas=5")
+        assert (status, out.strip()) == (0, "deployment.apps/web scaled"), err
+        status, out, err = await api.kubectl(
+            "get", "--raw", "/apis/apps/v1/namespaces/default/deployments/web/scale"
+        )
+        scale = json.loads(out)
+        assert scale["spec"]["replicas"] == 5
+
+        status, out, err = await api.kubectl("create", "namespace", "team")
+        assert (status, out.strip()) == (0, "namespace/team created"), err
+        status, out, err = await api.kubectl("get", "ns", "team")
+        assert out.split()[-3:-1] == ["team", "Active"], err

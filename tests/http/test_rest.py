@@ -99,7 +99,8 @@ async def test_unknown_paths_and_methods(tmp_path: Path) -> None:
     async with served(tmp_path) as api, _client(api) as http:
         missing = await http.get("/api/v1/widgets")
         assert _status(missing)["message"] == "the server could not find the requested resource"
-        assert (await http.get("/apis/apps/v1")).status_code == 404
+        assert (await http.get("/apis/nosuch.example.com/v1")).status_code == 404
+        assert (await http.get("/apis/apps/v2")).status_code == 404
         assert (await http.post("/api/v1/namespaces/default/pods/x")).status_code == 405
         gone = await http.get("/api/v1/namespaces/default/pods/nope")
         assert _status(gone)["reason"] == "NotFound"
