@@ -5,6 +5,7 @@ from ._expectations import Expectations
 from ._labels import selector_from_labels, selector_matches
 from ._pods import deletion_order, is_available, is_ready
 from ._workqueue import WorkQueue
+from .nodelifecycle import NodeLifecycleController, NodeLifecycleSettings
 from .replicaset import (
     ReplicaSetController,
     ReplicationControllerController,
@@ -16,6 +17,8 @@ __all__ = [
     "ControllerStatus",
     "Expectations",
     "Inspect",
+    "NodeLifecycleController",
+    "NodeLifecycleSettings",
     "ReplicaSetController",
     "ReplicationControllerController",
     "Resync",

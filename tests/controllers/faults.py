@@ -45,14 +45,18 @@ class FaultyClient(Client):
         self._maybe_fail(obj.metadata.name)
         return await super().update(obj)
 
-    async def delete(self, kind: type[R], name: str, namespace: str = "") -> R:
+    async def delete(self, kind: type[R], name: str, namespace: str = "", **options: Any) -> R:
         self._maybe_fail(name)
-        return await super().delete(kind, name, namespace)
+        return await super().delete(kind, name, namespace, **options)
 
     async def watch(
-        self, kind: type[R], namespace: str = "", resource_version: str = ""
+        self,
+        kind: type[R],
+        namespace: str = "",
+        resource_version: str = "",
+        **options: Any,
     ) -> ApiWatch[R]:
-        inner = await super().watch(kind, namespace, resource_version)
+        inner = await super().watch(kind, namespace, resource_version, **options)
         lagging: Any = _LaggingWatch(inner, self._random, self._max_lag)
         return lagging  # type: ignore[no-any-return]
 

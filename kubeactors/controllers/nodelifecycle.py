@@ -1,0 +1,294 @@
+"""The node lifecycle controller: notices nodes that stop answering and moves their pods.
+
+Every `monitor_period` it looks at each node from its caches. A node whose Lease (in
+`kube-node-lease`) and Ready condition have not changed for `grace_period` seconds of
+this controller's clock gets every condition set to Unknown. A node that is not Ready
+is queued for a NoExecute taint (`node.kubernetes.io/unreachable` for Unknown,
+`node.kubernetes.io/not-ready` for False); the queues, one per zone, release nodes at
+the rates of `_zones.py`. Pods on a NoExecute-tainted node are deleted once their
+tolerations run out. A node that is Ready again loses both taints at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import anyio
+import msgspec
+
+from ..api import ApiError, Lease, Node, NodeCondition, Pod, Taint
+from ..client import Client, Informer
+from ._base import Controller
+from ._taints import NOT_READY, UNREACHABLE, eviction_delay
+from ._time import format_time, parse_time
+from ._zones import ZoneQueue, ZoneState, zone_rate, zone_state
+
+__all__ = ["LEASE_NAMESPACE", "NodeLifecycleController", "NodeLifecycleSettings"]
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAMESPACE = "kube-node-lease"
+_ZONE_LABEL = "topology.kubernetes.io/zone"
+_REGION_LABEL = "topology.kubernetes.io/region"
+_NODE_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
+
+
+@dataclass(frozen=True)
+class NodeLifecycleSettings:
+    """Upstream's kube-controller-manager flags, with their defaults."""
+
+    grace_period: float = 40.0
+    """--node-monitor-grace-period: silence after which a node is Unknown."""
+    monitor_period: float = 5.0
+    """--node-monitor-period."""
+    eviction_qps: float = 0.1
+    """--node-eviction-rate: nodes tainted per second per healthy zone."""
+    secondary_eviction_qps: float = 0.01
+    """--secondary-node-eviction-rate: for large, partially disrupted zones."""
+    large_cluster_threshold: int = 50
+    """--large-cluster-size-threshold."""
+    unhealthy_zone_threshold: float = 0.55
+    """--unhealthy-zone-threshold."""
+    default_toleration_seconds: int | None = 300
+    """DefaultTolerationSeconds admission's value, applied to pods that lack one."""
+    concurrent_evictions: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("grace_period", "monitor_period"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("eviction_qps", "secondary_eviction_qps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        if not 0 < self.unhealthy_zone_threshold <= 1:
+            raise ValueError(
+                f"unhealthy_zone_threshold must be in (0, 1], got {self.unhealthy_zone_threshold}"
+            )
+
+
+class _Monitor(msgspec.Struct, frozen=True):
+    pass
+
+
+def _ready_status(node: Node) -> str:
+    """The Ready condition's status; "" if the node never posted one (not judged yet)."""
+    for condition in node.status.conditions:
+        if condition.type == "Ready":
+            return condition.status
+    return ""
+
+
+def _zone(node: Node) -> str:
+    labels = node.metadata.labels
+    return f"{labels.get(_REGION_LABEL, '')}:{labels.get(_ZONE_LABEL, '')}"
+
+
+class NodeLifecycleController(Controller):
+    name = "nodelifecycle"
+    workers = 1
+
+    def __init__(self, client: Client, settings: NodeLifecycleSettings | None = None) -> None:
+        super().__init__(client)
+        self.settings = settings or NodeLifecycleSettings()
+        self._probes: dict[str, tuple[str, float]] = {}
+        self._zones: dict[str, ZoneQueue] = {}
+        self.zone_states: dict[str, ZoneState] = {}
+        self.evictions = 0
+
+    def setup(self) -> None:
+        self.nodes: Informer[Node] = self.informer(Node)
+        self.leases: Informer[Lease] = self.informer(Lease, LEASE_NAMESPACE)
+        self.pods: Informer[Pod] = self.informer(Pod)
+        self.pods.add_index("node", lambda pod: [pod.spec.node_name] if pod.spec.node_name else [])
+        self.nodes.add_handler(on_delete=self._node_deleted)
+        self.context.send_every(self.settings.monitor_period, _Monitor())
+
+    def _node_deleted(self, node: Node) -> None:
+        name = node.metadata.name
+        self._probes.pop(name, None)
+        for queue in self._zones.values():
+            queue.remove(name)
+
+    async def tick(self, message: object) -> None:
+        if isinstance(message, _Monitor) and self.synced:
+            await self.monitor()
+
+    # -- one pass -------------------------------------------------------------------
+
+    async def monitor(self) -> None:
+        now = self.context.clock.now()
+        counts: dict[str, list[int]] = {}
+        for node in self.nodes.items():
+            node = await self._check_health(node, now)
+            ready = _ready_status(node)
+            zone = _zone(node)
+            counts.setdefault(zone, [0, 0])[0 if ready == "True" else 1] += 1
+            await self._reconcile_taints(node, ready, zone)
+        self._set_zone_rates(counts)
+        for zone, queue in self._zones.items():
+            for name in queue.take(now):
+                waiting = self.nodes.get(name)
+                if waiting is not None:
+                    await self._taint(waiting)
+                logger.info("zone %s: node %s tainted", zone, name)
+        await self._evict()
+
+    def _heartbeat(self, node: Node) -> str:
+        """What changes when the kubelet is alive: its lease renewal and Ready heartbeat."""
+        lease = self.leases.get(f"{LEASE_NAMESPACE}/{node.metadata.name}")
+        renewed = lease.spec.renew_time if lease is not None else None
+        beat = next(
+            (c.last_heartbeat_time for c in node.status.conditions if c.type == "Ready"), None
+        )
+        return f"{renewed}|{beat}"
+
+    async def _check_health(self, node: Node, now: float) -> Node:
+        name = node.metadata.name
+        heartbeat = self._heartbeat(node)
+        probe = self._probes.get(name)
+        if probe is None or probe[0] != heartbeat:
+            self._probes[name] = (heartbeat, now)
+            return node
+        if now - probe[1] <= self.settings.grace_period:
+            return node
+        if _ready_status(node) == "Unknown":
+            return node
+        return await self._mark_unknown(node)
+
+    async def _mark_unknown(self, node: Node) -> Node:
+        stamp = format_time(self.context.clock.wall())
+        present = {c.type for c in node.status.conditions}
+        conditions = [
+            msgspec.structs.replace(
+                c,
+                status="Unknown",
+                reason="NodeStatusUnknown",
+                message="Kubelet stopped posting node status.",
+                last_transition_time=stamp if c.status != "Unknown" else c.last_transition_time,
+            )
+            if c.type in _NODE_CONDITIONS
+            else c
+            for c in node.status.conditions
+        ]
+        if "Ready" not in present:
+            conditions.append(
+                NodeCondition(
+                    type="Ready",
+                    status="Unknown",
+                    reason="NodeStatusNeverUpdated",
+                    message="Kubelet never posted node status.",
+                    last_transition_time=stamp,
+                )
+            )
+        status = msgspec.structs.replace(node.status, conditions=conditions)
+        updated = msgspec.structs.replace(node, status=status)
+        try:
+            stored = await self.client.update(updated)
+        except ApiError as error:
+            logger.debug("node %s: cannot mark Unknown yet: %s", node.metadata.name, error)
+            return node
+        logger.info(
+            "node %s: no heartbeat for %.1f s, Ready=Unknown",
+            node.metadata.name,
+            self.settings.grace_period,
+        )
+        # Our own write changes the Ready heartbeat string only if the kubelet's did.
+        self._probes[node.metadata.name] = (
+            self._heartbeat(stored),
+            self._probes[node.metadata.name][1],
+        )
+        return stored
+
+    async def _reconcile_taints(self, node: Node, ready: str, zone: str) -> None:
+        queue = self._zones.setdefault(zone, ZoneQueue(refilled=self.context.clock.now()))
+        name = node.metadata.name
+        current = {t.key for t in node.spec.taints if t.effect == "NoExecute"}
+        want = {"False": NOT_READY, "Unknown": UNREACHABLE}.get(ready)
+        if want is None:
+            queue.remove(name)
+            if current & {NOT_READY, UNREACHABLE}:
+                await self._set_taint(node, None)
+            return
+        if want in current:
+            return
+        if current & {NOT_READY, UNREACHABLE}:
+            await self._set_taint(node, want)  # a swap is not rate limited, as upstream
+        else:
+            queue.add(name)
+
+    def _set_zone_rates(self, counts: dict[str, list[int]]) -> None:
+        settings = self.settings
+        states = {
+            zone: zone_state(ready, not_ready, settings.unhealthy_zone_threshold)
+            for zone, (ready, not_ready) in counts.items()
+        }
+        all_full = bool(states) and all(s is ZoneState.FULL_DISRUPTION for s in states.values())
+        for zone, state in states.items():
+            queue = self._zones.setdefault(zone, ZoneQueue(refilled=self.context.clock.now()))
+            queue.rate = zone_rate(
+                state,
+                sum(counts[zone]),
+                all_fully_disrupted=all_full,
+                primary_qps=settings.eviction_qps,
+                secondary_qps=settings.secondary_eviction_qps,
+                large_cluster_threshold=settings.large_cluster_threshold,
+            )
+            if self.zone_states.get(zone) != state:
+                logger.info("zone %s is now %s", zone, state.value)
+        self.zone_states = states
+
+    async def _taint(self, node: Node) -> None:
+        want = {"False": NOT_READY, "Unknown": UNREACHABLE}.get(_ready_status(node))
+        if want is not None:
+            await self._set_taint(node, want)
+
+    async def _set_taint(self, node: Node, key: str | None) -> None:
+        """Replace the node's not-ready/unreachable NoExecute taints with `key` (or none)."""
+        kept = [t for t in node.spec.taints if t.key not in (NOT_READY, UNREACHABLE)]
+        if key is not None:
+            stamp = format_time(self.context.clock.wall())
+            kept.append(Taint(key=key, effect="NoExecute", time_added=stamp))
+        spec = msgspec.structs.replace(node.spec, taints=kept)
+        try:
+            await self.client.update(msgspec.structs.replace(node, spec=spec))
+        except ApiError as error:
+            logger.debug("node %s: taint update deferred: %s", node.metadata.name, error)
+
+    # -- NoExecute eviction -----------------------------------------------------------
+
+    async def _evict(self) -> None:
+        wall = self.context.clock.wall()
+        due: list[Pod] = []
+        for node in self.nodes.items():
+            taints = [t for t in node.spec.taints if t.effect == "NoExecute"]
+            if not taints:
+                continue
+            added = max((parse_time(t.time_added) or wall for t in taints), default=wall)
+            for pod in self.pods.by_index("node", node.metadata.name):
+                if pod.metadata.deletion_timestamp is not None or pod.status.phase in (
+                    "Succeeded",
+                    "Failed",
+                ):
+                    continue
+                delay = eviction_delay(pod, taints, self.settings.default_toleration_seconds)
+                if delay is not None and wall >= added + timedelta(seconds=delay):
+                    due.append(pod)
+        if not due:
+            return
+        limiter = anyio.CapacityLimiter(self.settings.concurrent_evictions)
+
+        async def evict(pod: Pod) -> None:
+            async with limiter:
+                try:
+                    await self.client.delete(Pod, pod.metadata.name, pod.metadata.namespace)
+                except ApiError as error:
+                    if error.code != 404:
+                        logger.debug("evicting %s: %s", pod.metadata.name, error)
+                    return
+                self.evictions += 1
+
+        async with anyio.create_task_group() as group:
+            for pod in due:
+                group.start_soon(evict, pod)
