@@ -9,11 +9,11 @@ from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import anyio
 
-from .actors import ActorRef, ActorSystem, Clock
+from .actors import ActorRef, ActorSystem, Clock, VirtualClock
 from .api import (
     ApiRequest,
     ApiServer,
@@ -63,7 +63,7 @@ class Cluster:
         seed: int = 0,
         data_dir: str | Path | None = None,
         synchronous: str = "NORMAL",
-        clock: Clock | None = None,
+        clock: Clock | Literal["virtual"] | None = None,
         epoch: datetime | None = None,
         ask_timeout: float = 30.0,
         serve: bool = False,
@@ -78,6 +78,10 @@ class Cluster:
         self.seed = seed
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self._synchronous = synchronous
+        if isinstance(clock, str):
+            if clock != "virtual":
+                raise ValueError(f"clock must be a Clock or 'virtual', got {clock!r}")
+            clock = VirtualClock()
         self._clock = clock
         self._epoch = epoch
         self._ask_timeout = ask_timeout

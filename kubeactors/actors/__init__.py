@@ -11,8 +11,10 @@ from ._ref import ActorRef, CallbackReply, Reply
 from ._supervisor import Strategy, Supervisor
 from ._system import ActorSystem
 from ._timeouts import AskTimeouts
+from ._virtual import DEFAULT_EPOCH, VirtualClock
 
 __all__ = [
+    "DEFAULT_EPOCH",
     "Actor",
     "ActorContext",
     "ActorCrashed",
@@ -36,4 +38,5 @@ __all__ = [
     "SystemClock",
     "Terminated",
     "TimerHandle",
+    "VirtualClock",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from types import TracebackType
@@ -17,6 +18,7 @@ from ._deadletters import DeadLetters
 from ._ref import ActorRef
 from ._supervisor import Strategy, Supervisor
 from ._timeouts import AskTimeouts
+from ._virtual import VirtualClock
 
 __all__ = ["ActorSystem"]
 
@@ -32,6 +34,8 @@ class ActorSystem:
     whether it is left normally, by cancellation or by an error. An actor still busy
     with a message `shutdown_timeout` seconds after it was asked to stop is cancelled. If the root
     supervisor gives up, the block is cancelled and `SupervisorGaveUp` is raised.
+
+    With a `VirtualClock`, the event loop runs on virtual time inside the block.
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class ActorSystem:
             "", system=self, strategy=Strategy.ONE_FOR_ONE, max_restarts=max_restarts, within=within
         )
         self._task_group: anyio.abc.TaskGroup | None = None
+        self._clock_attachment = contextlib.ExitStack()
 
     def spawn(
         self,
@@ -89,8 +94,14 @@ class ActorSystem:
         self._task_group.start_soon(func)
 
     async def __aenter__(self) -> ActorSystem:
+        if isinstance(self.clock, VirtualClock):
+            self._clock_attachment.enter_context(self.clock.attach())
         self._task_group = anyio.create_task_group()
-        await self._task_group.__aenter__()
+        try:
+            await self._task_group.__aenter__()
+        except BaseException:
+            self._clock_attachment.close()
+            raise
         self._task_group.start_soon(self._run_root, name="kubeactors-root")
         return self
 
@@ -122,3 +133,4 @@ class ActorSystem:
         finally:
             self._task_group = None
             self.root.terminate(None)
+            self._clock_attachment.close()
