@@ -1,13 +1,15 @@
-"""The API server actor: validates, names and versions objects, and persists them."""
+"""The API server actor: authenticates, authorises, admits, validates, names and
+versions objects of every registered kind, and persists them in the store."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import anyio
 import msgspec
 
 from ..actors import Actor, ActorRef, Reply
@@ -26,69 +28,269 @@ from ..store import Delete as StoreDelete
 from ..store import Get as StoreGet
 from ..store import Put as StorePut
 from ..store import Range as StoreRange
+from ._admission import (
+    DEFAULT_PLUGINS,
+    AdmissionChain,
+    AdmissionPlugin,
+    AdmissionRequest,
+    Operation,
+)
+from ._auth import ANONYMOUS, TokenAuthenticator, UserInfo
+from ._authz import AlwaysAllow, Attributes, Authorizer
+from ._bootstrap import bootstrap_objects
+from ._core import Binding, Namespace, Service
+from ._decoding import unknown_fields
+from ._defaults import apply_defaults
 from ._forward import forward
-from ._kinds import Resource, ResourceKind, UnknownKindError, kind_of, with_resource_version
-from ._messages import ApiRequest, Create, Delete, Get, List, Update, Watch
-from ._meta import ListMeta, ObjectList, WatchEvent, format_time
-from ._pod import Pod
+from ._kinds import KINDS, Resource, ResourceKind, UnknownKindError, kind_of, object_key
+from ._messages import (
+    ApiRequest,
+    Bind,
+    Create,
+    Delete,
+    Get,
+    GetScale,
+    List,
+    Patch,
+    Update,
+    UpdateScale,
+    Watch,
+)
+from ._meta import ApiObject, ListMeta, ObjectList, WatchEvent, format_time
+from ._paging import decode_continue, encode_continue
+from ._patch import apply_patch
+from ._pod import Pod, PodCondition
+from ._selectors import parse_field_selector, parse_label_selector
+from ._state import POLICY_KINDS, ClusterState
 from ._status import ApiError, StatusCause, bad_request, internal_error
 from ._validation import validate
 from ._watch import ApiWatch, DecodeCache
+from ._writes import mark_deleted, merge_update, scale_of, with_replicas
 
 __all__ = ["ApiServer"]
 
 logger = logging.getLogger(__name__)
 
+replace = msgspec.structs.replace
+
 # The alphabet and length of the random suffix Kubernetes appends to `generateName`.
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _NAME_SUFFIX = 5
+_RETRIES = 8
+# Without security (embedding, tests) namespaces need not be created before use.
+_EMBEDDED_PLUGINS = tuple(p for p in DEFAULT_PLUGINS if p != "NamespaceLifecycle")
+_SCALABLE = ("deployments", "replicasets", "replicationcontrollers")
 
 
 class ApiServer(Actor[ApiRequest]):
-    """Serves create, get, list, update, delete and watch of Pods and Nodes.
+    """Serves every kind in the registry: create, get, list, update, patch, delete,
+    watch, and the status, scale and binding subresources.
 
-    It never waits on the store inside `receive`: each request is checked, encoded
-    once and forwarded to the store with a reply that turns the store's answer into
-    the caller's (an object, a list or a Kubernetes `Status` error). Watches are set
-    up in a background task because they take two store round trips.
+    Creates, gets, lists and updates whose stored version the server has at hand are
+    checked, encoded once and forwarded to the store with a reply that turns its
+    answer into the caller's; `receive` never waits on the store for them. Writes
+    that must read the stored object first (patch, delete, bind, scale) run in a
+    background task each.
+
+    Security: with no `authorizer` every request is allowed, anonymous or not (as
+    `--authorization-mode=AlwaysAllow`, for embedding and tests); with one, each
+    request must name a `user` or carry a `token` the `authenticator` knows (else
+    401) and be allowed by the authoriser (else 403). The admission chain defaults
+    to upstream's plugins, less NamespaceLifecycle when there is no authoriser (so
+    an embedded server takes objects in any namespace). `compat_updates` lets a
+    main-resource update change a pod's status and `spec.nodeName` (as components
+    that do not yet use the status and binding subresources need); turned off, the
+    server keeps Kubernetes' rules.
     """
 
     mailbox_size = 8192
 
     def __init__(
-        self, store: ActorRef[StoreRequest], *, wall_clock: Callable[[], datetime]
+        self,
+        store: ActorRef[StoreRequest],
+        *,
+        wall_clock: Callable[[], datetime],
+        authenticator: TokenAuthenticator | None = None,
+        authorizer: Authorizer | None = None,
+        admission: Sequence[AdmissionPlugin | str] | None = None,
+        bootstrap: bool = True,
+        compat_updates: bool = True,
     ) -> None:
         self._store_ref = store
         self._store = Store(store)
         self._wall_clock = wall_clock
         self._decoded = DecodeCache()
+        self._authenticator = authenticator
+        self._authorizer: Authorizer = authorizer if authorizer is not None else AlwaysAllow()
+        self._secure = authorizer is not None
+        if admission is None:
+            admission = DEFAULT_PLUGINS if self._secure else _EMBEDDED_PLUGINS
+        self._admission = AdmissionChain(admission)
+        self._bootstrap = bootstrap
+        self._compat = compat_updates
+        self.state = ClusterState()
+        self._quota_locks: dict[str, anyio.Lock] = {}
+
+    # -- start -------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        for resource_type in POLICY_KINDS:
+            kind = kind_of(resource_type)
+            listed = await self._store.range_prefix(kind.registry)
+            for kv in listed.kvs:
+                obj = kind.decode(kv.value, kv.mod_revision)
+                self.state.apply(kind.type, object_key(obj), kv.mod_revision, obj)
+        if self._bootstrap:
+            await self._create_missing(bootstrap_objects())
+
+    async def _create_missing(self, objects: list[ApiObject]) -> None:
+        for obj in objects:
+            kind = kind_of(type(obj))
+            key = kind.key(obj.metadata.namespace, obj.metadata.name)
+            if await self._store.get(key) is not None:
+                continue
+            prepared = self._prepare_create(kind, obj, obj.metadata.name, obj.metadata.namespace)
+            try:
+                result = await self._store.put(key, kind.encode(prepared), expect_mod_revision=0)
+            except ConflictError:
+                continue
+            self._written(kind, key, result.revision, prepared)
+
+    # -- dispatch ----------------------------------------------------------------
 
     async def receive(self, message: ApiRequest) -> None:
         try:
+            user = self._authenticate(message.user, message.token)
             match message:
                 case Create():
-                    await self._create(message)
+                    await self._create(message, user)
                 case Get():
-                    await self._get(message)
+                    await self._get(message, user)
                 case List():
-                    await self._list(message)
+                    await self._list(message, user)
                 case Update():
-                    await self._update(message)
+                    await self._update(message, user)
+                case Patch():
+                    self._patch(message, user)
                 case Delete():
-                    await self._delete(message)
+                    self._delete(message, user)
                 case Watch():
-                    self._watch(message)
+                    self._watch(message, user)
+                case Bind():
+                    self._bind(message, user)
+                case GetScale() | UpdateScale():
+                    self._scale(message, user)
         except ApiError as error:
             message.reply.fail(error)
         except UnknownKindError as error:
             message.reply.fail(bad_request(str(error)))
 
-    # -- writes ------------------------------------------------------------------
+    def _authenticate(self, user: UserInfo | None, token: str) -> UserInfo:
+        if token:
+            found = self._authenticator.authenticate(token) if self._authenticator else None
+            if found is None:
+                raise ApiError.unauthorized()
+            return found
+        if user is not None:
+            return user
+        if self._secure:
+            raise ApiError.unauthorized()
+        return ANONYMOUS
 
-    async def _create(self, request: Create) -> None:
+    def _authorize(
+        self,
+        user: UserInfo,
+        verb: str,
+        kind: ResourceKind[Any],
+        namespace: str = "",
+        name: str = "",
+        subresource: str = "",
+    ) -> None:
+        attributes = Attributes(
+            user,
+            verb,
+            kind.group,
+            kind.plural,
+            subresource,
+            namespace if kind.namespaced else "",
+            name,
+        )
+        if not self._authorizer.authorize(attributes, self.state):
+            what = f"{kind.plural}/{subresource}" if subresource else kind.plural
+            raise ApiError.forbidden(what, name, attributes.describe)
+
+    def _namespace(self, kind: ResourceKind[Any], namespace: str) -> str:
+        return (namespace or "default") if kind.namespaced else ""
+
+    def _admit(
+        self,
+        operation: Operation,
+        kind: ResourceKind[Any],
+        obj: ApiObject,
+        old: ApiObject | None,
+        user: UserInfo,
+        subresource: str = "",
+        namespace_objects: Sequence[ApiObject] = (),
+    ) -> ApiObject:
+        request = AdmissionRequest(
+            operation, kind, obj, old, user, self.state, subresource, namespace_objects
+        )
+        return self._admission.admit(request)
+
+    def _validate(self, kind: ResourceKind[Any], obj: ApiObject) -> None:
+        causes = validate(kind, obj)
+        if causes:
+            raise ApiError.invalid(kind.kind, obj.metadata.name, causes)
+
+    def _written(self, kind: ResourceKind[Any], key: bytes, revision: int, obj: Any) -> Any:
+        """Bookkeeping after a successful write: the object at its new version."""
+        stored = _versioned(obj, revision)
+        self._decoded.remember(key, revision, stored)
+        if ClusterState.tracks(kind.type):
+            self.state.apply(kind.type, object_key(stored), revision, stored)
+        return stored
+
+    def _removed(self, kind: ResourceKind[Any], obj: Any, revision: int) -> Any:
+        if ClusterState.tracks(kind.type):
+            self.state.apply(kind.type, object_key(obj), revision, None)
+        return _versioned(obj, revision)
+
+    # -- create ------------------------------------------------------------------
+
+    def _prepare_create(
+        self, kind: ResourceKind[Any], obj: ApiObject, name: str, namespace: str
+    ) -> ApiObject:
+        meta = replace(
+            obj.metadata,
+            name=name,
+            namespace=namespace,
+            uid=str(uuid.UUID(int=self.context.random.getrandbits(128), version=4)),
+            resource_version="",
+            generation=1,
+            creation_timestamp=format_time(self._wall_clock()),
+            deletion_timestamp=None,
+            deletion_grace_period_seconds=None,
+        )
+        prepared = apply_defaults(replace(obj, metadata=meta))
+        if isinstance(prepared, Service):
+            prepared = self._allocate_cluster_ip(prepared)
+        return prepared
+
+    def _allocate_cluster_ip(self, service: Service) -> Service:
+        spec = service.spec
+        if spec.cluster_ip or spec.type == "ExternalName":
+            return service
+        # A random address in 10.96.0.0/12, as the service CIDR's allocator would pick.
+        host = self.context.random.randrange(1, (1 << 20) - 1)
+        address = f"10.{96 + (host >> 16)}.{(host >> 8) & 255}.{host & 255}"
+        return replace(service, spec=replace(spec, cluster_ip=address, cluster_ips=[address]))
+
+    async def _create(self, request: Create, user: UserInfo) -> None:
         obj = request.obj
         kind: ResourceKind[Any] = kind_of(type(obj))
         meta = obj.metadata
+        namespace = self._namespace(kind, meta.namespace)
+        self._authorize(user, "create", kind, namespace)
         name = meta.name
         generated = not name and bool(meta.generate_name)
         if generated:
@@ -96,95 +298,66 @@ class ApiServer(Actor[ApiRequest]):
             name = meta.generate_name + "".join(
                 rng.choice(_NAME_ALPHABET) for _ in range(_NAME_SUFFIX)
             )
-        namespace = (meta.namespace or "default") if kind.namespaced else ""
-        uid = str(uuid.UUID(int=self.context.random.getrandbits(128), version=4))
-        meta = msgspec.structs.replace(
-            meta,
-            name=name,
-            namespace=namespace,
-            uid=uid,
-            resource_version="",
-            creation_timestamp=format_time(self._wall_clock()),
-        )
-        obj = msgspec.structs.replace(obj, metadata=meta)
-        if isinstance(obj, Pod) and not obj.status.phase:
-            obj = msgspec.structs.replace(
-                obj, status=msgspec.structs.replace(obj.status, phase="Pending")
-            )
-        self._validate(kind, obj)
-        stored: Resource = obj
+        prepared = self._prepare_create(kind, obj, name, namespace)
+        self._validate(kind, prepared)
+        admission = AdmissionRequest("CREATE", kind, prepared, None, user, self.state)
+        if self._admission.needs_usage(admission):
+            self.context.start_soon(lambda: self._create_counted(request, kind, prepared, user))
+            return
+        admitted = self._admission.admit(admission)
+        self._validate(kind, admitted)
+        key = kind.key(namespace, name)
 
         def created(result: WriteResult) -> Resource:
-            return with_resource_version(stored, result.revision)
+            stored: Resource = self._written(kind, key, result.revision, admitted)
+            return stored
 
         me = self.context.self
 
         def translate(error: BaseException) -> BaseException | None:
             if not isinstance(error, ConflictError):
                 return _store_failure(error)
-            if generated and request.name_attempts > 1:
-                retry = Create(request.obj, request.reply, request.name_attempts - 1)
-                if me.try_tell(retry):
-                    return None
+            retry = replace(request, name_attempts=request.name_attempts - 1)
+            if generated and request.name_attempts > 1 and me.try_tell(retry):
+                return None
             return ApiError.already_exists(kind.plural, name)
 
-        key = kind.key(namespace, name)
         reply: Reply[WriteResult] = forward(request.reply, created, translate)
-        await self._store_ref.tell(StorePut(key, kind.encode(obj), reply, expect_mod_revision=0))
-
-    async def _update(self, request: Update) -> None:
-        obj = request.obj
-        kind: ResourceKind[Any] = kind_of(type(obj))
-        meta = obj.metadata
-        namespace = (meta.namespace or "default") if kind.namespaced else ""
-        expected = _parse_resource_version(kind, meta.name, meta.resource_version)
-        meta = msgspec.structs.replace(meta, namespace=namespace, resource_version="")
-        obj = msgspec.structs.replace(obj, metadata=meta)
-        self._validate(kind, obj)
-        stored: Resource = obj
-        name = meta.name
-
-        def updated(result: WriteResult) -> Resource:
-            return with_resource_version(stored, result.revision)
-
-        def translate(error: BaseException) -> BaseException:
-            if isinstance(error, ConflictError):
-                if error.actual == 0:
-                    return ApiError.not_found(kind.plural, name)
-                return ApiError.conflict(kind.plural, name)
-            return _store_failure(error)
-
-        key = kind.key(namespace, name)
-        reply: Reply[WriteResult] = forward(request.reply, updated, translate)
         await self._store_ref.tell(
-            StorePut(key, kind.encode(obj), reply, expect_mod_revision=expected)
+            StorePut(key, kind.encode(admitted), reply, expect_mod_revision=0)
         )
 
-    async def _delete(self, request: Delete) -> None:
-        kind: ResourceKind[Any] = kind_of(request.kind)
-        namespace = (request.namespace or "default") if kind.namespaced else ""
-        name = request.name
-
-        def deleted(result: WriteResult) -> Resource:
-            if result.prev_kv is None:
-                raise ApiError.not_found(kind.plural, name)
-            decoded: Resource = kind.decode(result.prev_kv.value, result.revision)
-            return decoded
-
-        reply: Reply[WriteResult] = forward(request.reply, deleted, _store_failure)
-        await self._store_ref.tell(StoreDelete(kind.key(namespace, name), reply))
-
-    def _validate(self, kind: ResourceKind[Any], obj: Resource) -> None:
-        causes = validate(kind, obj)
-        if causes:
-            raise ApiError.invalid(kind.kind, obj.metadata.name, causes)
+    async def _create_counted(
+        self, request: Create, kind: ResourceKind[Any], prepared: ApiObject, user: UserInfo
+    ) -> None:
+        """A create in a namespace with quotas: read its usage, admit and write, one at
+        a time per namespace so that two creates cannot both take the last room."""
+        namespace = prepared.metadata.namespace
+        lock = self._quota_locks.setdefault(namespace, anyio.Lock())
+        try:
+            async with lock:
+                listed = await self._store.range_prefix(kind.prefix(namespace))
+                existing = [kind.decode(kv.value, kv.mod_revision) for kv in listed.kvs]
+                admitted = self._admit("CREATE", kind, prepared, None, user, "", existing)
+                self._validate(kind, admitted)
+                key = kind.key(namespace, admitted.metadata.name)
+                try:
+                    result = await self._store.put(
+                        key, kind.encode(admitted), expect_mod_revision=0
+                    )
+                except ConflictError:
+                    raise ApiError.already_exists(kind.plural, admitted.metadata.name) from None
+                request.reply.send(self._written(kind, key, result.revision, admitted))
+        except Exception as error:
+            request.reply.fail(_store_failure(error))
 
     # -- reads -------------------------------------------------------------------
 
-    async def _get(self, request: Get) -> None:
+    async def _get(self, request: Get, user: UserInfo) -> None:
         kind: ResourceKind[Any] = kind_of(request.kind)
-        namespace = (request.namespace or "default") if kind.namespaced else ""
+        namespace = self._namespace(kind, request.namespace)
         name = request.name
+        self._authorize(user, "get", kind, namespace, name)
 
         def found(kv: KeyValue | None) -> Resource:
             if kv is None:
@@ -195,41 +368,503 @@ class ApiServer(Actor[ApiRequest]):
         reply: Reply[KeyValue | None] = forward(request.reply, found, _store_failure)
         await self._store_ref.tell(StoreGet(kind.key(namespace, name), reply))
 
-    async def _list(self, request: List) -> None:
+    def _predicate(
+        self, kind: ResourceKind[Any], label_selector: str, field_selector: str
+    ) -> Callable[[Any], bool] | None:
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector, kind.kind)
+        if labels.empty and fields.empty:
+            return None
+        return lambda obj: labels.matches(obj.metadata.labels) and fields.matches(obj)
+
+    async def _list(self, request: List, user: UserInfo) -> None:
         kind: ResourceKind[Any] = kind_of(request.kind)
-        prefix = kind.prefix(request.namespace)
+        namespace = request.namespace if kind.namespaced else ""
+        self._authorize(user, "list", kind, namespace)
+        if request.limit < 0:
+            raise bad_request(f"limit: Invalid value: {request.limit}: must not be negative")
+        predicate = self._predicate(kind, request.label_selector, request.field_selector)
+        prefix = kind.prefix(namespace)
+        end = prefix_end(prefix)
+        start, revision = prefix, 0
+        if request.continue_:
+            revision, start = decode_continue(request.continue_, prefix)
+        limit = request.limit
 
         def listed(result: RangeResult) -> ObjectList[Any]:
+            items = [kind.decode(kv.value, kv.mod_revision) for kv in result.kvs]
+            if predicate is not None:
+                items = [item for item in items if predicate(item)]
+            token, remaining = "", None
+            if result.more and result.kvs:
+                token = encode_continue(result.revision, result.kvs[-1].key + b"\0", prefix)
+                if predicate is None:
+                    remaining = result.count - len(result.kvs)
             return ObjectList(
-                kind=f"{kind.kind}List",
-                metadata=ListMeta(resource_version=str(result.revision)),
-                items=[kind.decode(kv.value, kv.mod_revision) for kv in result.kvs],
+                api_version=kind.api_version,
+                kind=kind.list_kind,
+                metadata=ListMeta(
+                    resource_version=str(result.revision),
+                    continue_=token,
+                    remaining_item_count=remaining,
+                ),
+                items=items,
             )
 
-        reply: Reply[RangeResult] = forward(request.reply, listed, _store_failure)
-        await self._store_ref.tell(StoreRange(prefix, prefix_end(prefix), reply))
+        def failed(error: BaseException) -> BaseException:
+            if isinstance(error, CompactedError) and request.continue_:
+                return ApiError.expired(
+                    "The provided continue parameter is too old to display a consistent "
+                    "list result. You can start a new list without the continue parameter."
+                )
+            return _store_failure(error)
 
-    def _watch(self, request: Watch) -> None:
+        reply: Reply[RangeResult] = forward(request.reply, listed, failed)
+        await self._store_ref.tell(StoreRange(start, end, reply, limit=limit, revision=revision))
+
+    def _watch(self, request: Watch, user: UserInfo) -> None:
         kind: ResourceKind[Any] = kind_of(request.kind)
+        namespace = request.namespace if kind.namespaced else ""
+        self._authorize(user, "watch", kind, namespace)
         version = request.resource_version
         start = 0 if version in ("", "0") else _parse_resource_version(kind, "", version, "watch")
-        self.context.start_soon(lambda: self._open_watch(kind, request, start))
+        predicate = self._predicate(kind, request.label_selector, request.field_selector)
+        self.context.start_soon(
+            lambda: self._open_watch(kind, namespace, request, start, predicate)
+        )
 
-    async def _open_watch(self, kind: ResourceKind[Any], request: Watch, start: int) -> None:
-        prefix = kind.prefix(request.namespace)
+    async def _open_watch(
+        self,
+        kind: ResourceKind[Any],
+        namespace: str,
+        request: Watch,
+        start: int,
+        predicate: Callable[[Any], bool] | None,
+    ) -> None:
+        prefix = kind.prefix(namespace)
         try:
             initial: list[WatchEvent[Any]] = []
             if start == 0:
                 listed = await self._store.range_prefix(prefix)
+                objects = [kind.decode(kv.value, kv.mod_revision) for kv in listed.kvs]
                 initial = [
-                    WatchEvent("ADDED", kind.decode(kv.value, kv.mod_revision)) for kv in listed.kvs
+                    WatchEvent("ADDED", obj)
+                    for obj in objects
+                    if predicate is None or predicate(obj)
                 ]
                 start = listed.revision
-            stream = await self._store.watch_prefix(prefix, start_revision=start + 1)
+            stream = await self._store.watch(
+                prefix,
+                prefix_end(prefix),
+                start_revision=start + 1,
+                progress_notify=request.allow_bookmarks,
+            )
         except Exception as error:
             request.reply.fail(_store_failure(error))
             return
-        request.reply.send(ApiWatch(kind, stream, initial, self._decoded))
+        request.reply.send(
+            ApiWatch(
+                kind,
+                stream,
+                initial,
+                self._decoded,
+                predicate=predicate,
+                bookmarks=request.allow_bookmarks,
+            )
+        )
+
+    # -- update ------------------------------------------------------------------
+
+    async def _update(self, request: Update, user: UserInfo) -> None:
+        obj = request.obj
+        kind: ResourceKind[Any] = kind_of(type(obj))
+        meta = obj.metadata
+        namespace = self._namespace(kind, meta.namespace)
+        subresource = request.subresource
+        if subresource and subresource != "status":
+            raise ApiError.method_not_allowed(
+                f"update of {kind.plural}/{subresource} is not supported"
+            )
+        if subresource and not kind.has_status:
+            raise ApiError.not_found(f"{kind.plural}/status", meta.name)
+        self._authorize(user, "update", kind, namespace, meta.name, subresource)
+        expected = _parse_resource_version(kind, meta.name, meta.resource_version)
+        key = kind.key(namespace, meta.name)
+        obj = replace(obj, metadata=replace(meta, namespace=namespace))
+        old = self._decoded.peek(key, expected)
+        if old is not None:
+            # The version the client read is at hand: check and forward, no read needed.
+            stored = self._updated(kind, old, obj, user, subresource)
+            self._send_put(kind, key, stored, old, expected, request.reply)
+            return
+        self.context.start_soon(lambda: self._update_read_first(request, kind, key, obj, user))
+
+    def _updated(
+        self, kind: ResourceKind[Any], old: Any, obj: ApiObject, user: UserInfo, subresource: str
+    ) -> ApiObject:
+        merged = merge_update(
+            kind,
+            old,
+            apply_defaults(obj) if not subresource else obj,
+            subresource=subresource,
+            keep_status=not self._compat,
+            strict_pods=not self._compat,
+        )
+        admitted = self._admit("UPDATE", kind, merged, old, user, subresource)
+        self._validate(kind, admitted)
+        return admitted
+
+    def _send_put(
+        self,
+        kind: ResourceKind[Any],
+        key: bytes,
+        stored: ApiObject,
+        old: ApiObject,
+        expected: int,
+        upstream: Reply[Any],
+    ) -> None:
+        """Forward the conditional write of an update (or a delete, when the last
+        finalizer of an object being deleted is gone)."""
+        name = stored.metadata.name
+        meta = stored.metadata
+
+        def translate(error: BaseException) -> BaseException:
+            if isinstance(error, ConflictError):
+                if error.actual == 0:
+                    return ApiError.not_found(kind.plural, name)
+                return ApiError.conflict(kind.plural, name)
+            return _store_failure(error)
+
+        if meta.deletion_timestamp is not None and not meta.finalizers and not _pending(stored):
+            removed: Reply[WriteResult] = forward(
+                upstream, lambda r: self._removed(kind, stored, r.revision), translate
+            )
+            self._tell_store(StoreDelete(key, removed, expect_mod_revision=expected))
+            return
+        written: Reply[WriteResult] = forward(
+            upstream, lambda r: self._written(kind, key, r.revision, stored), translate
+        )
+        self._tell_store(StorePut(key, kind.encode(stored), written, expect_mod_revision=expected))
+
+    def _tell_store(self, message: StoreRequest) -> None:
+        """Send without waiting when the store's mailbox has room (it nearly always
+        has); otherwise wait for room in a task, not in `receive`."""
+        if not self._store_ref.try_tell(message):
+            self.context.start_soon(lambda: self._store_ref.tell(message))
+
+    async def _update_read_first(
+        self, request: Update, kind: ResourceKind[Any], key: bytes, obj: ApiObject, user: UserInfo
+    ) -> None:
+        try:
+            expected = int(obj.metadata.resource_version)
+            kv = await self._store.get(key)
+            if kv is None:
+                raise ApiError.not_found(kind.plural, obj.metadata.name)
+            if kv.mod_revision != expected:
+                raise ApiError.conflict(kind.plural, obj.metadata.name)
+            old = kind.decode(kv.value, kv.mod_revision)
+            stored = self._updated(kind, old, obj, user, request.subresource)
+        except Exception as error:
+            request.reply.fail(_store_failure(error))
+            return
+        self._send_put(kind, key, stored, old, expected, request.reply)
+
+    # -- read-modify-write requests -------------------------------------------------
+
+    async def _read_modify_write(
+        self,
+        kind: ResourceKind[Any],
+        namespace: str,
+        name: str,
+        change: Callable[[Any], ApiObject | None],
+        upstream: Reply[Any],
+        *,
+        answer: Callable[[Any], Any] = lambda obj: obj,
+    ) -> None:
+        """Read the object, compute its next state with `change` (None: nothing to
+        write) and write it conditionally, again from a fresh read on a conflict."""
+        key = kind.key(namespace, name)
+        try:
+            for _ in range(_RETRIES):
+                kv = await self._store.get(key)
+                if kv is None:
+                    raise ApiError.not_found(kind.plural, name)
+                old = kind.decode(kv.value, kv.mod_revision)
+                new = change(old)
+                if new is None:
+                    upstream.send(answer(old))
+                    return
+                meta = new.metadata
+                try:
+                    if meta.deletion_timestamp and not meta.finalizers and not _pending(new):
+                        deleted = await self._store.delete(key, expect_mod_revision=kv.mod_revision)
+                        upstream.send(answer(self._removed(kind, new, deleted.revision)))
+                    else:
+                        result = await self._store.put(
+                            key, kind.encode(new), expect_mod_revision=kv.mod_revision
+                        )
+                        upstream.send(answer(self._written(kind, key, result.revision, new)))
+                    return
+                except ConflictError:
+                    continue
+            raise ApiError.conflict(kind.plural, name)
+        except Exception as error:
+            upstream.fail(_store_failure(error))
+
+    def _patch(self, request: Patch, user: UserInfo) -> None:
+        kind: ResourceKind[Any] = kind_of(request.kind)
+        namespace = self._namespace(kind, request.namespace)
+        subresource = request.subresource
+        if subresource not in ("", "status") or (subresource and not kind.has_status):
+            raise ApiError.not_found(f"{kind.plural}/{subresource}", request.name)
+        self._authorize(user, "patch", kind, namespace, request.name, subresource)
+
+        def change(old: Any) -> ApiObject:
+            document = msgspec.to_builtins(old)
+            patched = apply_patch(document, request.patch, request.patch_type)
+            unknown = unknown_fields(patched, kind.type)
+            if unknown:
+                detail = ", ".join(f'unknown field "{path}"' for path in unknown)
+                raise bad_request(f"strict decoding error: {detail}")
+            try:
+                obj = msgspec.convert(patched, kind.type)
+            except msgspec.ValidationError as error:
+                raise _invalid_patch(kind, request.name, str(error)) from None
+            version = obj.metadata.resource_version
+            if version and version != old.metadata.resource_version:
+                raise ApiError.conflict(kind.plural, request.name)
+            return self._updated(kind, old, obj, user, subresource)
+
+        self.context.start_soon(
+            lambda: self._read_modify_write(kind, namespace, request.name, change, request.reply)
+        )
+
+    def _delete(self, request: Delete, user: UserInfo) -> None:
+        kind: ResourceKind[Any] = kind_of(request.kind)
+        namespace = self._namespace(kind, request.namespace)
+        name = request.name
+        self._authorize(user, "delete", kind, namespace, name)
+        policy = request.propagation_policy
+        if policy not in ("", "Orphan", "Background", "Foreground"):
+            raise bad_request(
+                f"propagationPolicy: Unsupported value: {policy!r}: supported values: "
+                '"Orphan", "Background", "Foreground"'
+            )
+        now = format_time(self._wall_clock())
+
+        def change(old: Any) -> ApiObject | None:
+            meta = old.metadata
+            if request.precondition_uid and request.precondition_uid != meta.uid:
+                raise ApiError.conflict(
+                    kind.plural,
+                    name,
+                    f"Precondition failed: UID in precondition: {request.precondition_uid}, "
+                    f"UID in object meta: {meta.uid}",
+                )
+            wanted = request.precondition_resource_version
+            if wanted and wanted != meta.resource_version:
+                raise ApiError.conflict(kind.plural, name)
+            self._admit("DELETE", kind, old, old, user)
+            if isinstance(old, Pod) and old.spec.node_name and not meta.finalizers:
+                graceful = self._graceful(old, request.grace_period_seconds, now)
+                if graceful is not None:
+                    return graceful if graceful != old else None
+            marked, stays = mark_deleted(old, now, policy)
+            if not stays:
+                gone: ApiObject = replace(
+                    old, metadata=replace(meta, deletion_timestamp=meta.deletion_timestamp or now)
+                )
+                return gone
+            if marked == old:
+                return None  # being deleted already: nothing more to do
+            return marked
+
+        def answer(obj: Any) -> Any:
+            if isinstance(obj, Namespace) and obj.status.phase == "Terminating":
+                self.context.start_soon(lambda: self._finalize_namespace(obj.metadata.name))
+            return obj
+
+        self.context.start_soon(
+            lambda: self._read_modify_write(
+                kind, namespace, name, change, request.reply, answer=answer
+            )
+        )
+
+    def _graceful(self, pod: Pod, grace: int | None, now: str) -> Pod | None:
+        """A bound pod's graceful deletion: the pod marked for its kubelet (itself if
+        marked already), or None to remove it now (grace 0; in compat mode, whenever no
+        grace period is asked for, as before graceful deletion)."""
+        meta = pod.metadata
+        if grace is None:
+            if self._compat:
+                return None
+            grace = pod.spec.termination_grace_period_seconds
+            grace = 30 if grace is None else grace
+        if grace <= 0:
+            return None
+        if meta.deletion_timestamp is not None:
+            current = meta.deletion_grace_period_seconds or 0
+            if grace >= current:
+                return pod
+        marked = replace(meta, deletion_timestamp=now, deletion_grace_period_seconds=grace)
+        return replace(pod, metadata=marked)
+
+    async def _finalize_namespace(self, namespace: str) -> None:
+        """What the namespace controller does: delete everything in a terminating
+        namespace, then let the namespace itself go."""
+        try:
+            for kind in KINDS:
+                if not kind.namespaced:
+                    continue
+                listed = await self._store.range_prefix(kind.prefix(namespace))
+                for kv in listed.kvs:
+                    obj = kind.decode(kv.value, kv.mod_revision)
+                    done: Reply[Any] = forward(_ignore(), lambda value: value, lambda e: None)
+                    await self._read_modify_write(
+                        kind,
+                        namespace,
+                        obj.metadata.name,
+                        lambda old: _deleted_by_namespace(old, format_time(self._wall_clock())),
+                        done,
+                    )
+            namespaces = kind_of(Namespace)
+
+            def release(old: Any) -> ApiObject | None:
+                if not old.spec.finalizers:
+                    return None
+                released: ApiObject = replace(old, spec=replace(old.spec, finalizers=[]))
+                return released
+
+            await self._read_modify_write(namespaces, "", namespace, release, _ignore())
+        except Exception:
+            logger.exception("finalizing namespace %s failed", namespace)
+
+    def _bind(self, request: Bind, user: UserInfo) -> None:
+        binding: Binding = request.binding
+        kind = kind_of(Pod)
+        namespace = self._namespace(kind, binding.metadata.namespace)
+        name = binding.metadata.name
+        self._authorize(user, "create", kind, namespace, name, "binding")
+        node = binding.target.name
+        if not node:
+            raise ApiError.invalid(
+                "Binding",
+                name,
+                [
+                    StatusCause(
+                        reason="FieldValueRequired", field="target.name", message="Required value"
+                    )
+                ],
+            )
+        now = format_time(self._wall_clock())
+
+        def change(old: Any) -> ApiObject:
+            pod: Pod = old
+            if pod.metadata.deletion_timestamp is not None:
+                raise ApiError.conflict(
+                    "pods", name, "pod is being deleted, cannot be assigned to a host"
+                )
+            if pod.spec.node_name:
+                raise ApiError.conflict(
+                    "pods", name, f'pod {name} is already assigned to node "{pod.spec.node_name}"'
+                )
+            uid = binding.metadata.uid
+            if uid and uid != pod.metadata.uid:
+                raise ApiError.conflict("pods", name, "Precondition failed: UID mismatch")
+            conditions = [c for c in pod.status.conditions if c.type != "PodScheduled"]
+            conditions.append(
+                PodCondition(type="PodScheduled", status="True", last_transition_time=now)
+            )
+            return replace(
+                pod,
+                spec=replace(pod.spec, node_name=node),
+                status=replace(pod.status, conditions=conditions),
+            )
+
+        self.context.start_soon(
+            lambda: self._read_modify_write(kind, namespace, name, change, request.reply)
+        )
+
+    def _scale(self, request: GetScale | UpdateScale, user: UserInfo) -> None:
+        kind: ResourceKind[Any] = kind_of(request.kind)
+        if kind.plural not in _SCALABLE:
+            raise ApiError.not_found(f"{kind.plural}/scale", "")
+        if isinstance(request, GetScale):
+            namespace = self._namespace(kind, request.namespace)
+            name = request.name
+            self._authorize(user, "get", kind, namespace, name, "scale")
+            replicas: int | None = None
+            version = ""
+        else:
+            meta = request.scale.metadata
+            namespace = self._namespace(kind, meta.namespace)
+            name = meta.name
+            self._authorize(user, "update", kind, namespace, name, "scale")
+            replicas = request.scale.spec.replicas
+            version = meta.resource_version
+
+        def change(old: Any) -> ApiObject | None:
+            if replicas is None:
+                return None
+            if version and version != old.metadata.resource_version:
+                raise ApiError.conflict(kind.plural, name)
+            updated: ApiObject = with_replicas(old, replicas)
+            return self._updated(kind, old, updated, user, "")
+
+        self.context.start_soon(
+            lambda: self._read_modify_write(
+                kind, namespace, name, change, request.reply, answer=lambda o: scale_of(kind, o)
+            )
+        )
+
+
+def _pending(obj: ApiObject) -> bool:
+    """A namespace whose own finalizers (spec.finalizers) have not all run."""
+    return isinstance(obj, Namespace) and bool(obj.spec.finalizers)
+
+
+def _deleted_by_namespace(old: Any, now: str) -> ApiObject | None:
+    meta = old.metadata
+    if meta.deletion_timestamp is not None and meta.finalizers:
+        return None
+    gone: ApiObject = replace(
+        old, metadata=replace(meta, deletion_timestamp=meta.deletion_timestamp or now)
+    )
+    return gone
+
+
+class _Ignored(Reply[Any]):
+    __slots__ = ("_done",)
+
+    def __init__(self) -> None:
+        self._done = False
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def send(self, value: Any) -> None:
+        self._done = True
+
+    def fail(self, error: BaseException) -> None:
+        self._done = True
+        logger.info("a background write failed: %s", error)
+
+
+def _ignore() -> Reply[Any]:
+    return _Ignored()
+
+
+def _versioned(obj: Any, revision: int) -> Any:
+    return replace(obj, metadata=replace(obj.metadata, resource_version=str(revision)))
+
+
+def _invalid_patch(kind: ResourceKind[Any], name: str, detail: str) -> ApiError:
+    field = ""
+    if "at `$." in detail:
+        field = detail.rsplit("at `$.", 1)[1].rstrip("`")
+    cause = StatusCause(reason="FieldValueInvalid", field=field, message=f"Invalid value: {detail}")
+    return ApiError.invalid(kind.kind, name, [cause])
 
 
 def _parse_resource_version(
@@ -275,5 +910,7 @@ def _store_failure(error: BaseException) -> BaseException:
         return ApiError.expired(str(error))
     if isinstance(error, RequestTooLargeError):
         return ApiError.too_large(str(error))
-    logger.warning("store request failed: %s", error)
+    if isinstance(error, UnknownKindError):
+        return bad_request(str(error))
+    logger.warning("store request failed: %r", error)
     return internal_error(f"storage error: {error}")

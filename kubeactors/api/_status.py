@@ -60,12 +60,29 @@ class ApiError(Exception):
         return cls._make(409, "AlreadyExists", f'{kind} "{name}" already exists', kind, name)
 
     @classmethod
-    def conflict(cls, kind: str, name: str) -> ApiError:
-        message = (
-            f'Operation cannot be fulfilled on {kind} "{name}": the object has been '
-            "modified; please apply your changes to the latest version and try again"
+    def conflict(cls, kind: str, name: str, detail: str = "") -> ApiError:
+        detail = detail or (
+            "the object has been modified; please apply your changes to the latest "
+            "version and try again"
         )
+        message = f'Operation cannot be fulfilled on {kind} "{name}": {detail}'
         return cls._make(409, "Conflict", message, kind, name)
+
+    @classmethod
+    def forbidden(cls, kind: str, name: str, reason: str) -> ApiError:
+        """403: authorisation or an admission plugin refused the request."""
+        what = f'{kind} "{name}"' if name else kind
+        return cls._make(403, "Forbidden", f"{what} is forbidden: {reason}", kind, name)
+
+    @classmethod
+    def unauthorized(cls, message: str = "Unauthorized") -> ApiError:
+        """401: the request carries no credentials, or credentials nobody issued."""
+        return cls(Status(message=message, reason="Unauthorized", code=401))
+
+    @classmethod
+    def method_not_allowed(cls, message: str) -> ApiError:
+        """405: the resource does not support the verb (a subresource it lacks, say)."""
+        return cls(Status(message=message, reason="MethodNotAllowed", code=405))
 
     @classmethod
     def expired(cls, message: str) -> ApiError:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from ..store import Event, EventType, WatchCancelledError, WatchStream
 from ._kinds import ResourceKind
-from ._meta import ApiObject, WatchEvent
+from ._meta import ApiObject, ObjectMeta, WatchEvent
 from ._status import ApiError
 
 __all__ = ["ApiWatch", "DecodeCache"]
@@ -29,6 +30,16 @@ class DecodeCache:
         self._size = size
         self._items: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
 
+    def peek(self, key: bytes, revision: int) -> Any:
+        """The object stored at `key` as of `revision`, if this cache holds it."""
+        return self._items.get((key, revision))
+
+    def remember(self, key: bytes, revision: int, obj: Any) -> None:
+        """Hold an object the server has just written, so an update from it needs no read."""
+        if len(self._items) >= self._size:
+            self._items.popitem(last=False)
+        self._items[(key, revision)] = obj
+
     def decode(self, kind: ResourceKind[R], key: bytes, data: bytes, revision: int) -> R:
         entry = (key, revision)
         obj: R | None = self._items.get(entry)
@@ -47,6 +58,11 @@ class ApiWatch(Generic[R]):
     consumer costs only itself. A watch the store ends (its start was compacted, or
     its consumer fell behind) raises an `ApiError` 410 Expired: the consumer relists,
     as client-go does.
+
+    With a `predicate` (the request's label and field selectors), an object that
+    comes to match is ADDED, one that stops matching is DELETED, as in Kubernetes.
+    With `bookmarks`, a quiet stretch yields a BOOKMARK carrying the revision the
+    watch is complete to, so a client can resume from there.
     """
 
     def __init__(
@@ -55,11 +71,16 @@ class ApiWatch(Generic[R]):
         stream: WatchStream,
         initial: list[WatchEvent[R]],
         cache: DecodeCache | None = None,
+        *,
+        predicate: Callable[[R], bool] | None = None,
+        bookmarks: bool = False,
     ) -> None:
         self.kind: ResourceKind[R] = kind
         self._cache = cache if cache is not None else DecodeCache()
         self._stream = stream
         self._initial: list[WatchEvent[R]] = initial
+        self._predicate = predicate
+        self._bookmarks = bookmarks
 
     def __aiter__(self) -> ApiWatch[R]:
         return self
@@ -73,20 +94,38 @@ class ApiWatch(Generic[R]):
                 events = await self._stream.__anext__()
             except WatchCancelledError as error:
                 raise ApiError.expired(str(error)) from error
+            if not events:
+                if self._bookmarks:
+                    return [self._bookmark(self._stream.revision)]
+                continue
             converted = [self._convert(event) for event in events]
             batch = [event for event in converted if event is not None]
             if batch:
                 return batch
 
+    def _bookmark(self, revision: int) -> WatchEvent[R]:
+        marker = self.kind.type(metadata=ObjectMeta(resource_version=str(revision)))
+        return WatchEvent("BOOKMARK", marker)
+
     def _convert(self, event: Event) -> WatchEvent[R] | None:
-        kind, kv = self.kind, event.kv
+        kind, kv, cache = self.kind, event.kv, self._cache
         if event.type is EventType.PUT:
-            obj = self._cache.decode(kind, kv.key, kv.value, kv.mod_revision)
-            return WatchEvent("ADDED" if event.prev_kv is None else "MODIFIED", obj)
+            obj = cache.decode(kind, kv.key, kv.value, kv.mod_revision)
+            if self._predicate is None:
+                return WatchEvent("ADDED" if event.prev_kv is None else "MODIFIED", obj)
+            now = self._predicate(obj)
+            before = event.prev_kv is not None and self._predicate(
+                cache.decode(kind, kv.key, event.prev_kv.value, event.prev_kv.mod_revision)
+            )
+            if now:
+                return WatchEvent("MODIFIED" if before else "ADDED", obj)
+            return WatchEvent("DELETED", obj) if before else None
         if event.prev_kv is None:
             return None
         # A deleted object carries the revision of its deletion, as in Kubernetes.
-        deleted = self._cache.decode(kind, kv.key, event.prev_kv.value, kv.mod_revision)
+        deleted = cache.decode(kind, kv.key, event.prev_kv.value, kv.mod_revision)
+        if self._predicate is not None and not self._predicate(deleted):
+            return None
         return WatchEvent("DELETED", deleted)
 
     def close(self) -> None:

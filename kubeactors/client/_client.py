@@ -9,12 +9,23 @@ from ..api import (
     ApiObject,
     ApiRequest,
     ApiWatch,
+    Bind,
+    Binding,
     Create,
     Delete,
     Get,
+    GetScale,
     List,
     ObjectList,
+    ObjectMeta,
+    ObjectReference,
+    Patch,
+    PatchType,
+    Pod,
+    Scale,
     Update,
+    UpdateScale,
+    UserInfo,
     Watch,
 )
 from ._callback import Callback, callback_reply
@@ -27,57 +38,243 @@ R = TypeVar("R", bound=ApiObject)
 class Client:
     """Asks the API server actor; errors arrive as `ApiError` carrying a `Status`.
 
-    Shaped like the HTTP client a later issue adds: every method names the kind,
-    the namespace (empty: "default" for one object, all namespaces for list and
-    watch) and the object.
+    Every method names the kind, the namespace (empty: "default" for one object, all
+    namespaces for list and watch) and the object. The client acts as `user` (an
+    in-process component's identity) or presents `token` (a bearer token the server
+    checks); with neither, it is anonymous. It implements the `ApiClient` protocol,
+    as the HTTP client does.
     """
 
-    def __init__(self, api: ActorRef[ApiRequest], *, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        api: ActorRef[ApiRequest],
+        *,
+        timeout: float | None = None,
+        user: UserInfo | None = None,
+        token: str = "",
+    ) -> None:
         self.api = api
+        self.user = user
+        self._token = token
         self._timeout = timeout
 
-    async def create(self, obj: R) -> R:
-        result: Any = await self.api.ask(lambda reply: Create(obj, reply), self._timeout)
-        return cast(R, result)
+    def as_user(self, user: UserInfo) -> Client:
+        """The same API server, asked as `user` (each component has its own identity)."""
+        return Client(self.api, timeout=self._timeout, user=user)
 
-    async def get(self, kind: type[R], name: str, namespace: str = "") -> R:
+    def with_token(self, token: str) -> Client:
+        return Client(self.api, timeout=self._timeout, token=token)
+
+    async def create(self, obj: R) -> R:
+        user, token = self.user, self._token
         result: Any = await self.api.ask(
-            lambda reply: Get(kind, namespace, name, reply), self._timeout
+            lambda reply: Create(obj=obj, reply=reply, user=user, token=token), self._timeout
         )
         return cast(R, result)
 
-    async def list(self, kind: type[R], namespace: str = "") -> ObjectList[R]:
+    async def get(self, kind: type[R], name: str, namespace: str = "") -> R:
+        user, token = self.user, self._token
+        result: Any = await self.api.ask(
+            lambda reply: Get(
+                kind=kind, namespace=namespace, name=name, reply=reply, user=user, token=token
+            ),
+            self._timeout,
+        )
+        return cast(R, result)
+
+    async def list(
+        self,
+        kind: type[R],
+        namespace: str = "",
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        limit: int = 0,
+        continue_: str = "",
+    ) -> ObjectList[R]:
+        """Objects matching the selectors; with `limit`, one page (`.continue_` for the next)."""
+        user, token = self.user, self._token
         result: ObjectList[Any] = await self.api.ask(
-            lambda reply: List(kind, namespace, reply), self._timeout
+            lambda reply: List(
+                kind=kind,
+                namespace=namespace,
+                reply=reply,
+                label_selector=label_selector,
+                field_selector=field_selector,
+                limit=limit,
+                continue_=continue_,
+                user=user,
+                token=token,
+            ),
+            self._timeout,
         )
         return result
 
     async def update(self, obj: R) -> R:
         """Replace `obj`; raises a Conflict `ApiError` if its resourceVersion is stale."""
-        result: Any = await self.api.ask(lambda reply: Update(obj, reply), self._timeout)
+        return await self._update(obj, "")
+
+    async def update_status(self, obj: R) -> R:
+        """Replace only the status of `obj` (the `status` subresource)."""
+        return await self._update(obj, "status")
+
+    async def _update(self, obj: R, subresource: str) -> R:
+        user, token = self.user, self._token
+        result: Any = await self.api.ask(
+            lambda reply: Update(
+                obj=obj, reply=reply, subresource=subresource, user=user, token=token
+            ),
+            self._timeout,
+        )
         return cast(R, result)
 
-    async def send_update(self, obj: R, on_done: Callback[R]) -> None:
+    async def send_update(self, obj: R, on_done: Callback[R], *, subresource: str = "") -> None:
         """Send an update without waiting for the answer; waits only for mailbox room.
 
         `on_done(updated, None)` or `on_done(None, error)` is called in the task that
         answers, so it must be quick (tell an actor, say). For actors that must not
         block their mailbox on a reply, such as the scheduler binding pods.
         """
-        await self.api.tell(Update(obj, callback_reply(on_done)))
+        await self.api.tell(
+            Update(
+                obj=obj,
+                reply=callback_reply(on_done),
+                subresource=subresource,
+                user=self.user,
+                token=self._token,
+            )
+        )
 
-    async def delete(self, kind: type[R], name: str, namespace: str = "") -> R:
-        """Delete an object and return it as it was last stored."""
+    async def patch(
+        self,
+        kind: type[R],
+        name: str,
+        patch: Any,
+        *,
+        patch_type: PatchType = "strategic",
+        namespace: str = "",
+        subresource: str = "",
+    ) -> R:
+        """Apply a patch (decoded JSON): "json" (RFC 6902), "merge" (RFC 7386) or
+        "strategic" (lists such as containers merged by their key)."""
+        user, token = self.user, self._token
         result: Any = await self.api.ask(
-            lambda reply: Delete(kind, namespace, name, reply), self._timeout
+            lambda reply: Patch(
+                kind=kind,
+                namespace=namespace,
+                name=name,
+                patch=patch,
+                patch_type=patch_type,
+                reply=reply,
+                subresource=subresource,
+                user=user,
+                token=token,
+            ),
+            self._timeout,
+        )
+        return cast(R, result)
+
+    async def delete(
+        self,
+        kind: type[R],
+        name: str,
+        namespace: str = "",
+        *,
+        propagation_policy: str = "",
+        precondition_uid: str = "",
+        precondition_resource_version: str = "",
+        grace_period_seconds: int | None = None,
+    ) -> R:
+        """Delete an object; returns it as last stored (marked with `deletionTimestamp`
+        if finalizers keep it for now)."""
+        user, token = self.user, self._token
+        result: Any = await self.api.ask(
+            lambda reply: Delete(
+                kind=kind,
+                namespace=namespace,
+                name=name,
+                reply=reply,
+                propagation_policy=propagation_policy,
+                precondition_uid=precondition_uid,
+                precondition_resource_version=precondition_resource_version,
+                grace_period_seconds=grace_period_seconds,
+                user=user,
+                token=token,
+            ),
+            self._timeout,
         )
         return cast(R, result)
 
     async def watch(
-        self, kind: type[R], namespace: str = "", resource_version: str = ""
+        self,
+        kind: type[R],
+        namespace: str = "",
+        resource_version: str = "",
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        allow_bookmarks: bool = False,
     ) -> ApiWatch[R]:
         """Changes after `resource_version`; unset or "0" first replays the current state."""
+        user, token = self.user, self._token
         result: ApiWatch[Any] = await self.api.ask(
-            lambda reply: Watch(kind, namespace, resource_version, reply), self._timeout
+            lambda reply: Watch(
+                kind=kind,
+                namespace=namespace,
+                resource_version=resource_version,
+                reply=reply,
+                label_selector=label_selector,
+                field_selector=field_selector,
+                allow_bookmarks=allow_bookmarks,
+                user=user,
+                token=token,
+            ),
+            self._timeout,
         )
         return result
+
+    async def bind(self, pod: Pod, node: str) -> Pod:
+        """Bind `pod` to `node` through the pod's `binding` subresource."""
+        user, token = self.user, self._token
+        binding = _binding(pod, node)
+        result: Any = await self.api.ask(
+            lambda reply: Bind(binding=binding, reply=reply, user=user, token=token),
+            self._timeout,
+        )
+        return cast(Pod, result)
+
+    async def send_bind(self, pod: Pod, node: str, on_done: Callback[Pod]) -> None:
+        """`bind` without waiting for the answer (see `send_update`)."""
+        await self.api.tell(
+            Bind(
+                binding=_binding(pod, node),
+                reply=callback_reply(on_done),
+                user=self.user,
+                token=self._token,
+            )
+        )
+
+    async def get_scale(self, kind: type[Any], name: str, namespace: str = "") -> Scale:
+        user, token = self.user, self._token
+        return await self.api.ask(
+            lambda reply: GetScale(
+                kind=kind, namespace=namespace, name=name, reply=reply, user=user, token=token
+            ),
+            self._timeout,
+        )
+
+    async def update_scale(self, kind: type[Any], scale: Scale) -> Scale:
+        """Set `scale.spec.replicas` on a Deployment, ReplicaSet or ReplicationController."""
+        user, token = self.user, self._token
+        return await self.api.ask(
+            lambda reply: UpdateScale(kind=kind, scale=scale, reply=reply, user=user, token=token),
+            self._timeout,
+        )
+
+
+def _binding(pod: Pod, node: str) -> Binding:
+    meta = pod.metadata
+    return Binding(
+        metadata=ObjectMeta(name=meta.name, namespace=meta.namespace, uid=meta.uid),
+        target=ObjectReference(kind="Node", name=node, api_version="v1"),
+    )

@@ -6,6 +6,7 @@ import pytest
 
 from kubeactors.api import (
     ApiError,
+    Namespace,
     Node,
     NodeStatus,
     ObjectMeta,
@@ -83,7 +84,8 @@ async def test_invalid_objects_name_the_field(tmp_path: Path) -> None:
             await h.client.create(
                 Node(metadata=ObjectMeta(name="n"), status=NodeStatus(capacity={"memory": "-1"}))
             )
-        assert (await h.store.range(b"/", b"\0")).count == 0
+        assert (await h.store.range_prefix(b"/registry/pods/")).count == 0
+        assert (await h.store.range_prefix(b"/registry/minions/")).count == 0
 
 
 async def test_update_conflicts_on_stale_version(tmp_path: Path) -> None:
@@ -114,6 +116,7 @@ async def test_list_carries_the_revision_it_read_at(tmp_path: Path) -> None:
     async with running_api(tmp_path) as h:
         for name in ("a", "b"):
             await h.client.create(make_pod(name))
+        await h.client.create(Namespace(metadata=ObjectMeta(name="other")))
         await h.client.create(make_pod("c", namespace="other"))
         await h.client.create(Node(metadata=ObjectMeta(name="n1")))
         everything = await h.client.list(Pod)

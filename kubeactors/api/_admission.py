@@ -1,0 +1,410 @@
+"""The admission chain: plugins that may change or refuse a write after it is
+authorised and before it is stored. Each plugin is a small class; the order is
+configurable, as kube-apiserver's `--enable-admission-plugins`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
+
+import msgspec
+
+from ._auth import UserInfo
+from ._core import LimitRange, Namespace
+from ._kinds import ResourceKind
+from ._meta import ApiObject
+from ._pod import Container, Pod, ResourceRequirements, Toleration
+from ._quantity import QuantityError, parse_quantity
+from ._state import ClusterState
+from ._status import ApiError, StatusCause
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "AdmissionChain",
+    "AdmissionPlugin",
+    "AdmissionRequest",
+    "DefaultTolerationSeconds",
+    "LimitRanger",
+    "NamespaceLifecycle",
+    "NodeRestriction",
+    "Operation",
+    "Priority",
+    "ResourceQuotaAdmission",
+    "admission_plugin",
+]
+
+Operation = Literal["CREATE", "UPDATE", "DELETE"]
+
+
+@dataclass(frozen=True)
+class AdmissionRequest:
+    """One write as admission sees it: the object to store and, for updates and
+    deletes, the one stored now. `usage` is filled in for namespaces with quotas."""
+
+    operation: Operation
+    kind: ResourceKind[Any]
+    obj: ApiObject
+    old: ApiObject | None
+    user: UserInfo | None
+    state: ClusterState
+    subresource: str = ""
+    namespace_objects: Sequence[ApiObject] = ()
+
+    @property
+    def namespace(self) -> str:
+        return self.obj.metadata.namespace
+
+
+class AdmissionPlugin(Protocol):
+    name: str
+
+    def admit(self, request: AdmissionRequest) -> ApiObject:
+        """The object to store (changed or not); raise an `ApiError` to refuse."""
+        ...
+
+
+class NamespaceLifecycle:
+    """No creates in a namespace that does not exist or is terminating; the system
+    namespaces cannot be deleted."""
+
+    name = "NamespaceLifecycle"
+    protected = frozenset({"default", "kube-system", "kube-public"})
+
+    def admit(self, request: AdmissionRequest) -> ApiObject:
+        kind = request.kind
+        if (
+            request.operation == "DELETE"
+            and kind.type is Namespace
+            and request.obj.metadata.name in self.protected
+        ):
+            raise ApiError.forbidden(
+                "namespaces",
+                request.obj.metadata.name,
+                f'this namespace may not be deleted: "{request.obj.metadata.name}"',
+            )
+        if request.operation != "CREATE" or not kind.namespaced:
+            return request.obj
+        namespace = request.state.namespace(request.namespace)
+        if namespace is None:
+            raise ApiError.not_found("namespaces", request.namespace)
+        if namespace.status.phase == "Terminating" or namespace.metadata.deletion_timestamp:
+            raise ApiError.forbidden(
+                kind.plural,
+                request.obj.metadata.name,
+                f"unable to create new content in namespace {request.namespace} "
+                "because it is being terminated",
+            )
+        return request.obj
+
+
+_TOLERATED = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+
+
+class DefaultTolerationSeconds:
+    """Pods tolerate not-ready and unreachable nodes for 300 s before eviction."""
+
+    name = "DefaultTolerationSeconds"
+    seconds = 300
+
+    def admit(self, request: AdmissionRequest) -> ApiObject:
+        pod = request.obj
+        if request.operation != "CREATE" or not isinstance(pod, Pod):
+            return pod
+        tolerations = list(pod.spec.tolerations)
+        for key in _TOLERATED:
+            if not any(
+                (t.key == key or (not t.key and t.operator == "Exists"))
+                and t.effect in ("", "NoExecute")
+                for t in tolerations
+            ):
+                tolerations.append(
+                    Toleration(
+                        key=key,
+                        operator="Exists",
+                        effect="NoExecute",
+                        toleration_seconds=self.seconds,
+                    )
+                )
+        if len(tolerations) == len(pod.spec.tolerations):
+            return pod
+        return msgspec.structs.replace(
+            pod, spec=msgspec.structs.replace(pod.spec, tolerations=tolerations)
+        )
+
+
+class Priority:
+    """Resolves `priorityClassName` to `priority` (or the global default class)."""
+
+    name = "Priority"
+
+    def admit(self, request: AdmissionRequest) -> ApiObject:
+        pod = request.obj
+        if request.operation != "CREATE" or not isinstance(pod, Pod):
+            return pod
+        spec = pod.spec
+        state = request.state
+        if spec.priority_class_name:
+            found = state.priority_class(spec.priority_class_name)
+            if found is None:
+                raise ApiError.forbidden(
+                    "pods",
+                    pod.metadata.name,
+                    f"no PriorityClass with name {spec.priority_class_name} was found",
+                )
+            value, policy, name = found.value, found.preemption_policy, found.metadata.name
+        else:
+            default = next((c for c in state.priority_classes() if c.global_default), None)
+            value = default.value if default is not None else 0
+            policy = default.preemption_policy if default is not None else ""
+            name = default.metadata.name if default is not None else ""
+        if spec.priority is not None and spec.priority != value:
+            raise ApiError.forbidden(
+                "pods",
+                pod.metadata.name,
+                "the integer value of priority "
+                f"({spec.priority}) must not be provided in pod spec; the priority "
+                "admission controller computed "
+                f"{value} from the given PriorityClass name",
+            )
+        new_spec = msgspec.structs.replace(
+            spec,
+            priority=value,
+            priority_class_name=name,
+            preemption_policy=spec.preemption_policy or policy or "PreemptLowerPriority",
+        )
+        return msgspec.structs.replace(pod, spec=new_spec)
+
+
+class LimitRanger:
+    """Fills container requests and limits from the namespace's LimitRange defaults,
+    and refuses containers outside its min and max."""
+
+    name = "LimitRanger"
+
+    def admit(self, request: AdmissionRequest) -> ApiObject:
+        pod = request.obj
+        if request.operation != "CREATE" or not isinstance(pod, Pod):
+            return pod
+        ranges = request.state.limit_ranges(request.namespace)
+        if not ranges:
+            return pod
+        containers = [self._container(c, ranges) for c in pod.spec.containers]
+        causes: list[StatusCause] = []
+        for index, container in enumerate(containers):
+            causes += self._check(f"spec.containers[{index}]", container, ranges)
+        if causes:
+            raise ApiError.forbidden(
+                "pods", pod.metadata.name, "; ".join(c.message for c in causes)
+            )
+        return msgspec.structs.replace(
+            pod, spec=msgspec.structs.replace(pod.spec, containers=containers)
+        )
+
+    @staticmethod
+    def _container(container: Container, ranges: list[LimitRange]) -> Container:
+        requests = dict(container.resources.requests)
+        limits = dict(container.resources.limits)
+        for limit_range in ranges:
+            for item in limit_range.spec.limits:
+                if item.type != "Container":
+                    continue
+                for resource, amount in item.default.items():
+                    limits.setdefault(resource, amount)
+                for resource, amount in item.default_request.items():
+                    requests.setdefault(resource, amount)
+        for resource, amount in limits.items():
+            requests.setdefault(resource, amount)  # as upstream: request defaults to limit
+        resources = ResourceRequirements(requests=requests, limits=limits)
+        return msgspec.structs.replace(container, resources=resources)
+
+    @staticmethod
+    def _check(path: str, container: Container, ranges: list[LimitRange]) -> list[StatusCause]:
+        causes: list[StatusCause] = []
+        for limit_range in ranges:
+            for item in limit_range.spec.limits:
+                if item.type != "Container":
+                    continue
+                for resource, bound in item.max.items():
+                    amount = container.resources.limits.get(resource)
+                    if amount is not None and _amount(amount) > _amount(bound):
+                        causes.append(
+                            StatusCause(
+                                field=f"{path}.resources.limits.{resource}",
+                                message=f"maximum {resource} usage per Container is {bound}, "
+                                f"but limit is {amount}",
+                            )
+                        )
+                for resource, bound in item.min.items():
+                    amount = container.resources.requests.get(resource)
+                    if amount is None or _amount(amount) < _amount(bound):
+                        causes.append(
+                            StatusCause(
+                                field=f"{path}.resources.requests.{resource}",
+                                message=f"minimum {resource} usage per Container is {bound}, "
+                                f"but request is {amount or 0}",
+                            )
+                        )
+        return causes
+
+
+def _amount(text: str) -> Any:
+    try:
+        return parse_quantity(text)
+    except QuantityError:
+        return 0
+
+
+class NodeRestriction:
+    """A kubelet may change only its own Node and the pods bound to it."""
+
+    name = "NodeRestriction"
+
+    def admit(self, request: AdmissionRequest) -> ApiObject:
+        user = request.user
+        node = user.node_name if user is not None else None
+        if node is None:
+            return request.obj
+        obj, kind = request.obj, request.kind
+        if kind.type is Pod:
+            target = request.old if request.old is not None else obj
+            assert isinstance(target, Pod)
+            if request.operation == "CREATE" or target.spec.node_name != node:
+                raise ApiError.forbidden(
+                    "pods",
+                    obj.metadata.name,
+                    f'node "{node}" can only {request.operation.lower()} pods bound to it '
+                    f'(this pod is bound to "{target.spec.node_name}")',
+                )
+        if kind.plural == "nodes" and obj.metadata.name != node:
+            raise ApiError.forbidden(
+                "nodes", obj.metadata.name, f'node "{node}" can only modify its own Node'
+            )
+        return obj
+
+
+_COUNTED = {
+    "pods": "pods",
+    "services": "services",
+    "configmaps": "configmaps",
+    "secrets": "secrets",
+    "replicationcontrollers": "replicationcontrollers",
+    "resourcequotas": "resourcequotas",
+}
+
+
+class ResourceQuotaAdmission:
+    """Refuses a create that would take a namespace over a ResourceQuota: object
+    counts (`pods`, `count/<resource>`) and the pods' `requests.cpu`/`requests.memory`
+    (also written `cpu` and `memory`)."""
+
+    name = "ResourceQuota"
+
+    @staticmethod
+    def needs_usage(request: AdmissionRequest) -> bool:
+        return (
+            request.operation == "CREATE"
+            and request.kind.namespaced
+            and bool(request.state.quotas(request.namespace))
+        )
+
+    def admit(self, request: AdmissionRequest) -> ApiObject:
+        if not self.needs_usage(request):
+            return request.obj
+        kind = request.kind
+        existing = [o for o in request.namespace_objects if o.metadata.deletion_timestamp is None]
+        for quota in request.state.quotas(request.namespace):
+            for resource, hard_text in quota.spec.hard.items():
+                used, asked = self._usage(resource, kind, existing, request.obj)
+                if asked == 0:
+                    continue
+                hard = _amount(hard_text)
+                if used + asked > hard:
+                    raise ApiError.forbidden(
+                        kind.plural,
+                        request.obj.metadata.name,
+                        f"exceeded quota: {quota.metadata.name}, requested: "
+                        f"{resource}={_show(asked)}, used: {resource}={_show(used)}, "
+                        f"limited: {resource}={hard_text}",
+                    )
+        return request.obj
+
+    @staticmethod
+    def _usage(
+        resource: str, kind: ResourceKind[Any], existing: Sequence[ApiObject], obj: ApiObject
+    ) -> tuple[Any, Any]:
+        counted = resource.removeprefix("count/").split(".")[0]
+        if _COUNTED.get(counted) == kind.plural or counted == kind.plural:
+            return len(existing), 1
+        if kind.type is not Pod or not isinstance(obj, Pod):
+            return 0, 0
+        name = resource.removeprefix("requests.")
+        if name not in ("cpu", "memory"):
+            return 0, 0
+
+        def requested(pod: Any) -> Any:
+            total = 0
+            for container in pod.spec.containers:
+                total += _amount(container.resources.requests.get(name, "0"))
+            return total
+
+        pods = [p for p in existing if isinstance(p, Pod)]
+        live = [p for p in pods if p.status.phase not in ("Succeeded", "Failed")]
+        return sum((requested(p) for p in live), 0), requested(obj)
+
+
+def _show(value: Any) -> str:
+    return str(value) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+_PLUGINS: dict[str, type[Any]] = {
+    plugin.name: plugin
+    for plugin in (
+        NamespaceLifecycle,
+        LimitRanger,
+        DefaultTolerationSeconds,
+        Priority,
+        NodeRestriction,
+        ResourceQuotaAdmission,
+    )
+}
+
+DEFAULT_PLUGINS = (
+    "NamespaceLifecycle",
+    "LimitRanger",
+    "DefaultTolerationSeconds",
+    "Priority",
+    "NodeRestriction",
+    "ResourceQuota",
+)
+"""The plugins on by default, in upstream's order (ResourceQuota last)."""
+
+
+def admission_plugin(name: str) -> AdmissionPlugin:
+    """The plugin called `name`; a `ValueError` names the known ones otherwise."""
+    plugin = _PLUGINS.get(name)
+    if plugin is None:
+        raise ValueError(f"unknown admission plugin {name!r}; known: {sorted(_PLUGINS)}")
+    made: AdmissionPlugin = plugin()
+    return made
+
+
+class AdmissionChain:
+    """Runs each plugin in order; the first refusal ends the write."""
+
+    def __init__(self, plugins: Sequence[AdmissionPlugin | str] = DEFAULT_PLUGINS) -> None:
+        self.plugins: list[AdmissionPlugin] = [
+            admission_plugin(p) if isinstance(p, str) else p for p in plugins
+        ]
+
+    def needs_usage(self, request: AdmissionRequest) -> bool:
+        """Whether a plugin needs the namespace's objects (read from the store first)."""
+        return any(
+            isinstance(p, ResourceQuotaAdmission) and p.needs_usage(request) for p in self.plugins
+        )
+
+    def admit(self, request: AdmissionRequest) -> ApiObject:
+        obj = request.obj
+        for plugin in self.plugins:
+            obj = plugin.admit(replace(request, obj=obj))
+        return obj

@@ -1,0 +1,181 @@
+"""Authorisation: the Node authoriser, then RBAC (as `--authorization-mode=Node,RBAC`),
+with members of `system:masters` allowed everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ._auth import SYSTEM_MASTERS, UserInfo
+from ._rbac import ClusterRole, PolicyRule, Role, Subject
+from ._state import ClusterState
+
+__all__ = [
+    "AlwaysAllow",
+    "Attributes",
+    "Authorizer",
+    "AuthorizerChain",
+    "NodeAuthorizer",
+    "RBACAuthorizer",
+    "default_authorizer",
+]
+
+NODE_LEASE_NAMESPACE = "kube-node-lease"
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """What a request does: who, which verb, on which resource and object."""
+
+    user: UserInfo
+    verb: str
+    group: str
+    resource: str
+    subresource: str = ""
+    namespace: str = ""
+    name: str = ""
+
+    @property
+    def describe(self) -> str:
+        what = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+        where = (
+            f' in the namespace "{self.namespace}"' if self.namespace else " at the cluster scope"
+        )
+        group = f'in API group "{self.group}"'
+        return f'User "{self.user.name}" cannot {self.verb} resource "{what}" {group}{where}'
+
+
+class Authorizer(Protocol):
+    def authorize(self, attributes: Attributes, state: ClusterState) -> bool | None:
+        """True: allowed; False: denied; None: no opinion (the next authoriser decides)."""
+        ...
+
+
+class AlwaysAllow:
+    """Allows everything (`--authorization-mode=AlwaysAllow`), for embedding and tests."""
+
+    def authorize(self, attributes: Attributes, state: ClusterState) -> bool | None:
+        return True
+
+
+_NODE_READS = frozenset(
+    {
+        "pods",
+        "nodes",
+        "services",
+        "endpoints",
+        "endpointslices",
+        "namespaces",
+        "configmaps",
+        "secrets",
+        "persistentvolumeclaims",
+    }
+)
+_READ_VERBS = frozenset({"get", "list", "watch"})
+_WRITE_VERBS = frozenset({"create", "update", "patch", "delete"})
+
+
+class NodeAuthorizer:
+    """What a kubelet (`system:node:<name>`) may do, and nothing more.
+
+    Reads of what its pods need; writes only to its own Node, its own Lease, events,
+    and the status or deletion of pods (the NodeRestriction admission plugin then
+    checks that a pod is bound to this node, which needs the stored object). For
+    anything else it has no opinion, and RBAC decides.
+    """
+
+    def authorize(self, attributes: Attributes, state: ClusterState) -> bool | None:
+        return True if self._allows(attributes) else None
+
+    def _allows(self, attributes: Attributes) -> bool:
+        node = attributes.user.node_name
+        if node is None:
+            return False
+        verb, resource, sub = attributes.verb, attributes.resource, attributes.subresource
+        if verb in _READ_VERBS and resource in _NODE_READS and not sub:
+            return True
+        if resource == "nodes":
+            own = attributes.name == node
+            return own and verb in (_READ_VERBS | _WRITE_VERBS) and sub in ("", "status")
+        if resource == "pods":
+            return (sub == "status" and verb in ("update", "patch")) or (
+                not sub and verb == "delete"
+            )
+        if resource == "leases" and attributes.group == "coordination.k8s.io":
+            return (
+                attributes.namespace == NODE_LEASE_NAMESPACE
+                and attributes.name in (node, "")
+                and (verb in _READ_VERBS or verb in _WRITE_VERBS)
+            )
+        return resource == "events" and verb in ("create", "update", "patch")
+
+
+def _subject_matches(subject: Subject, user: UserInfo) -> bool:
+    if subject.kind == "User":
+        return subject.name == user.name
+    if subject.kind == "Group":
+        return subject.name in user.groups
+    if subject.kind == "ServiceAccount":
+        return user.name == f"system:serviceaccount:{subject.namespace}:{subject.name}"
+    return False
+
+
+def _rule_allows(rule: PolicyRule, attributes: Attributes) -> bool:
+    if "*" not in rule.verbs and attributes.verb not in rule.verbs:
+        return False
+    if "*" not in rule.api_groups and attributes.group not in rule.api_groups:
+        return False
+    resource, sub = attributes.resource, attributes.subresource
+    wanted = f"{resource}/{sub}" if sub else resource
+    if not any(
+        granted in ("*", wanted) or (sub and granted == f"*/{sub}") for granted in rule.resources
+    ):
+        return False
+    return not rule.resource_names or attributes.name in rule.resource_names
+
+
+class RBACAuthorizer:
+    """Role-based access control from Roles, ClusterRoles and their bindings."""
+
+    def authorize(self, attributes: Attributes, state: ClusterState) -> bool | None:
+        user = attributes.user
+        if SYSTEM_MASTERS in user.groups:
+            return True
+        for binding in state.cluster_role_bindings():
+            if any(_subject_matches(s, user) for s in binding.subjects):
+                role = state.cluster_role(binding.role_ref.name)
+                if role is not None and any(_rule_allows(r, attributes) for r in role.rules):
+                    return True
+        if attributes.namespace:
+            for namespaced in state.role_bindings(attributes.namespace):
+                if not any(_subject_matches(s, user) for s in namespaced.subjects):
+                    continue
+                ref = namespaced.role_ref
+                granting: Role | ClusterRole | None = (
+                    state.cluster_role(ref.name)
+                    if ref.kind == "ClusterRole"
+                    else state.role(attributes.namespace, ref.name)
+                )
+                rules = granting.rules if granting is not None else []
+                if any(_rule_allows(r, attributes) for r in rules):
+                    return True
+        return None
+
+
+class AuthorizerChain:
+    """Asks each authoriser in turn; the first opinion wins, and silence denies."""
+
+    def __init__(self, authorizers: list[Authorizer]) -> None:
+        self.authorizers = list(authorizers)
+
+    def authorize(self, attributes: Attributes, state: ClusterState) -> bool | None:
+        for authorizer in self.authorizers:
+            decision = authorizer.authorize(attributes, state)
+            if decision is not None:
+                return decision
+        return False
+
+
+def default_authorizer() -> AuthorizerChain:
+    """Node, then RBAC: the modes kube-apiserver runs with in a real cluster."""
+    return AuthorizerChain([NodeAuthorizer(), RBACAuthorizer()])

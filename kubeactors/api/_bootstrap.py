@@ -1,0 +1,139 @@
+"""What the API server creates at start when missing: the system namespaces, the
+built-in priority classes, and the default RBAC roles and bindings of the components."""
+
+from __future__ import annotations
+
+from ._auth import AUTHENTICATED, SYSTEM_MASTERS
+from ._cluster_kinds import PriorityClass
+from ._core import Namespace
+from ._meta import ApiObject, ObjectMeta
+from ._rbac import ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject
+
+__all__ = ["SYSTEM_NAMESPACES", "bootstrap_objects"]
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+_READ = ["get", "list", "watch"]
+_WRITE = ["create", "update", "patch", "delete"]
+_BOOTSTRAP_LABELS = {"kubernetes.io/bootstrapping": "rbac-defaults"}
+
+
+def _rule(verbs: list[str], groups: list[str], resources: list[str]) -> PolicyRule:
+    return PolicyRule(verbs=verbs, api_groups=groups, resources=resources)
+
+
+_WORKLOADS = ["deployments", "replicasets", "statefulsets", "daemonsets"]
+
+_ROLES: dict[str, list[PolicyRule]] = {
+    "cluster-admin": [
+        _rule(["*"], ["*"], ["*"]),
+        PolicyRule(verbs=["*"], non_resource_urls=["*"]),
+    ],
+    "system:discovery": [
+        PolicyRule(verbs=["get"], non_resource_urls=["/api", "/api/*", "/apis", "/apis/*"])
+    ],
+    "system:basic-user": [
+        _rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews"])
+    ],
+    "view": [
+        _rule(
+            _READ,
+            [""],
+            ["pods", "services", "endpoints", "configmaps", "events", "replicationcontrollers"],
+        ),
+        _rule(_READ, ["apps"], _WORKLOADS),
+        _rule(_READ, ["discovery.k8s.io"], ["endpointslices"]),
+    ],
+    "edit": [
+        _rule(
+            _READ + _WRITE,
+            [""],
+            ["pods", "services", "endpoints", "configmaps", "secrets", "replicationcontrollers"],
+        ),
+        _rule(_READ + _WRITE, ["apps"], [*_WORKLOADS, "deployments/scale", "replicasets/scale"]),
+        _rule(_READ, [""], ["events"]),
+    ],
+    "system:kube-scheduler": [
+        _rule([*_READ, "delete"], [""], ["pods"]),
+        _rule(["create"], [""], ["pods/binding", "bindings"]),
+        _rule(["update", "patch"], [""], ["pods/status"]),
+        _rule(_READ, [""], ["nodes", "namespaces", "services", "replicationcontrollers"]),
+        _rule(_READ, [""], ["persistentvolumes", "persistentvolumeclaims"]),
+        _rule(_READ, ["apps"], ["replicasets", "statefulsets"]),
+        _rule(_READ, ["scheduling.k8s.io"], ["priorityclasses"]),
+        _rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
+        _rule(_READ + _WRITE, ["coordination.k8s.io"], ["leases"]),
+    ],
+    "system:kube-controller-manager": [
+        _rule(["*"], ["", "apps", "discovery.k8s.io", "coordination.k8s.io"], ["*"]),
+        _rule(_READ, ["*"], ["*"]),
+    ],
+    "system:node-proxier": [
+        _rule(_READ, [""], ["services", "endpoints", "nodes"]),
+        _rule(_READ, ["discovery.k8s.io"], ["endpointslices"]),
+        _rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
+    ],
+    "system:node": [
+        _rule(_READ, [""], ["pods", "nodes", "services", "endpoints", "configmaps", "secrets"]),
+        _rule(["create", "update", "patch"], [""], ["nodes", "nodes/status"]),
+        _rule(["update", "patch"], [""], ["pods/status"]),
+        _rule(["delete"], [""], ["pods"]),
+        _rule(_READ + _WRITE, ["coordination.k8s.io"], ["leases"]),
+        _rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
+    ],
+}
+
+_BINDINGS: dict[str, list[Subject]] = {
+    "cluster-admin": [
+        Subject(kind="Group", name=SYSTEM_MASTERS, api_group="rbac.authorization.k8s.io")
+    ],
+    "system:discovery": [
+        Subject(kind="Group", name=AUTHENTICATED, api_group="rbac.authorization.k8s.io")
+    ],
+    "system:basic-user": [
+        Subject(kind="Group", name=AUTHENTICATED, api_group="rbac.authorization.k8s.io")
+    ],
+    "system:kube-scheduler": [
+        Subject(kind="User", name="system:kube-scheduler", api_group="rbac.authorization.k8s.io")
+    ],
+    "system:kube-controller-manager": [
+        Subject(
+            kind="User",
+            name="system:kube-controller-manager",
+            api_group="rbac.authorization.k8s.io",
+        )
+    ],
+    "system:node-proxier": [
+        Subject(kind="User", name="system:kube-proxy", api_group="rbac.authorization.k8s.io")
+    ],
+}
+
+
+def bootstrap_objects() -> list[ApiObject]:
+    """The objects every cluster starts with, in the order they are created."""
+    objects: list[ApiObject] = [Namespace(metadata=ObjectMeta(name=n)) for n in SYSTEM_NAMESPACES]
+    objects += [
+        PriorityClass(
+            metadata=ObjectMeta(name="system-node-critical"),
+            value=2_000_001_000,
+            description="Used for system critical pods that must not be moved from their node.",
+        ),
+        PriorityClass(
+            metadata=ObjectMeta(name="system-cluster-critical"),
+            value=2_000_000_000,
+            description="Used for system critical pods that must run in the cluster.",
+        ),
+    ]
+    objects += [
+        ClusterRole(metadata=ObjectMeta(name=name, labels=_BOOTSTRAP_LABELS), rules=rules)
+        for name, rules in _ROLES.items()
+    ]
+    objects += [
+        ClusterRoleBinding(
+            metadata=ObjectMeta(name=name, labels=_BOOTSTRAP_LABELS),
+            subjects=subjects,
+            role_ref=RoleRef(kind="ClusterRole", name=name),
+        )
+        for name, subjects in _BINDINGS.items()
+    ]
+    return objects

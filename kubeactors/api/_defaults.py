@@ -1,0 +1,156 @@
+"""Defaulting: the values Kubernetes fills in on create when a client leaves them out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ._apps import (
+    Deployment,
+    DeploymentStrategy,
+    ReplicaSet,
+    RollingUpdateDeployment,
+)
+from ._core import Namespace, ReplicationController, Secret, Service
+from ._meta import ApiObject
+from ._pod import Container, Pod, PodSpec
+
+__all__ = ["apply_defaults"]
+
+replace = msgspec.structs.replace
+
+
+def _container(container: Container) -> Container:
+    changes: dict[str, Any] = {}
+    if not container.image_pull_policy:
+        image = container.image.rsplit("/", 1)[-1]
+        latest = ":" not in image or image.endswith(":latest")
+        changes["image_pull_policy"] = "Always" if latest and "@" not in image else "IfNotPresent"
+    if not container.termination_message_path:
+        changes["termination_message_path"] = "/dev/termination-log"
+    if not container.termination_message_policy:
+        changes["termination_message_policy"] = "File"
+    return replace(container, **changes) if changes else container
+
+
+def _pod_spec(spec: PodSpec) -> PodSpec:
+    changes: dict[str, Any] = {
+        "containers": [_container(c) for c in spec.containers],
+        "init_containers": [_container(c) for c in spec.init_containers],
+    }
+    if not spec.restart_policy:
+        changes["restart_policy"] = "Always"
+    if spec.termination_grace_period_seconds is None:
+        changes["termination_grace_period_seconds"] = 30
+    if not spec.dns_policy:
+        changes["dns_policy"] = "ClusterFirst"
+    if not spec.scheduler_name:
+        changes["scheduler_name"] = "default-scheduler"
+    if spec.enable_service_links is None:
+        changes["enable_service_links"] = True
+    return replace(spec, **changes)
+
+
+def _pod(pod: Pod) -> Pod:
+    status = pod.status if pod.status.phase else replace(pod.status, phase="Pending")
+    return replace(pod, spec=_pod_spec(pod.spec), status=status)
+
+
+def _namespace(namespace: Namespace) -> Namespace:
+    spec = namespace.spec
+    if not spec.finalizers:
+        spec = replace(spec, finalizers=["kubernetes"])
+    return replace(namespace, spec=spec, status=replace(namespace.status, phase="Active"))
+
+
+def _service(service: Service) -> Service:
+    spec = service.spec
+    changes: dict[str, Any] = {}
+    if not spec.type:
+        changes["type"] = "ClusterIP"
+    if not spec.session_affinity:
+        changes["session_affinity"] = "None"
+    if spec.ports and any(p.target_port is None for p in spec.ports):
+        changes["ports"] = [
+            p if p.target_port is not None else replace(p, target_port=p.port) for p in spec.ports
+        ]
+    return replace(service, spec=replace(spec, **changes)) if changes else service
+
+
+def _deployment(deployment: Deployment) -> Deployment:
+    spec = deployment.spec
+    strategy = spec.strategy
+    if not strategy.type:
+        strategy = DeploymentStrategy(type="RollingUpdate")
+    if strategy.type == "RollingUpdate":
+        rolling = strategy.rolling_update or RollingUpdateDeployment()
+        rolling = replace(
+            rolling,
+            max_surge=rolling.max_surge if rolling.max_surge is not None else "25%",
+            max_unavailable=(
+                rolling.max_unavailable if rolling.max_unavailable is not None else "25%"
+            ),
+        )
+        strategy = replace(strategy, rolling_update=rolling)
+    spec = replace(
+        spec,
+        strategy=strategy,
+        replicas=1 if spec.replicas is None else spec.replicas,
+        revision_history_limit=(
+            10 if spec.revision_history_limit is None else spec.revision_history_limit
+        ),
+        progress_deadline_seconds=(
+            600 if spec.progress_deadline_seconds is None else spec.progress_deadline_seconds
+        ),
+        template=replace(spec.template, spec=_pod_spec(spec.template.spec)),
+    )
+    return replace(deployment, spec=spec)
+
+
+def _replica_set(replica_set: ReplicaSet) -> ReplicaSet:
+    spec = replica_set.spec
+    spec = replace(
+        spec,
+        replicas=1 if spec.replicas is None else spec.replicas,
+        template=replace(spec.template, spec=_pod_spec(spec.template.spec)),
+    )
+    return replace(replica_set, spec=spec)
+
+
+def _replication_controller(controller: ReplicationController) -> ReplicationController:
+    spec = controller.spec
+    changes: dict[str, Any] = {"replicas": 1 if spec.replicas is None else spec.replicas}
+    if spec.template is not None:
+        template = spec.template
+        changes["template"] = replace(template, spec=_pod_spec(template.spec))
+        if not spec.selector:
+            changes["selector"] = dict(template.metadata.labels)
+    return replace(controller, spec=replace(spec, **changes))
+
+
+def _secret(secret: Secret) -> Secret:
+    data = dict(secret.data)
+    for key, text in secret.string_data.items():
+        data[key] = text.encode()
+    return replace(secret, type=secret.type or "Opaque", data=data, string_data={})
+
+
+_DEFAULTERS: dict[type[Any], Any] = {
+    Pod: _pod,
+    Namespace: _namespace,
+    Service: _service,
+    Deployment: _deployment,
+    ReplicaSet: _replica_set,
+    ReplicationController: _replication_controller,
+    Secret: _secret,
+}
+
+
+def apply_defaults(obj: ApiObject) -> ApiObject:
+    """`obj` with Kubernetes' defaults filled in (the same object if it has none)."""
+    defaulter = _DEFAULTERS.get(type(obj))
+    if defaulter is None:
+        return obj
+    defaulted: ApiObject = defaulter(obj)
+    return defaulted
