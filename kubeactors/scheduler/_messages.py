@@ -11,6 +11,7 @@ from ..client import Delta
 __all__ = [
     "BindFailed",
     "ExpireAssumed",
+    "FlushQueues",
     "Inspect",
     "NodesChanged",
     "PodsChanged",
@@ -41,6 +42,10 @@ class ExpireAssumed(msgspec.Struct, frozen=True):
     """Time to forget assumptions whose bind has not been answered for too long."""
 
 
+class FlushQueues(msgspec.Struct, frozen=True):
+    """Time to move pods whose back-off ended (and long-unschedulable pods) to activeQ."""
+
+
 class Requeue(msgspec.Struct, frozen=True):
     pod: str
 
@@ -50,7 +55,7 @@ class ScheduleMore(msgspec.Struct, frozen=True):
 
 
 class SchedulerSnapshot(msgspec.Struct, frozen=True):
-    """Counters and queues, for tests and the CLI."""
+    """Counters and queues, for tests, benchmarks and the CLI."""
 
     scheduled: int
     """Scheduling decisions made (a pod retried after a failed bind counts again)."""
@@ -58,7 +63,7 @@ class SchedulerSnapshot(msgspec.Struct, frozen=True):
     pending: list[str]
     """Pods known to be unbound and not assumed anywhere."""
     unschedulable: list[str]
-    """Pods that fit nowhere, waiting for the cluster to change."""
+    """Pods whose last attempt found no node, waiting for the cluster to change."""
     nodes: int
     bound: int = 0
     """Pods the scheduler has seen bound (by itself or by anyone else)."""
@@ -66,12 +71,29 @@ class SchedulerSnapshot(msgspec.Struct, frozen=True):
     """Pods placed by the scheduler whose binding it has not yet seen stored."""
     queued: int = 0
     """Pods waiting in the active queue for their turn."""
+    gated: list[str] = msgspec.field(default_factory=list)
+    """Pods held back by scheduling gates."""
+    attempts: int = 0
+    """Scheduling attempts made (successful or not)."""
+    preemptions: int = 0
+    """Pods deleted to make room for higher-priority pods."""
+    attempt_seconds: list[float] = msgspec.field(default_factory=list)
+    """How long recent scheduling attempts took (only when asked for)."""
 
 
 class Inspect(msgspec.Struct, frozen=True):
     reply: Reply[SchedulerSnapshot]
+    latencies: bool = False
+    """Include the recent attempts' durations."""
 
 
 SchedulerMessage = (
-    NodesChanged | PodsChanged | BindFailed | ExpireAssumed | Requeue | ScheduleMore | Inspect
+    NodesChanged
+    | PodsChanged
+    | BindFailed
+    | ExpireAssumed
+    | FlushQueues
+    | Requeue
+    | ScheduleMore
+    | Inspect
 )

@@ -1,19 +1,23 @@
-"""The scheduler actor: places pending pods on nodes where their requests fit."""
+"""The scheduler actor: informers in, bindings and status updates out."""
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from ..actors import Actor
-from ..api import Node, Pod, Resources, node_allocatable, object_key, pod_requests
+from ..api import Node, Pod, PodCondition, object_key
 from ..client import Client, Delta, Informer
+from ._cache import Cache, Placement
+from ._engine import Engine
 from ._messages import (
     BindFailed,
     ExpireAssumed,
+    FlushQueues,
     Inspect,
     NodesChanged,
     PodsChanged,
@@ -22,32 +26,31 @@ from ._messages import (
     SchedulerMessage,
     SchedulerSnapshot,
 )
-from ._table import NodeTable
+from ._podinfo import NodeView, PodInfo, node_view, pod_info
+from ._profile import Profile
+from ._selectors import SelectorError
+from .config import SchedulerConfiguration, load_configuration
+from .framework import Handle
+from .queue import BACKOFF, GATED, IN_FLIGHT, UNSCHEDULABLE, QueuedPod, SchedulingQueue
 
 __all__ = ["Scheduler"]
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(slots=True)
-class _Placement:
-    row: int
-    node: str
-    request: Resources
-    assumed: bool
-    """True from the scheduler's choice until the informer shows the pod bound."""
-    since: float = 0.0
-    """When the pod was assumed, on the actor's clock."""
+_AFFINITY_PLUGINS = {"InterPodAffinity", "PodTopologySpread"}
+_LATENCY_WINDOW = 100_000
 
 
 class Scheduler(Actor[SchedulerMessage]):
-    """Learns of nodes and pods from informers, keeps a node table, binds pods.
+    """Learns of nodes and pods from informers, keeps a cache, binds pods.
 
-    Each pending pod goes to a feasible node with the least allocated resources; the
-    pod is *assumed* there at once (the table counts it, so the next pod never
-    double-books the node) and the bind is sent to the API server without waiting.
-    A failed bind forgets the assumption and requeues the pod. Pods that fit nowhere
-    wait until a node changes or a pod goes away.
+    Pending pods wait in the scheduling queue; each cycle runs the profile's
+    plugins through the engine (vectorised by default; `engine="reference"` for
+    the plain per-node forms). A chosen pod is *assumed* on its node at once (the
+    cache counts it, so the next pod never double-books the node) and the bind is
+    sent to the API server without waiting. A failed bind forgets the assumption
+    and requeues the pod with back-off. Pods that fit nowhere get the
+    `PodScheduled=False` condition and wait for a cluster event that may help.
     """
 
     mailbox_size = 4096
@@ -56,28 +59,49 @@ class Scheduler(Actor[SchedulerMessage]):
         self,
         client: Client,
         *,
+        config: SchedulerConfiguration | str | Path | None = None,
+        engine: str = "vectorised",
         batch_size: int = 256,
-        retry_delay: float = 0.1,
         bind_timeout: float = 60.0,
+        report_unschedulable: bool = True,
     ) -> None:
         self._client = client
+        self._config = (
+            config if isinstance(config, SchedulerConfiguration) else load_configuration(config)
+        )
+        self._engine_name = engine
         self._batch_size = batch_size
-        self._retry_delay = retry_delay
         self._bind_timeout = bind_timeout
-        self._table = NodeTable()
-        self._pending: dict[str, Pod] = {}
-        self._placed: dict[str, _Placement] = {}
-        self._active: deque[str] = deque()
-        self._queued: set[str] = set()
-        self._unschedulable: set[str] = set()
+        self._report = report_unschedulable
+        self._cache = Cache()
+        self._profiles: dict[str, Profile] = self._config.build(Handle(self._cache))
+        self._engines: dict[str, Engine] = {}
+        self._queue: SchedulingQueue | None = None
         self._more_requested = False
         self._scheduled = 0
+        self._attempts = 0
         self._bind_failures = 0
+        self._preemptions = 0
+        self._latencies: deque[float] = deque(maxlen=_LATENCY_WINDOW)
+
+    @property
+    def queue(self) -> SchedulingQueue:
+        assert self._queue is not None
+        return self._queue
 
     async def on_start(self) -> None:
+        context = self.context
+        for name, profile in self._profiles.items():
+            self._engines[name] = Engine(
+                profile, self._cache, context.random, engine=self._engine_name
+            )
+        first = next(iter(self._profiles.values()))
+        self._queue = SchedulingQueue(
+            context.clock.now, first.queue_sort.sort_key, first.pre_enqueue
+        )
         nodes: Informer[Node] = Informer(self._client, Node)
         pods: Informer[Pod] = Informer(self._client, Pod)
-        me = self.context.self
+        me = context.self
 
         async def nodes_changed(deltas: list[Delta[Node]]) -> None:
             await me.tell(NodesChanged(deltas))
@@ -87,11 +111,12 @@ class Scheduler(Actor[SchedulerMessage]):
 
         nodes.add_batch_handler(nodes_changed)
         pods.add_batch_handler(pods_changed)
-        self.context.start_soon(nodes.run, name="scheduler-node-informer")
-        self.context.start_soon(pods.run, name="scheduler-pod-informer")
+        context.start_soon(nodes.run, name="scheduler-node-informer")
+        context.start_soon(pods.run, name="scheduler-pod-informer")
         # A bind whose answer was lost (its request died with a crashed actor) must
         # not hold its node's resources forever.
-        self.context.send_every(self._bind_timeout / 2, ExpireAssumed())
+        context.send_every(self._bind_timeout / 2, ExpireAssumed())
+        context.send_every(1.0, FlushQueues())
 
     async def receive(self, message: SchedulerMessage) -> None:
         match message:
@@ -103,142 +128,149 @@ class Scheduler(Actor[SchedulerMessage]):
                 self._bind_failed(message)
             case ExpireAssumed():
                 self._expire_assumed()
-            case Requeue(pod=key):
-                if key in self._pending and key not in self._placed:
-                    self._enqueue(key)
+            case FlushQueues():
+                self.queue.flush()
+            case Requeue():
+                self.queue.flush()
             case ScheduleMore():
                 self._more_requested = False
-            case Inspect(reply=reply):
-                reply.send(self._snapshot())
+            case Inspect(reply=reply, latencies=latencies):
+                reply.send(self._snapshot(latencies))
         await self._schedule_some()
 
     # -- learning the cluster ----------------------------------------------------
 
     def _nodes_changed(self, deltas: list[Delta[Node]]) -> None:
-        more_room = False
+        helps = False
         for delta in deltas:
-            node = delta.object
+            name = delta.object.metadata.name
             if delta.type == "DELETED":
-                self._table.remove_node(node.metadata.name)
-            else:
-                more_room |= self._table.set_node(
-                    node.metadata.name,
-                    node_allocatable(node),
-                    schedulable=not node.spec.unschedulable,
-                )
+                self._cache.remove_node(name)
+                continue
+            try:
+                view = node_view(delta.object)
+            except SelectorError as error:
+                logger.warning("node %s ignored: %s", name, error)
+                continue
+            old = self._cache.nodes.get(name)
+            helps |= old is None or old.view is None or _could_help(old.view, view)
+            self._cache.set_node(view)
         # Only a change that can make room is worth retrying the waiting pods for
         # (a heartbeat is not), as upstream's queueing hints decide.
-        if more_room:
-            self._retry_unschedulable()
+        if helps:
+            self.queue.move()
 
     def _pods_changed(self, deltas: list[Delta[Pod]]) -> None:
-        freed = False
+        freed = assigned = False
+        queue = self.queue
         for delta in deltas:
             pod = delta.object
             key = object_key(pod)
-            if delta.type == "DELETED":
-                self._pending.pop(key, None)
-                self._unschedulable.discard(key)
-                self._queued.discard(key)
-                freed |= self._forget(key)
-            elif pod.status.phase in ("Succeeded", "Failed"):
+            if delta.type == "DELETED" or pod.status.phase in ("Succeeded", "Failed"):
                 # A finished pod holds nothing, as upstream's NodeInfo counts it.
-                self._pending.pop(key, None)
-                self._queued.discard(key)
-                self._unschedulable.discard(key)
-                freed |= self._forget(key)
+                queue.delete(key)
+                freed |= self._cache.remove(key) is not None
             elif pod.spec.node_name:
-                self._bound(key, pod)
+                assigned |= self._bound(key, pod)
             else:
-                self._pending[key] = pod
-                if key not in self._placed and key not in self._unschedulable:
-                    self._enqueue(key)
+                self._pending(key, pod)
         if freed:
-            self._retry_unschedulable()
+            queue.move()
+        elif assigned:
+            queue.move(_AFFINITY_PLUGINS)
 
-    def _bound(self, key: str, pod: Pod) -> None:
+    def _pending(self, key: str, pod: Pod) -> None:
+        placement = self._cache.placed.get(key)
+        if placement is not None:
+            placement.info.pod = pod  # a newer version to bind with, if need be
+            return
+        queued = self.queue.pods.get(key)
+        if queued is not None and _same_for_scheduling(queued.info.pod, pod):
+            queued.info.pod = pod
+            return
+        try:
+            info = pod_info(pod)
+        except SelectorError as error:
+            logger.warning("pod %s cannot be scheduled: %s", key, error)
+            self._report_unschedulable(pod, f"invalid pod: {error}")
+            return
+        if info.scheduler_name in self._engines:
+            self.queue.add(info)
+
+    def _bound(self, key: str, pod: Pod) -> bool:
         """The API server shows `pod` bound: confirm our assumption or count it anew."""
-        self._pending.pop(key, None)
-        self._unschedulable.discard(key)
-        self._queued.discard(key)
+        self.queue.delete(key)
         node = pod.spec.node_name
-        placement = self._placed.get(key)
+        placement = self._cache.placed.get(key)
         if placement is not None:
             if placement.node == node:
                 placement.assumed = False
-                return
-            self._forget(key)
-        row = self._table.row(node)
-        request = pod_requests(pod)
-        self._table.add_pod(row, request)
-        self._placed[key] = _Placement(row, node, request, assumed=False)
-
-    def _forget(self, key: str) -> bool:
-        placement = self._placed.pop(key, None)
-        if placement is None:
-            return False
-        self._table.remove_pod(placement.row, placement.request)
-        return True
+                placement.info.pod = pod
+                return False
+            self._cache.remove(key)
+        try:
+            info = pod_info(pod)
+        except SelectorError:
+            info = PodInfo(pod=pod, key=key, namespace=pod.metadata.namespace, labels={})
+        self._cache.add(info, node, assumed=False)
+        return bool(info.labels)
 
     def _bind_failed(self, failure: BindFailed) -> None:
         self._bind_failures += 1
-        placement = self._placed.get(failure.pod)
+        placement = self._cache.placed.get(failure.pod)
         if placement is None or not placement.assumed or placement.node != failure.node:
             return
         logger.info("binding %s to %s failed: %s", failure.pod, failure.node, failure.reason)
-        self._forget(failure.pod)
-        self._retry_unschedulable()
-        if failure.pod in self._pending:
-            # Give the informer time to bring the pod's newer version before retrying.
-            self.context.send_later(self._retry_delay, Requeue(failure.pod))
+        self._cache.remove(failure.pod)
+        self.queue.readd(placement.info, failure.reason)
+        self.queue.move()
 
     def _expire_assumed(self) -> None:
         deadline = self.context.clock.now() - self._bind_timeout
-        expired = [key for key, p in self._placed.items() if p.assumed and p.since < deadline]
+        expired = [key for key, p in self._cache.placed.items() if p.assumed and p.since < deadline]
         for key in expired:
-            placement = self._placed[key]
+            placement = self._cache.placed[key]
             self._bind_failed(BindFailed(key, placement.node, "no answer to the bind"))
 
-    # -- the queue ---------------------------------------------------------------
-
-    def _enqueue(self, key: str) -> None:
-        if key not in self._queued:
-            self._queued.add(key)
-            self._active.append(key)
-
-    def _retry_unschedulable(self) -> None:
-        waiting, self._unschedulable = self._unschedulable, set()
-        for key in sorted(waiting):
-            self._enqueue(key)
+    # -- scheduling --------------------------------------------------------------
 
     async def _schedule_some(self) -> None:
         """Schedule up to one batch, then let other messages in before the next."""
-        for _ in range(min(self._batch_size, len(self._active))):
-            key = self._active.popleft()
-            self._queued.discard(key)
-            pod = self._pending.get(key)
-            if pod is not None and key not in self._placed:
-                await self._schedule_one(key, pod)
-        if self._active and not self._more_requested:
+        queue = self.queue
+        for _ in range(self._batch_size):
+            queued = queue.pop()
+            if queued is None:
+                break
+            await self._schedule_one(queued)
+        if queue.has_active() and not self._more_requested:
             self._more_requested = self.context.self.try_tell(ScheduleMore())
 
-    async def _schedule_one(self, key: str, pod: Pod) -> None:
-        request = pod_requests(pod)
-        row = self._table.pick(request, self.context.random)
-        if row is None:
-            self._unschedulable.add(key)
-            logger.debug("%s fits on none of %d nodes", key, len(self._table))
+    async def _schedule_one(self, queued: QueuedPod) -> None:
+        info = queued.info
+        clock = self.context.clock
+        started = clock.now()
+        result = self._engines[info.scheduler_name].schedule(info)
+        self._attempts += 1
+        if result.node:
+            self.queue.done(info.key)
+            placement = self._cache.add(info, result.node, assumed=True, since=started)
+            self._scheduled += 1
+            self._latencies.append(clock.now() - started)
+            await self._bind(placement)
             return
-        node = self._table.names[row]
-        self._table.add_pod(row, request)
-        self._placed[key] = _Placement(
-            row, node, request, assumed=True, since=self.context.clock.now()
-        )
-        self._scheduled += 1
+        self._latencies.append(clock.now() - started)
+        message = result.message
+        self.queue.unschedulable(queued, result.failed_plugins, message)
+        logger.debug("%s: %s", info.key, message)
+        self._report_unschedulable(info.pod, message)
+
+    async def _bind(self, placement: Placement) -> None:
+        pod = placement.info.pod
+        key, node = placement.info.key, placement.node
         bound = msgspec.structs.replace(pod, spec=msgspec.structs.replace(pod.spec, node_name=node))
         context = self.context
 
-        def answered(_: Pod | None, error: BaseException | None) -> None:
+        def answered(_: Any, error: BaseException | None) -> None:
             # Runs in the task that answers the update: only hand the news over.
             if error is not None:
                 context.send_later(0.0, BindFailed(key, node, str(error)))
@@ -246,14 +278,68 @@ class Scheduler(Actor[SchedulerMessage]):
         # Sent, not awaited: the informer shows the pod bound when the write lands.
         await self._client.send_update(bound, answered)
 
-    def _snapshot(self) -> SchedulerSnapshot:
+    def _report_unschedulable(self, pod: Pod, message: str) -> None:
+        """Set `PodScheduled=False` (reason Unschedulable) unless it already says so."""
+        if not self._report:
+            return
+        conditions = [c for c in pod.status.conditions if c.type != "PodScheduled"]
+        for condition in pod.status.conditions:
+            if condition.type == "PodScheduled" and condition.message == message:
+                return
+        conditions.append(
+            PodCondition(
+                type="PodScheduled", status="False", reason="Unschedulable", message=message
+            )
+        )
+        updated = msgspec.structs.replace(
+            pod, status=msgspec.structs.replace(pod.status, conditions=conditions)
+        )
+
+        def answered(_: Any, error: BaseException | None) -> None:
+            if error is not None:
+                logger.debug("status of %s not updated: %s", object_key(pod), error)
+
+        self.context.start_soon(lambda: self._client.send_update(updated, answered))
+
+    def _snapshot(self, latencies: bool) -> SchedulerSnapshot:
+        queue = self.queue
+        placed = self._cache.placed.values()
+        waiting = [
+            key
+            for key, queued in queue.pods.items()
+            if queued.where in (UNSCHEDULABLE, BACKOFF) and queued.message
+        ]
         return SchedulerSnapshot(
             scheduled=self._scheduled,
             bind_failures=self._bind_failures,
-            pending=sorted(k for k in self._pending if k not in self._placed),
-            unschedulable=sorted(self._unschedulable),
-            nodes=len(self._table),
-            bound=sum(not p.assumed for p in self._placed.values()),
-            assumed=sum(p.assumed for p in self._placed.values()),
-            queued=len(self._active),
+            pending=sorted(queue.pods),
+            unschedulable=sorted(waiting),
+            nodes=len(self._cache.table),
+            bound=sum(not p.assumed for p in placed),
+            assumed=sum(p.assumed for p in placed),
+            queued=queue.count("active") + queue.count(IN_FLIGHT),
+            gated=queue.keys(GATED),
+            attempts=self._attempts,
+            preemptions=self._preemptions,
+            attempt_seconds=list(self._latencies) if latencies else [],
         )
+
+
+def _same_for_scheduling(old: Pod, new: Pod) -> bool:
+    """True if nothing the scheduler reads changed (a status update, say)."""
+    return (
+        old.spec == new.spec
+        and old.metadata.labels == new.metadata.labels
+        and old.metadata.annotations == new.metadata.annotations
+    )
+
+
+def _could_help(old: NodeView, new: NodeView) -> bool:
+    """True if a node change can make room for a pod that did not fit before."""
+    if old.unschedulable and not new.unschedulable:
+        return True
+    if any(new.allocatable.get(r, 0) > amount for r, amount in old.allocatable.items()):
+        return True
+    if set(new.allocatable) - set(old.allocatable):
+        return True
+    return old.labels != new.labels or old.taints != new.taints or old.images != new.images

@@ -1,76 +1,149 @@
-"""The scheduler's node table: columns of allocatable and requested resources per node."""
+"""The scheduler's node table: one row per node, one numpy column per fact.
+
+Columns hold allocatable, requested and free amounts of every resource seen (cpu,
+memory, pods, ephemeral-storage, extended resources), the non-zero requests used
+for scoring, flags, label values encoded as integer codes per key, one boolean
+column per distinct taint, a count column per used host port, a size column per
+image, and count columns of pods matching a selector (registered on first use).
+Filters and scores are then array operations over rows.
+"""
 
 from __future__ import annotations
 
-import random
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ..api import Resources
+from ._podinfo import HostPort, Taint
 
-__all__ = ["NodeTable"]
+__all__ = ["BoolArray", "Int64Array", "NodeTable"]
 
 Int64Array = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int32]
 
-_COLUMNS = (
-    "alloc_cpu",
-    "alloc_memory",
-    "alloc_pods",
-    "requested_cpu",
-    "requested_memory",
-    "requested_pods",
-    "free_cpu",
-    "free_memory",
-    "free_pods",
-    "_score_cpu_divisor",
-    "_score_memory_divisor",
-    "present",
-    "schedulable",
-)
+STANDARD_RESOURCES = ("cpu", "memory", "pods", "ephemeral-storage")
 
 
 class NodeTable:
-    """Nodes as rows of numpy columns, so filtering and scoring a pod is array work.
+    """Nodes as rows of numpy columns, kept up to date incrementally.
 
-    Besides allocatable and requested amounts, the table keeps the free amounts
-    (allocatable minus requested) up to date on every change, so that filtering a
-    pod is three comparisons and scoring it a few integer operations per column.
-
-    A row also exists for a node the scheduler has only heard of through a pod bound
-    to it (not yet through the node itself): its requests are counted, but it is not
-    `present`, so nothing is placed on it until the node shows up.
+    A row also exists for a node known only through a pod bound to it (not yet
+    through the node itself): its requests are counted, but it is not `present`,
+    so nothing is placed there until the node shows up. Rows of removed nodes are
+    reused once no pod is counted on them.
     """
 
     def __init__(self, capacity: int = 64) -> None:
-        self._size = 0
+        self._capacity = max(1, capacity)
+        self.size = 0
+        """Rows in use (present or not); every column is valid on `[:size]`."""
         self.names: list[str] = []
         self._rows: dict[str, int] = {}
         self._free_rows: list[int] = []
-        capacity = max(1, capacity)
-        self.alloc_cpu: Int64Array = np.zeros(capacity, np.int64)
-        self.alloc_memory: Int64Array = np.zeros(capacity, np.int64)
-        self.alloc_pods: Int64Array = np.zeros(capacity, np.int64)
-        self.requested_cpu: Int64Array = np.zeros(capacity, np.int64)
-        self.requested_memory: Int64Array = np.zeros(capacity, np.int64)
-        self.requested_pods: Int64Array = np.zeros(capacity, np.int64)
-        self.free_cpu: Int64Array = np.zeros(capacity, np.int64)
-        self.free_memory: Int64Array = np.zeros(capacity, np.int64)
-        self.free_pods: Int64Array = np.zeros(capacity, np.int64)
-        # Allocatable, with 1 for 0 so that scoring never divides by zero (a row
-        # with nothing allocatable fits only empty requests and scores 0 anyway).
-        self._score_cpu_divisor: Int64Array = np.ones(capacity, np.int64)
-        self._score_memory_divisor: Int64Array = np.ones(capacity, np.int64)
-        self.present = np.zeros(capacity, np.bool_)
-        self.schedulable = np.zeros(capacity, np.bool_)
+        self._columns: dict[str, Any] = {}
+        self._fill: dict[str, int] = {}
+        self.alloc: dict[str, Int64Array] = {}
+        self.requested: dict[str, Int64Array] = {}
+        self.free: dict[str, Int64Array] = {}
+        for resource in STANDARD_RESOURCES:
+            self._add_resource(resource)
+        self.nonzero_cpu: Int64Array = self._new("nonzero:cpu", np.int64)
+        self.nonzero_memory: Int64Array = self._new("nonzero:memory", np.int64)
+        self.present: BoolArray = self._new("present", np.bool_)
+        self.schedulable: BoolArray = self._new("schedulable", np.bool_)
+        self.labels: dict[str, IntArray] = {}
+        self.label_values: dict[str, dict[str, int]] = {}
+        self.label_names: dict[str, list[str]] = {}
+        self.taints: dict[Taint, BoolArray] = {}
+        self.ports: dict[HostPort, IntArray] = {}
+        self.images: dict[str, Int64Array] = {}
+        self.counts: dict[object, IntArray] = {}
+        """Per-node counts of pods under a key the cache chooses (a selector, a term)."""
+        self.version = 0
+        """Bumped whenever the set of present rows changes."""
+        self._present_rows: npt.NDArray[np.intp] | None = None
+
+    # -- columns -----------------------------------------------------------------
+
+    def _new(self, name: str, dtype: type[np.generic], fill: int = 0) -> Any:
+        column = np.full(self._capacity, fill, dtype)
+        self._columns[name] = column
+        self._fill[name] = fill
+        return column
+
+    def _add_resource(self, resource: str) -> None:
+        self.alloc[resource] = self._new(f"alloc:{resource}", np.int64)
+        self.requested[resource] = self._new(f"requested:{resource}", np.int64)
+        self.free[resource] = self._new(f"free:{resource}", np.int64)
+
+    def resource_column(self, resource: str) -> None:
+        """Make sure `resource` has columns (an extended resource seen for the first time)."""
+        if resource not in self.alloc:
+            self._add_resource(resource)
+
+    def label_column(self, key: str) -> IntArray:
+        """Codes of each row's value for label `key` (-1: no such label)."""
+        column: IntArray | None = self.labels.get(key)
+        if column is None:
+            column = self._new(f"label:{key}", np.int32, -1)
+            self.labels[key] = column
+            self.label_values[key] = {}
+            self.label_names[key] = []
+        return column
+
+    def label_code(self, key: str, value: str) -> int:
+        """The code of `value` under `key`; -2 (matches no row) if no node has it."""
+        return self.label_values.get(key, {}).get(value, -2)
+
+    def count_column(self, key: object) -> IntArray:
+        column: IntArray | None = self.counts.get(key)
+        if column is None:
+            column = self._new(f"count:{len(self.counts)}", np.int32)
+            self.counts[key] = column
+        return column
+
+    def _grow(self) -> None:
+        self._capacity *= 2
+        for name, old in list(self._columns.items()):
+            new = np.full(self._capacity, self._fill[name], old.dtype)
+            new[: len(old)] = old
+            self._columns[name] = new
+        columns = self._columns
+        for resource in list(self.alloc):
+            self.alloc[resource] = columns[f"alloc:{resource}"]
+            self.requested[resource] = columns[f"requested:{resource}"]
+            self.free[resource] = columns[f"free:{resource}"]
+        self.nonzero_cpu = columns["nonzero:cpu"]
+        self.nonzero_memory = columns["nonzero:memory"]
+        self.present = columns["present"]
+        self.schedulable = columns["schedulable"]
+        for key in self.labels:
+            self.labels[key] = columns[f"label:{key}"]
+        self._regrow_named(self.taints, "taint")
+        self._regrow_named(self.ports, "port")
+        self._regrow_named(self.images, "image")
+        for index, count_key in enumerate(list(self.counts)):
+            self.counts[count_key] = columns[f"count:{index}"]
+
+    def _regrow_named(self, columns: dict[Any, Any], prefix: str) -> None:
+        for key in list(columns):
+            columns[key] = self._columns[f"{prefix}:{key!r}"]
+
+    # -- rows --------------------------------------------------------------------
 
     def __len__(self) -> int:
         """The number of nodes present."""
-        return int(self.present[: self._size].sum())
+        return len(self.present_rows())
 
     def __contains__(self, name: str) -> bool:
         row = self._rows.get(name)
         return row is not None and bool(self.present[row])
+
+    def find(self, name: str) -> int | None:
+        return self._rows.get(name)
 
     def row(self, name: str) -> int:
         """The row of `name`, made (not present) if the node is unknown so far."""
@@ -81,116 +154,147 @@ class NodeTable:
             row = self._free_rows.pop()
             self.names[row] = name
         else:
-            row = self._size
-            if row == len(self.present):
+            row = self.size
+            if row == self._capacity:
                 self._grow()
-            self._size += 1
+            self.size += 1
             self.names.append(name)
         self._rows[name] = row
         return row
 
-    def _grow(self) -> None:
-        capacity = 2 * len(self.present)
-        for column in _COLUMNS:
-            old = getattr(self, column)
-            new = np.full(capacity, _empty_value(column), old.dtype)
-            new[: len(old)] = old
-            setattr(self, column, new)
+    def present_rows(self) -> npt.NDArray[np.intp]:
+        """Rows of present nodes, in row order (the order nodes are visited in)."""
+        if self._present_rows is None:
+            self._present_rows = np.flatnonzero(self.present[: self.size])
+        return self._present_rows
 
-    def set_node(self, name: str, allocatable: Resources, *, schedulable: bool = True) -> bool:
-        """Add or update a node; True if that can make room for a pod that did not fit."""
+    def _changed(self) -> None:
+        self._present_rows = None
+        self.version += 1
+
+    # -- nodes -------------------------------------------------------------------
+
+    def set_node(
+        self,
+        name: str,
+        allocatable: Mapping[str, int],
+        *,
+        schedulable: bool = True,
+        labels: Mapping[str, str] | None = None,
+        taints: Iterable[Taint] = (),
+        images: Mapping[str, int] | None = None,
+    ) -> None:
+        """Add or update a node's row."""
         row = self.row(name)
-        cpu, memory, pods = allocatable
-        more_room = bool(
-            (schedulable and not self.schedulable[row])
-            or cpu > self.alloc_cpu[row]
-            or memory > self.alloc_memory[row]
-            or pods > self.alloc_pods[row]
-        )
-        self.alloc_cpu[row] = cpu
-        self.alloc_memory[row] = memory
-        self.alloc_pods[row] = pods
-        self.free_cpu[row] = cpu - self.requested_cpu[row]
-        self.free_memory[row] = memory - self.requested_memory[row]
-        self.free_pods[row] = pods - self.requested_pods[row]
-        self._score_cpu_divisor[row] = max(cpu, 1)
-        self._score_memory_divisor[row] = max(memory, 1)
-        self.present[row] = True
+        for resource in allocatable:
+            self.resource_column(resource)
+        for resource, column in self.alloc.items():
+            amount = allocatable.get(resource, 0)
+            column[row] = amount
+            self.free[resource][row] = amount - self.requested[resource][row]
+        if not self.present[row]:
+            self.present[row] = True
+            self._changed()
         self.schedulable[row] = schedulable
-        return more_room
+        labels = labels or {}
+        for key, codes_column in self.labels.items():
+            if key not in labels:
+                codes_column[row] = -1
+        for key, value in labels.items():
+            self.label_column(key)
+            codes = self.label_values[key]
+            code = codes.get(value)
+            if code is None:
+                code = codes[value] = len(codes)
+                self.label_names[key].append(value)
+            self.labels[key][row] = code
+        wanted = set(taints)
+        for taint in wanted:
+            if taint not in self.taints:
+                self.taints[taint] = self._new(f"taint:{taint!r}", np.bool_)
+        for taint, has in self.taints.items():
+            has[row] = taint in wanted
+        images = images or {}
+        for image in images:
+            if image not in self.images:
+                self.images[image] = self._new(f"image:{image!r}", np.int64)
+        for image, sizes in self.images.items():
+            sizes[row] = images.get(image, 0)
 
     def remove_node(self, name: str) -> None:
         row = self._rows.get(name)
         if row is None:
             return
-        self.present[row] = False
+        if self.present[row]:
+            self.present[row] = False
+            self._changed()
         self.schedulable[row] = False
         self._release_if_empty(row)
 
-    def add_pod(self, row: int, request: Resources) -> None:
-        cpu, memory, pods = request
-        self.requested_cpu[row] += cpu
-        self.requested_memory[row] += memory
-        self.requested_pods[row] += pods
-        self.free_cpu[row] -= cpu
-        self.free_memory[row] -= memory
-        self.free_pods[row] -= pods
+    # -- pods --------------------------------------------------------------------
 
-    def remove_pod(self, row: int, request: Resources) -> None:
-        cpu, memory, pods = request
-        self.requested_cpu[row] -= cpu
-        self.requested_memory[row] -= memory
-        self.requested_pods[row] -= pods
-        self.free_cpu[row] += cpu
-        self.free_memory[row] += memory
-        self.free_pods[row] += pods
+    def add_pod(
+        self,
+        row: int,
+        requests: Mapping[str, int],
+        nonzero: tuple[int, int],
+        ports: Iterable[HostPort] = (),
+    ) -> None:
+        for resource, amount in requests.items():
+            if resource not in self.requested:
+                self.resource_column(resource)
+            self.requested[resource][row] += amount
+            self.free[resource][row] -= amount
+        self.nonzero_cpu[row] += nonzero[0]
+        self.nonzero_memory[row] += nonzero[1]
+        for port in ports:
+            column: IntArray | None = self.ports.get(port)
+            if column is None:
+                column = self.ports[port] = self._new(f"port:{port!r}", np.int32)
+            column[row] += 1
+
+    def remove_pod(
+        self,
+        row: int,
+        requests: Mapping[str, int],
+        nonzero: tuple[int, int],
+        ports: Iterable[HostPort] = (),
+    ) -> None:
+        for resource, amount in requests.items():
+            self.requested[resource][row] -= amount
+            self.free[resource][row] += amount
+        self.nonzero_cpu[row] -= nonzero[0]
+        self.nonzero_memory[row] -= nonzero[1]
+        for port in ports:
+            self.ports[port][row] -= 1
         self._release_if_empty(row)
 
     def _release_if_empty(self, row: int) -> None:
-        if not self.present[row] and self.requested_pods[row] == 0:
+        if not self.present[row] and self.requested["pods"][row] == 0:
             del self._rows[self.names[row]]
             self.names[row] = ""
-            for column in _COLUMNS:
-                getattr(self, column)[row] = _empty_value(column)
+            for name, column in self._columns.items():
+                column[row] = self._fill[name]
             self._free_rows.append(row)
 
-    def feasible(self, request: Resources) -> npt.NDArray[np.bool_]:
-        """Which rows have room for `request` (NodeResourcesFit, NodeUnschedulable)."""
-        n = self._size
-        fits = self.free_cpu[:n] >= request.cpu_millis
-        fits &= self.free_memory[:n] >= request.memory_bytes
-        fits &= self.free_pods[:n] >= request.pods
-        fits &= self.schedulable[:n]
-        return fits
+    # -- helpers for plugins -----------------------------------------------------
 
-    def least_allocated(self, request: Resources) -> Int64Array:
-        """Upstream's LeastAllocated score, 0..100: the free share after placing `request`.
+    def domain_totals(
+        self, key: str, per_node: npt.NDArray[np.generic], rows: BoolArray | None = None
+    ) -> Int64Array:
+        """Per row: the sum of `per_node` over the rows sharing its value of label `key`.
 
-        Meaningful for feasible rows only (elsewhere it may fall outside 0..100).
+        Only rows in `rows` (default: all) contribute; rows without the label get 0.
         """
-        n = self._size
-        cpu = self.free_cpu[:n] - request.cpu_millis
-        cpu *= 100
-        cpu //= self._score_cpu_divisor[:n]
-        memory = self.free_memory[:n] - request.memory_bytes
-        memory *= 100
-        memory //= self._score_memory_divisor[:n]
-        cpu += memory
-        cpu //= 2
-        return cpu
-
-    def pick(self, request: Resources, rng: random.Random) -> int | None:
-        """The row to place `request` on: the best score among feasible rows, ties at random."""
-        candidates = np.flatnonzero(self.feasible(request))
-        if not len(candidates):
-            return None
-        scores = self.least_allocated(request)
-        if len(candidates) < self._size:
-            scores = scores[candidates]
-        best = candidates[scores == scores.max()]
-        return int(best[rng.randrange(len(best))]) if len(best) > 1 else int(best[0])
-
-
-def _empty_value(column: str) -> int:
-    """What a column holds for a row without a node: nothing, or 1 for a divisor."""
-    return 1 if column.endswith("divisor") else 0
+        n = self.size
+        codes = self.label_column(key)[:n]
+        has = codes >= 0
+        contributing = has if rows is None else has & rows
+        sums = np.bincount(
+            codes[contributing],
+            weights=per_node[:n][contributing],
+            minlength=len(self.label_values[key]),
+        ).astype(np.int64)
+        totals = np.zeros(n, np.int64)
+        totals[has] = sums[codes[has]]
+        return totals

@@ -1,100 +1,79 @@
-import random
-
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubeactors.api import Resources
 from kubeactors.scheduler import NodeTable
+from kubeactors.scheduler._podinfo import HostPort, Taint
 
 GiB = 2**30
 
-node_sizes = st.lists(
-    st.tuples(st.integers(0, 8000), st.integers(0, 32 * GiB), st.integers(0, 20)),
-    min_size=0,
-    max_size=12,
+
+def _amounts(cpu: int, memory: int, pods: int) -> dict[str, int]:
+    return {"cpu": cpu, "memory": memory, "pods": pods}
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 8000), st.integers(0, 4), st.sampled_from(["a", "b", "c"])),
+        min_size=1,
+        max_size=200,
+    ),
+    st.lists(st.tuples(st.integers(0, 199), st.integers(0, 500)), max_size=100),
 )
-pod_sizes = st.lists(
-    st.tuples(st.integers(0, 3000), st.integers(0, 8 * GiB)), min_size=1, max_size=60
-)
-
-
-def _reference_scores(
-    nodes: list[tuple[int, int, int]], used: list[list[int]], request: Resources
-) -> dict[int, int]:
-    """Feasible rows and their LeastAllocated scores, one node at a time in plain Python."""
-    scores: dict[int, int] = {}
-    for row, (cpu, memory, pods) in enumerate(nodes):
-        used_cpu, used_memory, used_pods = used[row]
-        if (
-            cpu - used_cpu >= request.cpu_millis
-            and memory - used_memory >= request.memory_bytes
-            and pods - used_pods >= 1
-        ):
-            shares = []
-            for allocatable, requested in (
-                (cpu, used_cpu + request.cpu_millis),
-                (memory, used_memory + request.memory_bytes),
-            ):
-                shares.append((allocatable - requested) * 100 // allocatable if allocatable else 0)
-            scores[row] = sum(shares) // 2
-    return scores
-
-
-@given(node_sizes, pod_sizes, st.integers(0, 2**32))
-def test_placements_never_overcommit_and_match_the_reference(
-    nodes: list[tuple[int, int, int]], pods: list[tuple[int, int]], seed: int
+def test_columns_follow_nodes_and_pods_through_growth(
+    nodes: list[tuple[int, int, str]], pods: list[tuple[int, int]]
 ) -> None:
-    table = NodeTable(capacity=2)
-    for index, (cpu, memory, count) in enumerate(nodes):
-        table.set_node(f"n{index}", Resources(cpu, memory, count))
-    used = [[0, 0, 0] for _ in nodes]
-    rng = random.Random(seed)
-    for cpu, memory in pods:
-        request = Resources(cpu, memory, 1)
-        expected = _reference_scores(nodes, used, request)
-        row = table.pick(request, rng)
-        if not expected:
-            assert row is None
-            continue
-        assert row is not None
-        assert expected[row] == max(expected.values())
-        table.add_pod(row, request)
-        used[row] = [used[row][0] + cpu, used[row][1] + memory, used[row][2] + 1]
-    for row, (cpu, memory, count) in enumerate(nodes):
-        assert used[row][0] <= cpu
-        assert used[row][1] <= memory
-        assert used[row][2] <= count
-        assert table.requested_cpu[row] == used[row][0]
-
-
-def test_unschedulable_and_unknown_nodes_take_nothing() -> None:
-    table = NodeTable()
-    table.set_node("cordoned", Resources(4000, GiB, 10), schedulable=False)
-    heard_of = table.row("heard-of")  # known only through a pod bound to it
-    table.add_pod(heard_of, Resources(100, 0, 1))
-    assert "heard-of" not in table
-    assert table.pick(Resources(1, 1, 1), random.Random(0)) is None
-    table.set_node("open", Resources(4000, GiB, 10))
-    assert table.names[table.pick(Resources(1, 1, 1), random.Random(0)) or 0] == "open"
+    table = NodeTable(capacity=1)
+    for index, (cpu, pods_allowed, zone) in enumerate(nodes):
+        table.set_node(f"n{index}", _amounts(cpu, GiB, pods_allowed), labels={"zone": zone})
+    requested = [0] * len(nodes)
+    for index, cpu in pods:
+        if index < len(nodes):
+            table.add_pod(index, {"cpu": cpu, "pods": 1}, (cpu, 0))
+            requested[index] += cpu
+    n = table.size
+    assert n == len(nodes) == len(table)
+    expected_free = [cpu - requested[i] for i, (cpu, _, _) in enumerate(nodes)]
+    assert table.free["cpu"][:n].tolist() == expected_free
+    zones = [zone for _, _, zone in nodes]
+    totals = table.domain_totals("zone", table.requested["cpu"])
+    for row in range(n):
+        same = sum(requested[i] for i in range(n) if zones[i] == zones[row])
+        assert totals[row] == same
 
 
 def test_removed_rows_are_reused_once_empty() -> None:
     table = NodeTable(capacity=1)
-    assert table.set_node("a", Resources(1000, GiB, 10))
+    table.set_node("a", _amounts(1000, GiB, 10))
     row = table.row("a")
-    table.add_pod(row, Resources(100, 0, 1))
+    table.add_pod(row, {"cpu": 100, "pods": 1}, (100, 0))
     table.remove_node("a")
-    table.set_node("b", Resources(1000, GiB, 10))
+    assert "a" not in table
+    table.set_node("b", _amounts(1000, GiB, 10))
     assert table.row("b") != row  # "a" still has a pod counted on it
-    table.remove_pod(row, Resources(100, 0, 1))
+    table.remove_pod(row, {"cpu": 100, "pods": 1}, (100, 0))
     assert table.row("c") == row
+    assert table.requested["cpu"][row] == 0
 
 
-def test_set_node_says_whether_it_can_make_room() -> None:
+def test_taints_ports_images_and_extended_resources_have_columns() -> None:
     table = NodeTable()
-    assert table.set_node("a", Resources(1000, GiB, 10))  # a new node
-    assert not table.set_node("a", Resources(1000, GiB, 10))  # a heartbeat
-    assert not table.set_node("a", Resources(500, GiB, 10))  # smaller
-    assert table.set_node("a", Resources(500, 2 * GiB, 10))  # more memory
-    assert not table.set_node("a", Resources(500, 2 * GiB, 10), schedulable=False)  # cordoned
-    assert table.set_node("a", Resources(500, 2 * GiB, 10))  # uncordoned
+    taint = Taint("dedicated", "gpu", "NoSchedule")
+    table.set_node(
+        "gpu",
+        {**_amounts(1000, GiB, 10), "nvidia.com/gpu": 4},
+        taints=[taint],
+        images={"app:1": 500},
+    )
+    table.set_node("plain", _amounts(1000, GiB, 10))
+    port = HostPort("TCP", "0.0.0.0", 8080)
+    table.add_pod(1, {"pods": 1}, (0, 0), [port])
+    assert table.taints[taint][:2].tolist() == [True, False]
+    assert table.alloc["nvidia.com/gpu"][:2].tolist() == [4, 0]
+    assert table.images["app:1"][:2].tolist() == [500, 0]
+    assert table.ports[port][:2].tolist() == [0, 1]
+    # Updating a node drops what it no longer has.
+    table.set_node("gpu", _amounts(1000, GiB, 10))
+    assert not table.taints[taint][0]
+    assert table.alloc["nvidia.com/gpu"][0] == 0
+    assert np.array_equal(table.present_rows(), [0, 1])

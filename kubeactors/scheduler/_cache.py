@@ -1,0 +1,216 @@
+"""The scheduler's cache: nodes and the pods placed on them, in two forms.
+
+The node table (numpy columns) serves the vectorised engine; one `NodeInfo` per
+node (plain dicts and lists) serves the reference engine and the rare paths
+(failure messages, preemption). Both change together, so the two engines always
+look at the same cluster, assumed pods included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._podinfo import AffinityTerm, HostPort, NodeView, PodInfo
+from ._selectors import LabelSelector
+from ._table import IntArray, NodeTable
+
+NAME_FIELD = " metadata.name"
+"""The table's label key holding each node's name (a space: no real label clashes)."""
+
+__all__ = ["NAME_FIELD", "Cache", "MatchKey", "NodeInfo", "Placement", "TermKey"]
+
+MatchKey = tuple[LabelSelector | None, frozenset[str] | None]
+"""Which pods a count column counts: a selector and namespaces (None: all)."""
+
+TermKey = tuple[str, AffinityTerm, int]
+"""A term carried by placed pods: (kind, term, weight); kinds below."""
+
+TERM_KINDS = ("required-affinity", "required-anti", "preferred-affinity", "preferred-anti")
+
+
+@dataclass(slots=True)
+class NodeInfo:
+    """One node and the pods counted on it, for the reference engine."""
+
+    name: str
+    row: int
+    view: NodeView | None = None
+    pods: dict[str, PodInfo] = field(default_factory=dict)
+    requested: dict[str, int] = field(default_factory=dict)
+    nonzero_cpu: int = 0
+    nonzero_memory: int = 0
+    ports: list[HostPort] = field(default_factory=list)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self.view.labels if self.view is not None else {}
+
+
+@dataclass(slots=True)
+class Placement:
+    info: PodInfo
+    node: str
+    row: int
+    assumed: bool
+    """True from the scheduler's choice until the informer shows the pod bound."""
+    since: float = 0.0
+
+
+def carried_terms(info: PodInfo) -> Iterator[TermKey]:
+    for term in info.affinity:
+        yield ("required-affinity", term, 1)
+    for term in info.anti_affinity:
+        yield ("required-anti", term, 1)
+    for weighted in info.preferred_affinity:
+        yield ("preferred-affinity", weighted.term, weighted.weight)
+    for weighted in info.preferred_anti_affinity:
+        yield ("preferred-anti", weighted.term, weighted.weight)
+
+
+class Cache:
+    """Nodes, placed pods and per-node pod counts; the one view both engines read."""
+
+    def __init__(self) -> None:
+        self.table = NodeTable()
+        self.nodes: dict[str, NodeInfo] = {}
+        """Every row's NodeInfo by node name, present or known only through pods."""
+        self.placed: dict[str, Placement] = {}
+        self.terms: set[TermKey] = set()
+        """Terms placed pods carry; `term_counts(key)` counts them per node."""
+        self.matches: set[MatchKey] = set()
+        """Selectors asked about; `match_counts` counts matching pods per node."""
+        self.term_pods = 0
+        """Placed pods carrying any pod (anti-)affinity term."""
+
+    # -- nodes -------------------------------------------------------------------
+
+    def _info(self, name: str) -> NodeInfo:
+        info = self.nodes.get(name)
+        if info is None:
+            info = self.nodes[name] = NodeInfo(name, self.table.row(name))
+        return info
+
+    def set_node(self, view: NodeView) -> None:
+        info = self._info(view.name)
+        info.view = view
+        self.table.set_node(
+            view.name,
+            view.allocatable,
+            schedulable=not view.unschedulable,
+            labels={**view.labels, NAME_FIELD: view.name},
+            taints=view.taints,
+            images=view.images,
+        )
+
+    def remove_node(self, name: str) -> None:
+        info = self.nodes.get(name)
+        if info is None:
+            return
+        info.view = None
+        self.table.remove_node(name)
+        if not info.pods:
+            del self.nodes[name]
+
+    def present(self) -> list[NodeInfo]:
+        """NodeInfos of present nodes, in the table's row order."""
+        names = self.table.names
+        return [self.nodes[names[row]] for row in self.table.present_rows()]
+
+    def by_row(self, row: int) -> NodeInfo:
+        return self.nodes[self.table.names[row]]
+
+    # -- pods --------------------------------------------------------------------
+
+    def add(self, info: PodInfo, node: str, *, assumed: bool, since: float = 0.0) -> Placement:
+        node_info = self._info(node)
+        row = node_info.row
+        placement = Placement(info, node, row, assumed, since)
+        self.placed[info.key] = placement
+        self._count(info, node_info, +1)
+        return placement
+
+    def remove(self, key: str) -> Placement | None:
+        placement = self.placed.pop(key, None)
+        if placement is None:
+            return None
+        node_info = self.nodes[placement.node]
+        self._count(placement.info, node_info, -1)
+        if node_info.view is None and not node_info.pods:
+            del self.nodes[placement.node]
+        return placement
+
+    def _count(self, info: PodInfo, node: NodeInfo, sign: int) -> None:
+        row = node.row
+        nonzero = (info.nonzero_cpu, info.nonzero_memory)
+        if sign > 0:
+            node.pods[info.key] = info
+            for resource, amount in info.requests.items():
+                node.requested[resource] = node.requested.get(resource, 0) + amount
+            node.ports.extend(info.host_ports)
+        else:
+            del node.pods[info.key]
+            for resource, amount in info.requests.items():
+                node.requested[resource] -= amount
+            for port in info.host_ports:
+                node.ports.remove(port)
+        node.nonzero_cpu += sign * info.nonzero_cpu
+        node.nonzero_memory += sign * info.nonzero_memory
+        if not info.terminating:
+            counts = self.table.counts
+            for key in self.matches:
+                if _matches(key[0], key[1], info):
+                    counts[("match", key)][row] += sign
+        terms = list(carried_terms(info))
+        if terms:
+            self.term_pods += sign
+            for term in terms:
+                self.terms.add(term)
+                self.table.count_column(("term", term))[row] += sign
+        # The table last: removing the last pod of a departed node frees its row.
+        if sign > 0:
+            self.table.add_pod(row, info.requests, nonzero, info.host_ports)
+        else:
+            self.table.remove_pod(row, info.requests, nonzero, info.host_ports)
+
+    def match_counts(
+        self, selector: LabelSelector | None, namespaces: frozenset[str] | None
+    ) -> IntArray:
+        """Per row: placed, non-terminating pods matching `selector` in `namespaces`.
+
+        The column is built on first use and kept up to date from then on.
+        """
+        key: MatchKey = (selector, namespaces)
+        if key in self.matches:
+            return self.table.counts[("match", key)]
+        self.matches.add(key)
+        column = self.table.count_column(("match", key))
+        for placement in self.placed.values():
+            if not placement.info.terminating and _matches(selector, namespaces, placement.info):
+                column[placement.row] += 1
+        return column
+
+    def term_counts(self, key: TermKey) -> IntArray:
+        """Per row: placed pods carrying the term `key` (a zero column if none does)."""
+        return self.table.count_column(("term", key))
+
+    def pods(self) -> Iterator[tuple[NodeInfo, PodInfo]]:
+        for node in self.nodes.values():
+            for pod in node.pods.values():
+                yield node, pod
+
+
+def _matches(
+    selector: LabelSelector | None, namespaces: frozenset[str] | None, info: PodInfo
+) -> bool:
+    if selector is None:
+        return False
+    if namespaces is not None and info.namespace not in namespaces:
+        return False
+    return selector.matches(info.labels)
+
+
+def zeros(n: int) -> IntArray:
+    return np.zeros(n, np.int32)

@@ -1,0 +1,275 @@
+"""One scheduling cycle: PreFilter, Filter (sampled), PreScore, Score, select.
+
+The vectorised engine runs each Filter and Score plugin once over the node table;
+the reference engine visits one node at a time through the plugins' plain forms.
+Both visit nodes in the same rotating order, stop at the same number of feasible
+nodes, and break ties with the same draw from the seeded generator, so for the
+same cluster and seed they choose the same node.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from ._cache import Cache
+from ._podinfo import PodInfo
+from ._profile import Profile
+from ._table import BoolArray
+from .framework import (
+    CycleState,
+    FilterPlugin,
+    NormalizeScorePlugin,
+    Snapshot,
+    Status,
+)
+
+__all__ = ["ENGINES", "Engine", "ScheduleResult", "feasible_nodes_to_find"]
+
+ENGINES = ("vectorised", "reference")
+
+_MIN_FEASIBLE_NODES = 100
+_BASE_PERCENTAGE = 50
+
+
+def feasible_nodes_to_find(nodes: int, percentage: int) -> int:
+    """How many feasible nodes to find before scoring, as upstream (adaptive when 0)."""
+    if nodes < _MIN_FEASIBLE_NODES or percentage >= 100:
+        return nodes
+    if percentage <= 0:
+        percentage = max(_BASE_PERCENTAGE - nodes // 125, 5)
+    return max(nodes * percentage // 100, _MIN_FEASIBLE_NODES)
+
+
+@dataclass(slots=True)
+class ScheduleResult:
+    node: str = ""
+    """The chosen node; empty when none fits."""
+    row: int = -1
+    evaluated: int = 0
+    feasible: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    """Why nodes failed, counted by reason (when no node fits)."""
+    failed_plugins: set[str] = field(default_factory=set)
+    """The Filter plugins that turned nodes away (when no node fits)."""
+    nodes: int = 0
+    state: CycleState = field(default_factory=CycleState)
+    prefilter: Status | None = None
+    """A PreFilter rejection, which applies to every node."""
+
+    @property
+    def message(self) -> str:
+        """Upstream's FitError text: `0/5 nodes are available: 3 Insufficient cpu, ...`."""
+        if self.nodes == 0:
+            return "no nodes available to schedule pods"
+        if self.prefilter is not None:
+            detail = "; ".join(self.prefilter.reasons)
+            return f"0/{self.nodes} nodes are available: {detail}."
+        parts = sorted(f"{count} {reason}" for reason, count in self.reasons.items())
+        return f"0/{self.nodes} nodes are available: {', '.join(parts)}."
+
+
+class Engine:
+    """Schedules one pod at a time against a cache with one profile's plugins."""
+
+    def __init__(
+        self, profile: Profile, cache: Cache, rng: random.Random, *, engine: str = "vectorised"
+    ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine: must be one of {ENGINES}, got {engine!r}")
+        self.profile = profile
+        self.cache = cache
+        self.rng = rng
+        self.reference = engine == "reference"
+        self.next_start = 0
+
+    def schedule(self, pod: PodInfo) -> ScheduleResult:
+        snapshot = Snapshot(self.cache, self.reference)
+        state = CycleState()
+        nodes = self.cache.table.present_rows()
+        result = ScheduleResult(nodes=len(nodes), state=state)
+        if not len(nodes):
+            return result
+        for plugin in self.profile.pre_filter:
+            status = plugin.pre_filter(state, pod, snapshot)
+            if status is not None and not status.ok:
+                result.prefilter = Status(status.code, status.reasons, plugin.name)
+                result.failed_plugins.add(plugin.name)
+                return result
+        filters = [p for p in self.profile.filter if p.name not in state.skip_filter]
+        wanted = feasible_nodes_to_find(len(nodes), self.profile.percentage_of_nodes_to_score)
+        start = self.next_start % len(nodes)
+        if self.reference:
+            chosen, processed = self._filter_reference(
+                state, pod, snapshot, filters, nodes, start, wanted, result
+            )
+        else:
+            chosen, processed = self._filter_vectorised(
+                state, pod, snapshot, filters, nodes, start, wanted, result
+            )
+        self.next_start = (start + processed) % len(nodes)
+        result.evaluated = processed
+        result.feasible = len(chosen)
+        if not len(chosen):
+            return result
+        if len(chosen) == 1:
+            result.row = int(chosen[0])
+        else:
+            result.row = self._select(state, pod, snapshot, chosen)
+        result.node = self.cache.table.names[result.row]
+        return result
+
+    # -- filter ------------------------------------------------------------------
+
+    def _filter_vectorised(
+        self,
+        state: CycleState,
+        pod: PodInfo,
+        snapshot: Snapshot,
+        filters: list[FilterPlugin],
+        nodes: npt.NDArray[np.intp],
+        start: int,
+        wanted: int,
+        result: ScheduleResult,
+    ) -> tuple[npt.NDArray[np.intp], int]:
+        mask: BoolArray | None = None
+        masks = []
+        for plugin in filters:
+            passed = plugin.filter_all(state, pod, snapshot)
+            masks.append((plugin, passed))
+            if passed is not None:
+                mask = passed if mask is None else mask & passed
+        count = len(nodes)
+        if mask is None:
+            positions = (np.arange(min(wanted, count)) + start) % count
+            return nodes[positions], len(positions)
+        feasible = np.flatnonzero(mask[nodes])
+        split = int(np.searchsorted(feasible, start))
+        rotated = np.concatenate((feasible[split:], feasible[:split]))
+        taken = rotated[:wanted]
+        processed = (int(taken[-1]) - start) % count + 1 if len(taken) == wanted else count
+        if not len(taken):
+            self._diagnose(state, pod, snapshot, masks, nodes, result)
+        return nodes[taken], processed
+
+    def _diagnose(
+        self,
+        state: CycleState,
+        pod: PodInfo,
+        snapshot: Snapshot,
+        masks: list[tuple[FilterPlugin, BoolArray | None]],
+        nodes: npt.NDArray[np.intp],
+        result: ScheduleResult,
+    ) -> None:
+        remaining = np.zeros(self.cache.table.size, np.bool_)
+        remaining[nodes] = True
+        for plugin, passed in masks:
+            if passed is None:
+                continue
+            failing = np.flatnonzero(remaining & ~passed)
+            if len(failing):
+                result.reasons.update(plugin.reasons(state, pod, snapshot, failing))
+                result.failed_plugins.add(plugin.name)
+            remaining &= passed
+
+    def _filter_reference(
+        self,
+        state: CycleState,
+        pod: PodInfo,
+        snapshot: Snapshot,
+        filters: list[FilterPlugin],
+        nodes: npt.NDArray[np.intp],
+        start: int,
+        wanted: int,
+        result: ScheduleResult,
+    ) -> tuple[npt.NDArray[np.intp], int]:
+        count = len(nodes)
+        chosen: list[int] = []
+        reasons: Counter[str] = Counter()
+        failed: set[str] = set()
+        processed = 0
+        for offset in range(count):
+            row = int(nodes[(start + offset) % count])
+            node = self.cache.by_row(row)
+            processed += 1
+            for plugin in filters:
+                status = plugin.filter(state, pod, node)
+                if status is not None and not status.ok:
+                    reasons.update(status.reasons)
+                    failed.add(plugin.name)
+                    break
+            else:
+                chosen.append(row)
+                if len(chosen) == wanted:
+                    break
+        if not chosen:
+            result.reasons = reasons
+            result.failed_plugins = failed
+        return np.array(chosen, np.intp), processed
+
+    # -- score -------------------------------------------------------------------
+
+    def evaluate(self, pod: PodInfo) -> dict[str, int]:
+        """Every feasible node's total score, without sampling or choosing (for tests).
+
+        Leaves the rotating start index and the random generator untouched.
+        """
+        snapshot = Snapshot(self.cache, self.reference)
+        state = CycleState()
+        nodes = self.cache.table.present_rows()
+        result = ScheduleResult(nodes=len(nodes), state=state)
+        for plugin in self.profile.pre_filter:
+            status = plugin.pre_filter(state, pod, snapshot)
+            if status is not None and not status.ok:
+                return {}
+        filters = [p for p in self.profile.filter if p.name not in state.skip_filter]
+        run = self._filter_reference if self.reference else self._filter_vectorised
+        chosen, _ = run(state, pod, snapshot, filters, nodes, 0, len(nodes), result)
+        if not len(chosen):
+            return {}
+        totals = self._totals(state, pod, snapshot, chosen)
+        names = self.cache.table.names
+        return {names[int(row)]: total for row, total in zip(chosen, totals, strict=True)}
+
+    def _totals(
+        self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: npt.NDArray[np.intp]
+    ) -> list[int]:
+        """The weighted sum of normalised scores of `rows`."""
+        for plugin in self.profile.pre_score:
+            plugin.pre_score(state, pod, snapshot, rows)
+        if self.reference:
+            totals = [0] * len(rows)
+            infos = [self.cache.by_row(int(row)) for row in rows]
+            for scorer, weight in self.profile.score:
+                if scorer.name in state.skip_score:
+                    continue
+                scores = [scorer.score(state, pod, node) for node in infos]
+                if isinstance(scorer, NormalizeScorePlugin):
+                    scores = scorer.normalize_list(state, pod, scores)
+                totals = [
+                    total + score * weight for total, score in zip(totals, scores, strict=True)
+                ]
+            return totals
+        total_array = np.zeros(len(rows), np.int64)
+        for scorer, weight in self.profile.score:
+            if scorer.name in state.skip_score:
+                continue
+            score_array = scorer.score_all(state, pod, snapshot, rows)
+            if isinstance(scorer, NormalizeScorePlugin):
+                score_array = scorer.normalize(state, pod, score_array)
+            total_array += score_array * weight
+        result: list[int] = total_array.tolist()
+        return result
+
+    def _select(
+        self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: npt.NDArray[np.intp]
+    ) -> int:
+        totals = self._totals(state, pod, snapshot, rows)
+        top = max(totals)
+        best = [index for index, total in enumerate(totals) if total == top]
+        pick = best[self.rng.randrange(len(best))] if len(best) > 1 else best[0]
+        return int(rows[pick])

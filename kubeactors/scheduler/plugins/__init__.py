@@ -1,0 +1,56 @@
+"""The default plugins, each a small class, and the registry profiles pick them from."""
+
+from ..framework import Plugin
+from .basic import DefaultBinder, NodeName, NodeUnschedulable, PrioritySort, SchedulingGates
+from .node_affinity import NodeAffinity
+from .ports_images import ImageLocality, NodePorts
+from .resources import NodeResourcesBalancedAllocation, NodeResourcesFit
+from .taints import TaintToleration
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "REGISTRY",
+    "DefaultBinder",
+    "ImageLocality",
+    "NodeAffinity",
+    "NodeName",
+    "NodePorts",
+    "NodeResourcesBalancedAllocation",
+    "NodeResourcesFit",
+    "NodeUnschedulable",
+    "PrioritySort",
+    "SchedulingGates",
+    "TaintToleration",
+]
+
+REGISTRY: dict[str, type[Plugin]] = {
+    plugin.name: plugin
+    for plugin in (
+        SchedulingGates,
+        PrioritySort,
+        NodeUnschedulable,
+        NodeName,
+        TaintToleration,
+        NodeAffinity,
+        NodePorts,
+        NodeResourcesFit,
+        NodeResourcesBalancedAllocation,
+        ImageLocality,
+        DefaultBinder,
+    )
+}
+
+DEFAULT_PLUGINS: list[tuple[str, int]] = [
+    ("SchedulingGates", 0),
+    ("PrioritySort", 0),
+    ("NodeUnschedulable", 0),
+    ("NodeName", 0),
+    ("TaintToleration", 3),
+    ("NodeAffinity", 2),
+    ("NodePorts", 0),
+    ("NodeResourcesFit", 1),
+    ("NodeResourcesBalancedAllocation", 1),
+    ("ImageLocality", 1),
+    ("DefaultBinder", 0),
+]
+"""Upstream's multiPoint defaults, in order, with score weights."""

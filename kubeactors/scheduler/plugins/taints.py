@@ -1,0 +1,86 @@
+"""TaintToleration: untolerated NoSchedule/NoExecute taints filter; PreferNoSchedule scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from .._cache import NodeInfo
+from .._podinfo import PodInfo, Taint
+from .._table import BoolArray, Int64Array
+from ..framework import (
+    CycleState,
+    FilterPlugin,
+    NormalizeScorePlugin,
+    Snapshot,
+    Status,
+    default_normalize,
+    default_normalize_list,
+)
+
+__all__ = ["TaintToleration", "tolerated"]
+
+_FILTERED = ("NoSchedule", "NoExecute")
+
+
+def tolerated(pod: PodInfo, taint: Taint) -> bool:
+    """NoExecute's tolerationSeconds bound how long a running pod stays, not where
+    one may be placed: any matching toleration lets the scheduler place the pod."""
+    return any(toleration.tolerates(taint) for toleration in pod.tolerations)
+
+
+def _preferred_tolerated(pod: PodInfo, taint: Taint) -> bool:
+    return any(
+        toleration.tolerates(taint)
+        for toleration in pod.tolerations
+        if toleration.effect in ("", "PreferNoSchedule")
+    )
+
+
+class TaintToleration(FilterPlugin, NormalizeScorePlugin):
+    name = "TaintToleration"
+
+    def filter_all(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> BoolArray | None:
+        table = snapshot.cache.table
+        n = table.size
+        mask: BoolArray | None = None
+        for taint, has in table.taints.items():
+            if taint.effect in _FILTERED and not tolerated(pod, taint):
+                free = ~has[:n]
+                mask = free if mask is None else mask & free
+        return mask
+
+    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+        if node.view is None:
+            return None
+        for taint in node.view.taints:
+            if taint.effect in _FILTERED and not tolerated(pod, taint):
+                return Status.unschedulable(
+                    f"node(s) had untolerated taint {taint}", resolvable=False
+                )
+        return None
+
+    def score_all(
+        self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: npt.NDArray[np.intp]
+    ) -> Int64Array:
+        table = snapshot.cache.table
+        counts = np.zeros(len(rows), np.int64)
+        for taint, has in table.taints.items():
+            if taint.effect == "PreferNoSchedule" and not _preferred_tolerated(pod, taint):
+                counts += has[rows]
+        return counts
+
+    def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
+        if node.view is None:
+            return 0
+        return sum(
+            1
+            for taint in node.view.taints
+            if taint.effect == "PreferNoSchedule" and not _preferred_tolerated(pod, taint)
+        )
+
+    def normalize(self, state: CycleState, pod: PodInfo, scores: Int64Array) -> Int64Array:
+        return default_normalize(scores, reverse=True)
+
+    def normalize_list(self, state: CycleState, pod: PodInfo, scores: list[int]) -> list[int]:
+        return default_normalize_list(scores, reverse=True)
