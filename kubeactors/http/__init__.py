@@ -2,6 +2,7 @@
 
 from ._app import SERVER_VERSION, HttpApi
 from ._auth import TokenFile, User, ensure_token_file
+from ._client import HttpClient, HttpWatch
 from ._kinds import KindIndex, default_kinds
 from ._kubeconfig import write_kubeconfig
 from ._metrics import Collector, Metrics, Sample
@@ -14,7 +15,9 @@ __all__ = [
     "Certificates",
     "Collector",
     "HttpApi",
+    "HttpClient",
     "HttpServer",
+    "HttpWatch",
     "KindIndex",
     "Metrics",
     "Sample",

@@ -1,0 +1,289 @@
+"""`HttpClient`: the `Client` interface over HTTPS, so a component can run in another process."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import ssl
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import anyio
+import httpx
+import msgspec
+import yaml
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ..api import KINDS, ApiError, ApiObject, ObjectList, ResourceKind, Status, WatchEvent
+from ..client import Callback
+
+__all__ = ["HttpClient", "HttpWatch"]
+
+logger = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=ApiObject)
+
+
+class _Event(msgspec.Struct):
+    type: str
+    object: msgspec.Raw
+
+
+_event_decoder = msgspec.json.Decoder(_Event)
+_status_decoder = msgspec.json.Decoder(Status)
+
+
+def _error(response: httpx.Response) -> ApiError:
+    try:
+        status = _status_decoder.decode(response.content)
+    except msgspec.DecodeError:
+        status = Status(message=response.text[:200], reason="InternalError")
+    if not status.code:
+        status = msgspec.structs.replace(status, code=response.status_code)
+    return ApiError(status)
+
+
+class HttpWatch(Generic[R]):
+    """Batches of `WatchEvent`s read from a watch response: `async for batch in watch`.
+
+    The response is read by a task of the client, so `close()` can be called from
+    anywhere, at once. An ERROR event (410 Expired, say) is raised as its `ApiError`.
+    """
+
+    def __init__(
+        self,
+        receive: MemoryObjectReceiveStream[list[WatchEvent[R]] | ApiError],
+        scope: anyio.CancelScope,
+    ) -> None:
+        self._receive = receive
+        self._scope = scope
+
+    def __aiter__(self) -> HttpWatch[R]:
+        return self
+
+    async def __anext__(self) -> list[WatchEvent[R]]:
+        try:
+            item = await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+        if isinstance(item, ApiError):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._scope.cancel()
+        self._receive.close()
+
+
+class HttpClient:
+    """Create, get, list, update, delete and watch over the Kubernetes REST API.
+
+    ```python
+    async with HttpClient.from_kubeconfig(path) as client:
+        pods = await client.list(Pod)
+    ```
+    Shaped like the in-process `Client`: errors are `ApiError`s carrying the server's
+    `Status`; an empty namespace means "default" for one object, all for list and watch.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        token: str = "",
+        verify: ssl.SSLContext | bool = True,
+        timeout: float = 30.0,
+    ) -> None:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.AsyncClient(
+            base_url=server, headers=headers, verify=verify, timeout=timeout
+        )
+        self._group: TaskGroup | None = None
+
+    @classmethod
+    def from_kubeconfig(cls, path: Path, *, timeout: float = 30.0) -> HttpClient:
+        """A client for the current context of a kubeconfig (server, CA data, token)."""
+        config = yaml.safe_load(path.read_text())
+        contexts = {c["name"]: c["context"] for c in config.get("contexts", [])}
+        context = contexts[config["current-context"]]
+        cluster = {c["name"]: c["cluster"] for c in config["clusters"]}[context["cluster"]]
+        user = {u["name"]: u["user"] for u in config.get("users", [])}.get(context["user"], {})
+        verify: ssl.SSLContext | bool = True
+        if "certificate-authority-data" in cluster:
+            ca = base64.b64decode(cluster["certificate-authority-data"]).decode()
+            verify = ssl.create_default_context(cadata=ca)
+        elif "certificate-authority" in cluster:
+            verify = ssl.create_default_context(cafile=cluster["certificate-authority"])
+        return cls(cluster["server"], token=user.get("token", ""), verify=verify, timeout=timeout)
+
+    async def __aenter__(self) -> HttpClient:
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        group, self._group = self._group, None
+        try:
+            if group is not None:
+                group.cancel_scope.cancel()
+                return await group.__aexit__(exc_type, exc, traceback)
+            return None
+        finally:
+            await self._http.aclose()
+
+    # -- paths -----------------------------------------------------------------------
+
+    @staticmethod
+    def _path(
+        kind: ResourceKind[Any], namespace: str, name: str = "", *, listing: bool = False
+    ) -> str:
+        base = f"/api/{kind.version}" if not kind.group else f"/apis/{kind.group}/{kind.version}"
+        if kind.namespaced and (namespace or not listing):
+            base += f"/namespaces/{namespace or 'default'}"
+        path = f"{base}/{kind.plural}"
+        return f"{path}/{name}" if name else path
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        kind: ResourceKind[R],
+        body: bytes | None = None,
+        params: dict[str, str] | None = None,
+    ) -> R:
+        response = await self._http.request(
+            method,
+            path,
+            content=body,
+            params=params,
+            headers={"Content-Type": "application/json"} if body is not None else None,
+        )
+        if response.is_error:
+            raise _error(response)
+        obj: R = msgspec.json.decode(response.content, type=kind.type)
+        return obj
+
+    # -- the Client interface ------------------------------------------------------------
+
+    async def create(self, obj: R) -> R:
+        kind: ResourceKind[R] = KINDS.of_type(type(obj))
+        path = self._path(kind, obj.metadata.namespace)
+        return await self._send("POST", path, kind, kind.encode(obj))
+
+    async def get(self, kind: type[R], name: str, namespace: str = "") -> R:
+        resource: ResourceKind[R] = KINDS.of_type(kind)
+        return await self._send("GET", self._path(resource, namespace, name), resource)
+
+    async def list(self, kind: type[R], namespace: str = "") -> ObjectList[R]:
+        resource: ResourceKind[R] = KINDS.of_type(kind)
+        response = await self._http.get(self._path(resource, namespace, listing=True))
+        if response.is_error:
+            raise _error(response)
+        listed: ObjectList[R] = msgspec.json.decode(response.content, type=ObjectList[kind])  # type: ignore[valid-type]
+        return listed
+
+    async def update(self, obj: R) -> R:
+        kind: ResourceKind[R] = KINDS.of_type(type(obj))
+        meta = obj.metadata
+        return await self._send(
+            "PUT", self._path(kind, meta.namespace, meta.name), kind, kind.encode(obj)
+        )
+
+    async def send_update(self, obj: R, on_done: Callback[R]) -> None:
+        """Update in a task of the client; `on_done(updated, None)` or `(None, error)`."""
+        group = self._running()
+
+        async def run() -> None:
+            try:
+                updated = await self.update(obj)
+            except Exception as error:
+                on_done(None, error)
+            else:
+                on_done(updated, None)
+
+        group.start_soon(run)
+
+    async def delete(self, kind: type[R], name: str, namespace: str = "") -> R:
+        resource: ResourceKind[R] = KINDS.of_type(kind)
+        return await self._send("DELETE", self._path(resource, namespace, name), resource)
+
+    async def watch(
+        self, kind: type[R], namespace: str = "", resource_version: str = ""
+    ) -> HttpWatch[R]:
+        """Changes after `resource_version`; unset or "0" first replays the current state."""
+        resource: ResourceKind[R] = KINDS.of_type(kind)
+        group = self._running()
+        send, receive = anyio.create_memory_object_stream[list[WatchEvent[R]] | ApiError](16)
+        scope = anyio.CancelScope()
+        params = {
+            "watch": "true",
+            "resourceVersion": resource_version,
+            "allowWatchBookmarks": "false",
+        }
+        path = self._path(resource, namespace, listing=True)
+        started = anyio.Event()
+        failure: list[ApiError] = []
+
+        async def read() -> None:
+            with scope:
+                async with (
+                    send,
+                    self._http.stream("GET", path, params=params, timeout=None) as response,
+                ):
+                    if response.is_error:
+                        await response.aread()
+                        failure.append(_error(response))
+                        started.set()
+                        return
+                    started.set()
+                    await _pump(response, resource, send)
+            started.set()
+
+        group.start_soon(read)
+        await started.wait()
+        if failure:
+            receive.close()
+            raise failure[0]
+        return HttpWatch(receive, scope)
+
+    def _running(self) -> TaskGroup:
+        if self._group is None:
+            raise RuntimeError("use the client as `async with HttpClient(...) as client`")
+        return self._group
+
+
+async def _pump(
+    response: httpx.Response,
+    kind: ResourceKind[R],
+    send: MemoryObjectSendStream[list[WatchEvent[R]] | ApiError],
+) -> None:
+    """Turn the response's chunks into batches of events (one batch per chunk read)."""
+    pending = b""
+    async for chunk in response.aiter_bytes():
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        batch: list[WatchEvent[R]] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            event = _event_decoder.decode(line)
+            if event.type == "ERROR":
+                if batch:
+                    await send.send(batch)
+                await send.send(ApiError(_status_decoder.decode(event.object)))
+                return
+            if event.type == "BOOKMARK":
+                continue
+            obj: R = msgspec.json.decode(event.object, type=kind.type)
+            batch.append(WatchEvent(event.type, obj))  # type: ignore[arg-type]
+        if batch:
+            await send.send(batch)
