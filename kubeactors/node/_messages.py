@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from ..actors import ActorRef
+from ..actors import ActorRef, Reply
 from ..api import Node, Pod
 from ..client import Delta
 from .runtime import ContainerEvent
@@ -19,6 +19,7 @@ __all__ = [
     "PodReported",
     "PodsAssigned",
     "ProbePod",
+    "ReadLogs",
     "Register",
     "ReportNodeStatus",
     "RetryPod",
@@ -75,6 +76,22 @@ class ContainerChanged(msgspec.Struct, frozen=True):
     event: ContainerEvent
 
 
+class ReadLogs(msgspec.Struct, frozen=True, kw_only=True):
+    """The log lines of a container of a pod on this node (what `pods/log` serves).
+
+    `previous` reads the container before its last restart; `tail` keeps the last
+    lines; `timestamps` prefixes each line with its RFC 3339 time.
+    """
+
+    namespace: str
+    pod: str
+    container: str = ""
+    tail: int | None = None
+    previous: bool = False
+    timestamps: bool = False
+    reply: Reply[list[str]]
+
+
 class ReportNodeStatus(msgspec.Struct, frozen=True):
     """Post the full node status now (the heartbeat hub's periodic cue)."""
 
@@ -88,6 +105,7 @@ KubeletMessage = (
     | ProbePod
     | ContainerChanged
     | ReportNodeStatus
+    | ReadLogs
 )
 
 

@@ -44,6 +44,7 @@ class ContainerRun:
         "id",
         "last_terminated",
         "live_failures",
+        "previous_id",
         "ready",
         "restart_count",
         "started",
@@ -52,6 +53,7 @@ class ContainerRun:
 
     def __init__(self) -> None:
         self.id = ""
+        self.previous_id = ""
         self.restart_count = 0
         self.ready = False
         self.started = False
@@ -286,8 +288,10 @@ class PodWorkers:
         self.backoff.restarted(key, now)
         record.last_terminated = terminated_state(current, f"{self.runtime.kind}://{current.id}")
         record.restart_count += 1
-        await self.runtime.remove_container(record.id)
-        record.id = ""
+        # The dead container stays until the next restart, for `logs --previous`.
+        if record.previous_id:
+            await self.runtime.remove_container(record.previous_id)
+        record.previous_id, record.id = record.id, ""
         await self._start(run, container, record)
 
     async def _start(self, run: PodRun, container: Container, record: ContainerRun) -> None:

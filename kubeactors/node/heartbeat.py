@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 
 from ..actors import Actor, ActorRef
-from ..api import ApiError, Create, Lease, LeaseSpec, ObjectMeta, Update
-from ..client import Client, callback_reply
+from ..api import ApiError, Lease, LeaseSpec, ObjectMeta
+from ..client import Client
 from ._messages import ReportNodeStatus
 
 __all__ = ["LEASE_NAMESPACE", "HeartbeatHub", "HeartbeatMessage", "Track", "Untrack"]
@@ -155,7 +155,7 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
     async def _renew(self, node: str, entry: _Entry) -> None:
         me = self.context.self
 
-        def answered(lease: Any, error: BaseException | None) -> None:
+        def answered(lease: Lease | None, error: BaseException | None) -> None:
             if lease is not None:
                 me.try_tell(_Renewed(node, lease.metadata.resource_version))
             elif isinstance(error, ApiError) and error.reason in ("AlreadyExists", "Conflict"):
@@ -164,5 +164,17 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                 logger.info("renewing the lease of %s failed: %s", node, error)
 
         lease = self._lease(node, entry.version)
-        request = Update if entry.version else Create
-        await self._client.api.tell(request(lease, callback_reply(answered)))
+        if entry.version:
+            await self._client.send_update(lease, answered)
+            return
+        client = self._client
+
+        async def create() -> None:
+            try:
+                created = await client.create(lease)
+            except ApiError as error:
+                answered(None, error)
+            else:
+                answered(created, None)
+
+        self.context.start_soon(create)

@@ -15,6 +15,7 @@ from ..api import (
     Node,
     Pod,
     Resources,
+    bad_request,
     format_time,
     node_allocatable,
     object_key,
@@ -31,6 +32,7 @@ from ._messages import (
     PodReported,
     PodsAssigned,
     ProbePod,
+    ReadLogs,
     Register,
     ReportNodeStatus,
     RetryPod,
@@ -209,6 +211,8 @@ class Kubelet(Actor[KubeletMessage]):
                         break
             case ReportNodeStatus():
                 await self._post_node_status()
+            case ReadLogs():
+                self._read_logs(message)
 
     def _changed(self, pod: Pod) -> None:
         key = object_key(pod)
@@ -329,6 +333,35 @@ class Kubelet(Actor[KubeletMessage]):
         )
         run.pod = msgspec.structs.replace(run.pod, metadata=meta)
         self._workers.request(run)
+
+    def _read_logs(self, request: ReadLogs) -> None:
+        run = self._runs.get(f"{request.namespace}/{request.pod}")
+        if run is None:
+            request.reply.fail(ApiError.not_found("pods", request.pod))
+            return
+        names = [c.name for c in run.pod.spec.containers]
+        name = request.container or (names[0] if len(names) == 1 else "")
+        record = run.containers.get(name) or run.inits.get(name)
+        if record is None:
+            request.reply.fail(
+                bad_request(
+                    f"a container name must be specified for pod {request.pod}, "
+                    f"choose one of: {names}"
+                    if not request.container
+                    else f"container {request.container} is not valid for pod {request.pod}"
+                )
+            )
+            return
+        ident = record.previous_id if request.previous else record.id
+        if not ident:
+            which = "previous terminated" if request.previous else "running"
+            request.reply.fail(
+                bad_request(f'{which} container "{name}" in pod "{request.pod}" not found')
+            )
+            return
+        request.reply.send(
+            self.runtime.read_logs(ident, tail=request.tail, timestamps=request.timestamps)
+        )
 
     # -- reporting --------------------------------------------------------------------------
 

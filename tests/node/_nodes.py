@@ -23,7 +23,7 @@ from kubeactors.node.runtime import ContainerRuntime
 
 from ..api.harness import FIXED_TIME, Harness, wait_for
 
-__all__ = ["FAST", "Nodes", "bound_pod", "wait_for_objects", "wait_for_pod"]
+__all__ = ["FAST", "Nodes", "bound_pod", "eventually", "wait_for_objects", "wait_for_pod"]
 
 T = TypeVar("T", bound=ApiObject)
 
@@ -146,6 +146,15 @@ async def wait_for_objects(
             await reached.wait()
             group.cancel_scope.cancel()
     return informer.items()
+
+
+async def eventually(predicate: Callable[[], bool], *, timeout: float = 10.0) -> None:
+    """Wait until `predicate` holds: for state that changes in the background, unannounced."""
+    for _ in range(int(timeout / 0.01)):
+        if predicate():
+            return
+        await anyio.sleep(0.01)
+    raise AssertionError("the condition did not come true in time")
 
 
 def replace_meta(pod: Pod, **changes: Any) -> Pod:

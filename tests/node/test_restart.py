@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from kubeactors.api import Pod, format_time
+from kubeactors.api import Pod
 from kubeactors.node.runtime import ContainerState
 
-from ..api.harness import FIXED_TIME, running_api, wait_for
-from ._nodes import Nodes, bound_pod, replace_meta, wait_for_pod
+from ..api.harness import running_api, wait_for
+from ._nodes import Nodes, bound_pod, eventually, replace_meta, wait_for_pod
 
 
 async def test_a_restarted_kubelet_adopts_its_running_pods(tmp_path: Path) -> None:
@@ -29,11 +29,7 @@ async def test_a_restarted_kubelet_adopts_its_running_pods(tmp_path: Path) -> No
         nodes.start(0)
         await wait_for(h.client, Pod, lambda pods: [p.metadata.name for p in pods] == ["a"])
         await wait_for_pod(h, "a", lambda p: p.status.phase == "Running")
-        for _ in range(100):  # the orphan is removed in the background
-            if len(runtime.list_pod_sandboxes()) == 1:
-                break
-            await wait_for_pod(h, "a", lambda p: True)
-        assert len(runtime.list_pod_sandboxes()) == 1
+        await eventually(lambda: len(runtime.list_pod_sandboxes()) == 1)  # orphan removed
         [container] = runtime.list_containers()
         assert container.state is ContainerState.RUNNING
         pod = await h.client.get(Pod, "a", "default")
@@ -42,18 +38,23 @@ async def test_a_restarted_kubelet_adopts_its_running_pods(tmp_path: Path) -> No
         assert status.restart_count == 0
 
 
-async def test_graceful_deletion_stops_the_containers_then_removes_the_pod(tmp_path: Path) -> None:
+async def test_deletion_stops_the_containers_gracefully_then_removes_the_pod(
+    tmp_path: Path,
+) -> None:
     async with running_api(tmp_path) as h:
         nodes = Nodes(h)
         nodes.start(0)
-        await h.client.create(bound_pod("doomed", termination_grace_period_seconds=5))
-        pod = await wait_for_pod(h, "doomed", lambda p: p.status.phase == "Running")
-        # What the API server does on DELETE of a pod bound to a node: mark it.
-        marked = replace_meta(
-            pod, deletion_timestamp=format_time(FIXED_TIME), deletion_grace_period_seconds=5
-        )
-        await h.client.update(marked)
-        await wait_for(h.client, Pod, lambda pods: not pods)
+        # A finalizer holds the object once deleted, so its deletionTimestamp is seen.
+        pod = replace_meta(bound_pod("doomed"), finalizers=["test.kubeactors.io/hold"])
+        await h.client.create(pod)
+        await wait_for_pod(h, "doomed", lambda p: p.status.phase == "Running")
         runtime = nodes.runtimes["node-0"]
-        assert runtime.list_pod_sandboxes() == []
+        assert len(runtime.list_containers()) == 1
+        await h.client.delete(Pod, "doomed", "default")
+        marked = await wait_for_pod(
+            h, "doomed", lambda p: p.metadata.deletion_timestamp is not None
+        )
+        await eventually(lambda: not runtime.list_pod_sandboxes())
         assert runtime.list_containers() == []
+        await h.client.update(replace_meta(marked, finalizers=[]))
+        await wait_for(h.client, Pod, lambda pods: not pods)

@@ -105,6 +105,7 @@ class ProcessRuntime(RuntimeBase):
         self.root = Path(root)
         self._processes: dict[str, _Process] = {}
         self._configs: dict[str, ContainerConfig] = {}
+        self._closed = False
 
     async def pull_image(self, image: str, sandbox: SandboxConfig) -> str:
         # A process needs no image: the image names what runs, the command runs it.
@@ -167,6 +168,8 @@ class ProcessRuntime(RuntimeBase):
         config = self._configs[container_id]
         if status.state is not ContainerState.CREATED:
             raise RuntimeFailure("RunContainerError", f"container {container_id} is not created")
+        if self._closed:
+            raise RuntimeFailure("RunContainerError", "the runtime is closed")
         directory = self._working_dir(status.sandbox_id, config)
         directory.mkdir(parents=True, exist_ok=True)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(directory)}
@@ -302,7 +305,8 @@ class ProcessRuntime(RuntimeBase):
         return (128 - code if code < 0 else code), output
 
     async def close(self) -> None:
-        """Stop every process at once (SIGKILL): the runtime is going away."""
+        """Stop every process at once (SIGKILL) and start no more: the runtime is going away."""
+        self._closed = True
         for process in list(self._processes.values()):
             self._signal(process, signal.SIGKILL)
         for process in list(self._processes.values()):
