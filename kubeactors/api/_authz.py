@@ -95,7 +95,8 @@ class NodeAuthorizer:
         if verb in _READ_VERBS and resource in _NODE_READS and not sub:
             return True
         if resource == "nodes":
-            own = attributes.name == node
+            # A create names no object yet: NodeRestriction checks the new Node's name.
+            own = attributes.name == node or (verb == "create" and not attributes.name)
             return own and verb in (_READ_VERBS | _WRITE_VERBS) and sub in ("", "status")
         if resource == "pods":
             return (sub == "status" and verb in ("update", "patch")) or (

@@ -396,15 +396,17 @@ class ApiServer(Actor[ApiRequest]):
             if predicate is not None:
                 items = [item for item in items if predicate(item)]
             token, remaining = "", None
+            # A page read at the first page's revision reports that revision.
+            read_at = revision or result.revision
             if result.more and result.kvs:
-                token = encode_continue(result.revision, result.kvs[-1].key + b"\0", prefix)
+                token = encode_continue(read_at, result.kvs[-1].key + b"\0", prefix)
                 if predicate is None:
                     remaining = result.count - len(result.kvs)
             return ObjectList(
                 api_version=kind.api_version,
                 kind=kind.list_kind,
                 metadata=ListMeta(
-                    resource_version=str(result.revision),
+                    resource_version=str(read_at),
                     continue_=token,
                     remaining_item_count=remaining,
                 ),
@@ -526,7 +528,6 @@ class ApiServer(Actor[ApiRequest]):
         """Forward the conditional write of an update (or a delete, when the last
         finalizer of an object being deleted is gone)."""
         name = stored.metadata.name
-        meta = stored.metadata
 
         def translate(error: BaseException) -> BaseException:
             if isinstance(error, ConflictError):
@@ -535,7 +536,7 @@ class ApiServer(Actor[ApiRequest]):
                 return ApiError.conflict(kind.plural, name)
             return _store_failure(error)
 
-        if meta.deletion_timestamp is not None and not meta.finalizers and not _pending(stored):
+        if _to_remove(stored):
             removed: Reply[WriteResult] = forward(
                 upstream, lambda r: self._removed(kind, stored, r.revision), translate
             )
@@ -594,9 +595,8 @@ class ApiServer(Actor[ApiRequest]):
                 if new is None:
                     upstream.send(answer(old))
                     return
-                meta = new.metadata
                 try:
-                    if meta.deletion_timestamp and not meta.finalizers and not _pending(new):
+                    if _to_remove(new):
                         deleted = await self._store.delete(key, expect_mod_revision=kv.mod_revision)
                         upstream.send(answer(self._removed(kind, new, deleted.revision)))
                     else:
@@ -672,7 +672,12 @@ class ApiServer(Actor[ApiRequest]):
             marked, stays = mark_deleted(old, now, policy)
             if not stays:
                 gone: ApiObject = replace(
-                    old, metadata=replace(meta, deletion_timestamp=meta.deletion_timestamp or now)
+                    old,
+                    metadata=replace(
+                        meta,
+                        deletion_timestamp=meta.deletion_timestamp or now,
+                        deletion_grace_period_seconds=0,
+                    ),
                 )
                 return gone
             if marked == old:
@@ -818,9 +823,16 @@ class ApiServer(Actor[ApiRequest]):
         )
 
 
-def _pending(obj: ApiObject) -> bool:
-    """A namespace whose own finalizers (spec.finalizers) have not all run."""
-    return isinstance(obj, Namespace) and bool(obj.spec.finalizers)
+def _to_remove(obj: ApiObject) -> bool:
+    """Whether a write of `obj` removes it instead: it is being deleted and nothing
+    holds it (no finalizers, no grace period running, for a namespace no spec
+    finalizers left)."""
+    meta = obj.metadata
+    if meta.deletion_timestamp is None or meta.finalizers:
+        return False
+    if (meta.deletion_grace_period_seconds or 0) > 0:
+        return False
+    return not (isinstance(obj, Namespace) and obj.spec.finalizers)
 
 
 def _deleted_by_namespace(old: Any, now: str) -> ApiObject | None:
@@ -828,7 +840,12 @@ def _deleted_by_namespace(old: Any, now: str) -> ApiObject | None:
     if meta.deletion_timestamp is not None and meta.finalizers:
         return None
     gone: ApiObject = replace(
-        old, metadata=replace(meta, deletion_timestamp=meta.deletion_timestamp or now)
+        old,
+        metadata=replace(
+            meta,
+            deletion_timestamp=meta.deletion_timestamp or now,
+            deletion_grace_period_seconds=0,
+        ),
     )
     return gone
 

@@ -7,26 +7,28 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
 from kubeactors.actors import ActorSystem
 from kubeactors.api import (
+    ApiObject,
     ApiServer,
     Container,
-    Node,
     ObjectMeta,
     Pod,
     PodSpec,
     ResourceRequirements,
+    UserInfo,
 )
 from kubeactors.client import Client, Delta, Informer
-from kubeactors.store import Store
+from kubeactors.store import Store, StoreOptions
 
-R = TypeVar("R", bound=Pod | Node)
+R = TypeVar("R", bound=ApiObject)
 
 FIXED_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+ADMIN = UserInfo("admin", uid="admin", groups=("system:masters", "system:authenticated"))
 
 
 @dataclass
@@ -37,15 +39,24 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_api(path: Path, *, seed: int = 0) -> AsyncIterator[Harness]:
+async def running_api(
+    path: Path,
+    *,
+    seed: int = 0,
+    store_options: StoreOptions | None = None,
+    **server_options: Any,
+) -> AsyncIterator[Harness]:
+    """A store and an API server; `server_options` go to `ApiServer` (`authorizer=`,
+    `admission=`, `compat_updates=`...). The harness client is in `system:masters`."""
     async with ActorSystem(seed=seed) as system:
-        store = Store.spawn(system.root, path / "store.db", synchronous="OFF")
+        options = store_options or StoreOptions(synchronous="OFF")
+        store = Store.spawn(system.root, path / "store.db", options=options)
         api = system.spawn(
-            lambda: ApiServer(store.ref, wall_clock=lambda: FIXED_TIME),
+            lambda: ApiServer(store.ref, wall_clock=lambda: FIXED_TIME, **server_options),
             name="apiserver",
             mailbox_size=ApiServer.mailbox_size,
         )
-        yield Harness(system, store, Client(api, timeout=10.0))
+        yield Harness(system, store, Client(api, timeout=10.0, user=ADMIN))
 
 
 def make_pod(name: str = "", *, cpu: str = "100m", memory: str = "64Mi", **meta: str) -> Pod:
