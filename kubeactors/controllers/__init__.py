@@ -5,6 +5,7 @@ from ._expectations import Expectations
 from ._labels import selector_from_labels, selector_matches
 from ._pods import deletion_order, is_available, is_ready
 from ._workqueue import WorkQueue
+from .deployment import DeploymentController, rollback
 from .nodelifecycle import NodeLifecycleController, NodeLifecycleSettings
 from .replicaset import (
     ReplicaSetController,
@@ -15,6 +16,7 @@ from .replicaset import (
 __all__ = [
     "Controller",
     "ControllerStatus",
+    "DeploymentController",
     "Expectations",
     "Inspect",
     "NodeLifecycleController",
@@ -26,6 +28,7 @@ __all__ = [
     "deletion_order",
     "is_available",
     "is_ready",
+    "rollback",
     "selector_from_labels",
     "selector_matches",
     "slow_start_batches",

@@ -93,6 +93,14 @@ class Controller(Actor[Any]):
         self._informers.append(informer)
         return informer
 
+    async def write_status(self, obj: R) -> R:
+        """Write `obj`'s status (through the `status` subresource where the client has it)."""
+        update_status = getattr(self.client, "update_status", None)
+        if update_status is not None:
+            written: R = await update_status(obj)
+            return written
+        return await self.client.update(obj)
+
     def enqueue(self, key: str) -> None:
         self.queue.add(key)
 

@@ -185,7 +185,7 @@ class NodeLifecycleController(Controller):
         status = msgspec.structs.replace(node.status, conditions=conditions)
         updated = msgspec.structs.replace(node, status=status)
         try:
-            stored = await self.client.update(updated)
+            stored = await self.write_status(updated)
         except ApiError as error:
             logger.debug("node %s: cannot mark Unknown yet: %s", node.metadata.name, error)
             return node

@@ -288,7 +288,7 @@ class ReplicaSetEngine(Controller, Generic[W]):
         if counts == self.kind.counts(owner):
             return
         try:
-            await self.client.update(self.kind.with_counts(owner, counts))
+            await self.write_status(self.kind.with_counts(owner, counts))
         except ApiError as error:
             if error.code != 404:
                 raise

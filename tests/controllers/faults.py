@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import anyio
+import msgspec
 
 from kubeactors.actors import ActorRef
-from kubeactors.api import ApiError, ApiObject, ApiWatch, Status, WatchEvent
+from kubeactors.api import (
+    ApiError,
+    ApiObject,
+    ApiWatch,
+    Pod,
+    PodCondition,
+    PodStatus,
+    Status,
+    WatchEvent,
+)
 from kubeactors.client import Client, Delta, Informer
 from kubeactors.controllers import ControllerStatus, Inspect
+
+STAMP = "2026-01-01T00:00:00Z"
 
 R = TypeVar("R", bound=ApiObject)
 
@@ -146,3 +159,28 @@ async def wait_status(
             if predicate(status):
                 return status
             await anyio.sleep(0.02)
+
+
+@asynccontextmanager
+async def pods_become_ready(client: Client, *, node: str = "n1") -> AsyncIterator[None]:
+    """Stand in for kubelets: every pod is bound to `node`, Running and Ready at once."""
+    informer: Informer[Pod] = Informer(client, Pod)
+
+    async def promote(deltas: list[Delta[Pod]]) -> None:
+        for delta in deltas:
+            pod = delta.object
+            if delta.type == "DELETED" or pod.status.phase == "Running":
+                continue
+            ready = PodCondition(type="Ready", status="True", last_transition_time=STAMP)
+            promoted = msgspec.structs.replace(
+                pod,
+                spec=msgspec.structs.replace(pod.spec, node_name=node),
+                status=PodStatus(phase="Running", conditions=[ready]),
+            )
+            with contextlib.suppress(ApiError):  # changed or gone: a later event comes
+                await client.update(promoted)
+
+    informer.add_batch_handler(promote)
+    async with running_informer(informer):
+        await promote([Delta("ADDED", pod) for pod in informer.items()])
+        yield
