@@ -11,6 +11,7 @@ from ._ref import ActorRef, CallbackReply, Reply
 from ._supervisor import Strategy, Supervisor
 from ._system import ActorSystem
 from ._timeouts import AskTimeouts
+from ._trace import Trace, TraceField
 from ._virtual import DEFAULT_EPOCH, VirtualClock
 
 __all__ = [
@@ -38,5 +39,7 @@ __all__ = [
     "SystemClock",
     "Terminated",
     "TimerHandle",
+    "Trace",
+    "TraceField",
     "VirtualClock",
 ]

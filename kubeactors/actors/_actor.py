@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ._clock import Clock, TimerHandle
     from ._ref import ActorRef
     from ._supervisor import Supervisor
+    from ._trace import Trace
 
 __all__ = ["Actor", "ActorContext"]
 
@@ -50,6 +51,11 @@ class ActorContext(Generic[M]):
     @property
     def clock(self) -> Clock:
         return self._cell.clock
+
+    @property
+    def trace(self) -> Trace:
+        """The system's trace: record decisions that must follow from the seed."""
+        return self._cell.supervisor.system.trace
 
     @property
     def supervisor(self) -> Supervisor:

@@ -18,6 +18,7 @@ from ._deadletters import DeadLetters
 from ._ref import ActorRef
 from ._supervisor import Strategy, Supervisor
 from ._timeouts import AskTimeouts
+from ._trace import Trace
 from ._virtual import VirtualClock
 
 __all__ = ["ActorSystem"]
@@ -36,6 +37,8 @@ class ActorSystem:
     supervisor gives up, the block is cancelled and `SupervisorGaveUp` is raised.
 
     With a `VirtualClock`, the event loop runs on virtual time inside the block.
+    With `trace=True`, components' `context.trace.record(...)` calls are kept in
+    `system.trace` (see `Trace`).
     """
 
     def __init__(
@@ -47,6 +50,7 @@ class ActorSystem:
         max_restarts: int = 3,
         within: float = 5.0,
         shutdown_timeout: float = 5.0,
+        trace: bool | Trace = False,
     ) -> None:
         if not ask_timeout > 0:
             raise ValueError(f"ask_timeout must be positive, got {ask_timeout}")
@@ -57,6 +61,10 @@ class ActorSystem:
         self.default_ask_timeout = ask_timeout
         self.shutdown_timeout = shutdown_timeout
         self.dead_letters = DeadLetters()
+        self.trace: Trace = (
+            trace if isinstance(trace, Trace) else Trace(self.clock, enabled=bool(trace))
+        )
+        """Where components record their decisions; off unless `trace` is given."""
         self.ask_timeouts = AskTimeouts(self.clock)
         self.root = Supervisor(
             "", system=self, strategy=Strategy.ONE_FOR_ONE, max_restarts=max_restarts, within=within

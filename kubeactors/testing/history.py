@@ -1,0 +1,47 @@
+"""The API's write history as trace lines: what two runs of one scenario compare."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import msgspec
+
+from ..api import ApiObject, Node, Pod
+from ..client import Client
+
+__all__ = ["api_history", "history_digest"]
+
+
+async def api_history(client: Client, kinds: Sequence[type[ApiObject]] = (Pod, Node)) -> list[str]:
+    """Every write to objects of `kinds` so far, ordered by revision.
+
+    One line per write: revision, event type, kind, namespace/name and a hash of the
+    object's JSON, which holds whatever was decided about it (its node, its IP, its
+    UID, its timestamps). Read by watching each kind from the first revision, so the
+    store must not have compacted that history yet. Deleted objects' last writes are
+    read up to the newest revision of an object still there.
+    """
+    lines: list[tuple[int, str]] = []
+    for kind in kinds:
+        current = (await client.list(kind)).items
+        if not current:
+            continue
+        newest = max(int(obj.metadata.resource_version) for obj in current)
+        watch = await client.watch(kind, "", "1")
+        seen = 0
+        async for batch in watch:
+            for event in batch:
+                obj = event.object
+                seen = int(obj.metadata.resource_version)
+                digest = hashlib.sha256(msgspec.json.encode(obj)).hexdigest()[:16]
+                name = f"{obj.metadata.namespace}/{obj.metadata.name}"
+                lines.append((seen, f"{seen} {event.type} {obj.kind} {name} {digest}"))
+            if seen >= newest:
+                break
+    return [line for _, line in sorted(lines)]
+
+
+def history_digest(lines: Sequence[str]) -> str:
+    """One hash for a whole history (hex SHA-256)."""
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
