@@ -7,6 +7,12 @@ processes on loopback ports with fresh data dirs. The client is `EtcdClient`
 (grpc.aio) in this process for both, so the ratio compares the servers. Both
 servers make every write durable (etcd fsyncs its WAL; the store uses SQLite's
 synchronous=FULL).
+
+Then the cost of going distributed: a SchedulingBasic-like run (`Cluster(nodes=500)`,
+2,000 pods of 100m/128Mi created 256 at a time, until all are Running) with the
+store embedded (SQLite) and with `Cluster(store="etcd://...")` on one etcd member
+and on a three-member etcd cluster on this machine. `python -m
+benchmarks.etcd_wire scheduling` runs that part alone.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from pathlib import Path
 import anyio
 
 from benchmarks._report import emit
+from kubeactors.cluster import Cluster
 from kubeactors.etcd import EtcdClient
 from kubeactors.etcd._proto import rpc_pb2
+from tests.etcd.etcd_cluster import EtcdCluster
 
 pb = rpc_pb2
 OPERATIONS = {1: 1_500, 64: 12_000}
@@ -174,9 +182,55 @@ async def _run() -> list[dict[str, object]]:
     return rows
 
 
+NODES = 500
+PODS = 2_000
+
+
+async def _schedule(store: str | None) -> tuple[float, int]:
+    """Seconds from the first create until every pod is Running, and bind failures."""
+    async with Cluster(nodes=NODES, store=store, synchronous="FULL") as cluster:
+        started = time.perf_counter()
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: cluster.create_pods(PODS, cpu="100m", memory="128Mi"))
+            await cluster.wait_until_running(PODS, timeout=600)
+        elapsed = time.perf_counter() - started
+        snapshot = await cluster.scheduler_snapshot()
+    return elapsed, snapshot.bind_failures
+
+
+async def _scheduling() -> list[dict[str, object]]:
+    results: dict[str, tuple[float, int]] = {}
+    results["embedded store (SQLite, FULL)"] = await _schedule(None)
+    with _server("etcd") as address:
+        async with _connected(address):
+            pass
+        results["etcd, 1 member"] = await _schedule(f"etcd://{address}")
+    with EtcdCluster(3) as cluster:
+        results["etcd, 3 members"] = await _schedule(cluster.url())
+    baseline = PODS / results["embedded store (SQLite, FULL)"][0]
+    rows: list[dict[str, object]] = []
+    for name, (elapsed, bind_failures) in results.items():
+        rate = PODS / elapsed
+        rows.append(
+            {
+                "name": f"{NODES} nodes, {PODS} pods: {name}",
+                "seconds_to_running": elapsed,
+                "pods_per_s": rate,
+                "ratio_vs_embedded": rate / baseline,
+                "bind_failures": bind_failures,
+            }
+        )
+    return rows
+
+
 def main() -> None:
-    rows = anyio.run(_run)
-    emit("etcd wire: kubeactors etcd vs etcd 3.4 (ratio >= 1: kubeactors at least on par)", rows)
+    if sys.argv[1:] != ["scheduling"]:
+        rows = anyio.run(_run)
+        emit(
+            "etcd wire: kubeactors etcd vs etcd 3.4 (ratio >= 1: kubeactors at least on par)",
+            rows,
+        )
+    emit("SchedulingBasic on each store: the cost of going distributed", anyio.run(_scheduling))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from .api import (
     ResourceRequirements,
 )
 from .client import Client, Delta, Informer
+from .controllers import ControllerManager, ControllerManagerSettings
 from .node import Kubelet, NodeShape, PodDispatcher
 from .scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
 from .store import Store
@@ -53,6 +54,9 @@ class Cluster:
     (`port=0`: a free port; `tls=False`: plain HTTP, loopback only), with a kubeconfig
     at `cluster.server.kubeconfig`. Everything talks through the API server, as in Kubernetes;
     `cluster.client` is a client like any other component's.
+
+    `store="etcd://host:port,host:port"` keeps the objects in a real etcd cluster
+    instead (see docs/store.md); everything above the store runs unchanged.
     """
 
     def __init__(
@@ -66,6 +70,8 @@ class Cluster:
         clock: Clock | Literal["virtual"] | None = None,
         epoch: datetime | None = None,
         ask_timeout: float = 30.0,
+        controllers: bool | ControllerManagerSettings = True,
+        store: str | None = None,
         serve: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -85,6 +91,16 @@ class Cluster:
         self._clock = clock
         self._epoch = epoch
         self._ask_timeout = ask_timeout
+        # The controller manager (ReplicaSets, Deployments, node lifecycle, endpoints):
+        # on by default; False leaves it out, settings choose controllers and timings.
+        self._controllers = (
+            controllers
+            if isinstance(controllers, ControllerManagerSettings)
+            else ControllerManagerSettings()
+            if controllers
+            else None
+        )
+        self._store_url = store
         self._stack: AsyncExitStack | None = None
         self._system: ActorSystem | None = None
         self._client: Client | None = None
@@ -145,7 +161,10 @@ class Cluster:
 
         self._wall_clock = wall_clock
 
-        store = Store.spawn(system.root, directory / "store.db", synchronous=self._synchronous)
+        if self._store_url is not None:
+            store = Store.connect(system.root, self._store_url)
+        else:
+            store = Store.spawn(system.root, directory / "store.db", synchronous=self._synchronous)
         api: ActorRef[ApiRequest] = system.spawn(
             lambda: ApiServer(store.ref, wall_clock=wall_clock),
             name="apiserver",
@@ -173,6 +192,13 @@ class Cluster:
         self._scheduler = system.spawn(
             lambda: Scheduler(client), name="scheduler", mailbox_size=Scheduler.mailbox_size
         )
+        settings = self._controllers
+        if settings is not None:
+            controllers = system.spawn_supervisor("controllers", max_restarts=10)
+            system.spawn(
+                lambda: ControllerManager(client, controllers, settings),
+                name="controller-manager",
+            )
 
     async def __aexit__(
         self,

@@ -6,6 +6,7 @@ from ._convert import Identity
 from ._errors import EtcdError
 from ._kv import KeyValueService, Limits
 from ._maintenance import ETCD_VERSION
+from ._remote import EtcdStoreActor
 from ._server import EtcdServer, parse_client_url
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "EtcdClient",
     "EtcdError",
     "EtcdServer",
+    "EtcdStoreActor",
     "Identity",
     "KeyValueService",
     "Limits",

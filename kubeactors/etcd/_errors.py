@@ -14,6 +14,7 @@ from ..store import (
     DuplicateKeyError,
     EmptyKeyError,
     FutureRevisionError,
+    InvalidArgumentError,
     KeyNotFoundError,
     LeaseExistsError,
     LeaseNotFoundError,
@@ -34,6 +35,7 @@ __all__ = [
     "lease_not_found",
     "lease_ttl_too_large",
     "request_too_large",
+    "to_store_error",
     "unsupported",
 ]
 
@@ -116,3 +118,23 @@ def from_store_error(error: StoreError) -> EtcdError:
     # InvalidArgumentError and the rest: the store's message names the field at fault.
     code = _INVALID if error.code == "invalid_argument" else grpc.StatusCode.UNKNOWN
     return EtcdError(code, f"etcdserver: {error}")
+
+
+def to_store_error(code: grpc.StatusCode, message: str, *, requested: int = 0) -> StoreError:
+    """The store's error for etcd's status (the reverse of `from_store_error`), so that
+    callers of an etcd-backed store see the same errors as with the embedded one.
+    `requested` is the revision the request named, for the revision errors."""
+    if "required revision has been compacted" in message:
+        return CompactedError(requested, 0)
+    if "required revision is a future revision" in message:
+        return FutureRevisionError(requested, 0)
+    for error_type, (_, text) in _BY_TYPE.items():
+        if text in message:
+            # etcd's message is the one to keep: it lacks the details the store's
+            # own constructors want (the key, the limits).
+            error = error_type.__new__(error_type)
+            StoreError.__init__(error, message)
+            return error
+    if code == _INVALID or "too large lease TTL" in message:
+        return InvalidArgumentError(message)
+    return StoreError(f"etcd: {message} ({code.name})")

@@ -16,6 +16,7 @@ from ._errors import (
     RequestTooLargeError,
     StoreError,
     TooManyOpsError,
+    UnavailableError,
     ValueProvidedError,
 )
 from ._keys import in_range, prefix_end
@@ -102,6 +103,7 @@ __all__ = [
     "Txn",
     "TxnOp",
     "TxnResult",
+    "UnavailableError",
     "ValueProvidedError",
     "Watch",
     "WatchCancelledError",

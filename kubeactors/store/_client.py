@@ -68,6 +68,37 @@ class Store:
         )
         return cls(ref)
 
+    @classmethod
+    def connect(
+        cls,
+        supervisor: Supervisor,
+        url: str | Path,
+        *,
+        name: str = "store",
+        options: StoreOptions | None = None,
+    ) -> Store:
+        """Start the store that `url` names, under `supervisor`.
+
+        `etcd://host:port[,host:port...]`: a real etcd cluster (its members; needs
+        the `etcd` extra), through `EtcdStoreActor`. Anything else is the path of
+        the embedded store's database, as for `spawn` (`options` apply to it only).
+        Both answer the same messages, so what runs above the store cannot tell.
+        """
+        text = str(url)
+        if not text.startswith("etcd://"):
+            return cls.spawn(supervisor, url, name=name, options=options)
+        from ..etcd import EtcdStoreActor
+        from ..etcd._endpoints import parse_endpoints
+
+        endpoints = parse_endpoints(text.removeprefix("etcd://").rstrip("/"))
+        ref = supervisor.spawn(
+            lambda: EtcdStoreActor(endpoints),
+            name=name,
+            restart=RestartPolicy.PERMANENT,
+            mailbox_size=EtcdStoreActor.mailbox_size,
+        )
+        return cls(ref)
+
     async def put(
         self,
         key: bytes,

@@ -18,6 +18,7 @@ __all__ = [
     "RequestTooLargeError",
     "StoreError",
     "TooManyOpsError",
+    "UnavailableError",
     "ValueProvidedError",
 ]
 
@@ -140,3 +141,19 @@ class InvalidArgumentError(StoreError):
     """A field has a value the store cannot accept; the message names it."""
 
     code = "invalid_argument"
+
+
+class UnavailableError(StoreError):
+    """The store's backend (an etcd cluster) could not be reached or could not answer.
+
+    `maybe_applied` is True when a write was sent and its outcome is unknown (the
+    member failed before answering): read the key to learn whether it took effect.
+    """
+
+    code = "unavailable"
+
+    def __init__(self, reason: str, *, maybe_applied: bool = False) -> None:
+        self.reason = reason
+        self.maybe_applied = maybe_applied
+        outcome = "; the write may or may not have been applied" if maybe_applied else ""
+        super().__init__(f"store unavailable: {reason}{outcome}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._errors import StoreError
 from ._keys import in_range
@@ -72,6 +72,9 @@ class WatchStream:
         self._quiet = True
         self._room: asyncio.Future[None] | None = None
         self._held_events = 0
+        self.on_close: Callable[[], None] | None = None
+        """Called once when the stream closes, however it closes: lets a stream fed
+        from elsewhere (an etcd watch) stop its source."""
 
     @property
     def closed(self) -> bool:
@@ -164,6 +167,24 @@ class WatchStream:
         room = self._room
         if room is not None and not room.done():
             room.set_result(None)
+        on_close, self.on_close = self.on_close, None
+        if on_close is not None:
+            on_close()
+
+    # Feeding from outside the hub (a stream whose events come from an etcd watch).
+
+    def feed(self, events: list[Event], revision: int) -> None:
+        """Queue `events` (whole revisions, in order) complete up to `revision`; events
+        outside the stream's range or filters are dropped, prev_kv as asked."""
+        WatchHub.deliver(self, events, revision)
+
+    def notify_progress(self, revision: int) -> None:
+        """Nothing more in range up to `revision`: an empty batch if progress was asked."""
+        self._push([], revision)
+
+    def end(self, error: WatchCancelledError) -> None:
+        """Cancel the stream: the consumer's next read raises `error`."""
+        self._cancel(error)
 
     def _wake(self) -> None:
         waiter = self._waiter

@@ -45,7 +45,9 @@ from .etcd_gateway import EtcdClient
 
 __all__ = ["Backend", "EtcdBackend", "OurBackend", "View", "open_view"]
 
-BACKENDS = ["kubeactors", "etcd"]
+BACKENDS = ["kubeactors", "etcd", "etcd-store"]
+"""Our store; a real etcd (through its JSON gateway); and our store interface backed
+by that real etcd (`Store.connect("etcd://...")`, through gRPC)."""
 
 
 class Backend(Protocol):
@@ -67,10 +69,11 @@ class Backend(Protocol):
 
 
 class OurBackend:
-    name = "kubeactors"
+    """A `Store`: the embedded one, or one connected to etcd (then named "etcd-store")."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, name: str = "kubeactors") -> None:
         self.store = store
+        self.name = name
 
     async def put(self, op: PutOp) -> PutResult:
         result = await self.store.put(
@@ -448,7 +451,7 @@ class View:
 @contextlib.asynccontextmanager
 async def open_view(kind: str, etcd_url: str | None) -> AsyncIterator[View]:
     """A fresh view on `kind` ("kubeactors": a new store in a temp dir; "etcd": the
-    shared server at `etcd_url`)."""
+    shared server at `etcd_url`; "etcd-store": a `Store` connected to that server)."""
     prefix = b"/t" + os.urandom(6).hex().encode() + b"/"
     lease_base = int.from_bytes(os.urandom(4), "big") << 16
     if kind == "kubeactors":
@@ -465,6 +468,13 @@ async def open_view(kind: str, etcd_url: str | None) -> AsyncIterator[View]:
                     tasks.cancel_scope.cancel()
         return
     assert etcd_url is not None
+    if kind == "etcd-store":
+        async with (
+            ActorSystem(seed=0) as system,
+            _etcd_store_view(system, etcd_url, prefix, lease_base) as view,
+        ):
+            yield view
+        return
     client = EtcdClient(etcd_url)
     try:
         etcd = EtcdBackend(client)
@@ -483,3 +493,24 @@ async def open_view(kind: str, etcd_url: str | None) -> AsyncIterator[View]:
                 with contextlib.suppress(StoreError):
                     await etcd.lease_revoke(lease_id)
             await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _etcd_store_view(
+    system: ActorSystem, etcd_url: str, prefix: bytes, lease_base: int
+) -> AsyncIterator[View]:
+    store = Store.connect(system.root, "etcd://" + etcd_url.removeprefix("http://"))
+    backend = OurBackend(store, "etcd-store")
+    view = View(backend, prefix, await backend.revision(), lease_base)
+    try:
+        async with anyio.create_task_group() as tasks:
+            view._tasks = tasks
+            try:
+                yield view
+            finally:
+                tasks.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            for lease_id in view.granted:
+                with contextlib.suppress(StoreError):
+                    await store.lease_revoke(lease_id)

@@ -28,7 +28,7 @@ def etcd_url() -> Iterator[str]:
 def open_backend(request: pytest.FixtureRequest) -> ViewFactory:
     """`async with open_backend() as view:` a fresh view on the parametrized backend."""
     kind: str = request.param
-    url: str | None = request.getfixturevalue("etcd_url") if kind == "etcd" else None
+    url: str | None = request.getfixturevalue("etcd_url") if kind != "kubeactors" else None
 
     def factory() -> AsyncContextManager[View]:
         return open_view(kind, url)
