@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 import msgspec
 
-from ..api import ApiError, ApiObject, ApiWatch, ObjectList, WatchEvent, WatchEventType, object_key
-from ._client import Client
+from ..actors import Clock
+from ..api import ApiError, ApiObject, ObjectList, WatchEvent, WatchEventType, object_key
+from ._protocol import ApiClient, EventStream
 
-__all__ = ["BatchHandler", "Delta", "Indexer", "Informer"]
+__all__ = ["BatchHandler", "Delta", "Indexer", "Informer", "InformerFactory"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,21 @@ class Informer(Generic[R]):
     quick; an async batch handler gets each batch whole (one hop per batch).
     """
 
-    def __init__(self, client: Client, kind: type[R], *, namespace: str = "") -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        kind: type[R],
+        *,
+        namespace: str = "",
+        resync_period: float | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if resync_period is not None and (resync_period <= 0 or clock is None):
+            raise ValueError("resync_period must be positive and needs a clock")
         self.client = client
+        self.resync_period = resync_period
+        self._clock = clock
+        self._lock = anyio.Lock()
         self.kind = kind
         self.namespace = namespace
         self.resource_version = ""
@@ -107,12 +121,35 @@ class Informer(Generic[R]):
     # -- running -----------------------------------------------------------------
 
     async def run(self) -> None:
-        """List and watch until cancelled."""
+        """List and watch until cancelled (and resync every `resync_period`, if set)."""
+        async with anyio.create_task_group() as group:
+            if self.resync_period is not None:
+                group.start_soon(self._resync_forever)
+            await self._list_and_watch()
+
+    async def _resync_forever(self) -> None:
+        clock, period = self._clock, self.resync_period
+        assert clock is not None
+        assert period is not None
+        await self.synced.wait()
+        while True:
+            await clock.sleep(period)
+            await self.resync()
+
+    async def resync(self) -> None:
+        """Hand every cached object to the handlers again as an update of itself, as
+        client-go's resync does: controllers use it to repair what they missed."""
+        async with self._lock:
+            deltas = [Delta("MODIFIED", obj, obj) for obj in self._items.values()]
+            await self._dispatch(deltas)
+
+    async def _list_and_watch(self) -> None:
         while True:
             watch = await self._relist()
             try:
                 async for batch in watch:
-                    await self._apply_events(batch)
+                    async with self._lock:
+                        await self._apply_events(batch)
             except ApiError as error:
                 if error.code != 410:
                     raise
@@ -120,7 +157,7 @@ class Informer(Generic[R]):
             finally:
                 watch.close()
 
-    async def _relist(self) -> ApiWatch[R]:
+    async def _relist(self) -> EventStream[R]:
         listed: ObjectList[R] = await self.client.list(self.kind, self.namespace)
         fresh = {object_key(obj): obj for obj in listed.items}
         deltas: list[Delta[R]] = []
@@ -137,13 +174,16 @@ class Informer(Generic[R]):
                 self._store(key, obj, previous)
                 deltas.append(Delta("MODIFIED", obj, previous))
         self.resource_version = listed.resource_version
-        await self._dispatch(deltas)
+        async with self._lock:
+            await self._dispatch(deltas)
         self.synced.set()
         return await self.client.watch(self.kind, self.namespace, listed.resource_version)
 
     async def _apply_events(self, events: Sequence[WatchEvent[R]]) -> None:
         deltas: list[Delta[R]] = []
         for event in events:
+            if event.type in ("BOOKMARK", "ERROR"):
+                continue
             obj = event.object
             key = object_key(obj)
             previous = self._items.get(key)
@@ -199,3 +239,54 @@ def _discard(index: dict[str, set[str]], value: str, key: str) -> None:
         keys.discard(key)
         if not keys:
             del index[value]
+
+
+class InformerFactory:
+    """One shared informer per kind (and namespace): many consumers, one list and one
+    watch, as client-go's SharedInformerFactory."""
+
+    def __init__(
+        self, client: ApiClient, *, resync_period: float | None = None, clock: Clock | None = None
+    ) -> None:
+        self.client = client
+        self._resync_period = resync_period
+        self._clock = clock
+        self._informers: dict[tuple[type[ApiObject], str], Informer[Any]] = {}
+        self._started: set[tuple[type[ApiObject], str]] = set()
+        self._changed: anyio.Event | None = None
+
+    def informer(self, kind: type[R], namespace: str = "") -> Informer[R]:
+        """The shared informer of `kind`, made on first use."""
+        key = (kind, namespace)
+        found = self._informers.get(key)
+        if found is None:
+            found = Informer(
+                self.client,
+                kind,
+                namespace=namespace,
+                resync_period=self._resync_period,
+                clock=self._clock,
+            )
+            self._informers[key] = found
+        informer: Informer[R] = found
+        return informer
+
+    async def run(self) -> None:
+        """Run every informer asked for so far (and any asked for later) until cancelled."""
+        async with anyio.create_task_group() as group:
+            while True:
+                for key, informer in list(self._informers.items()):
+                    if key not in self._started:
+                        self._started.add(key)
+                        group.start_soon(informer.run)
+                self._changed = anyio.Event()
+                await self._changed.wait()
+
+    def start_new(self) -> None:
+        """Start informers asked for since `run` began."""
+        if self._changed is not None:
+            self._changed.set()
+
+    async def wait_synced(self) -> None:
+        for informer in list(self._informers.values()):
+            await informer.wait_synced()

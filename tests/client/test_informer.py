@@ -2,9 +2,10 @@ from pathlib import Path
 
 import anyio
 import msgspec
+import pytest
 
-from kubeactors.api import Pod
-from kubeactors.client import Delta, Informer
+from kubeactors.api import Node, ObjectMeta, Pod, WatchEvent
+from kubeactors.client import Delta, Informer, InformerFactory
 
 from ..api.harness import make_pod, running_api
 
@@ -77,3 +78,51 @@ async def test_informer_relist_emits_the_difference(tmp_path: Path) -> None:
             tg.cancel_scope.cancel()
         assert sorted(deltas) == [("ADDED", "new"), ("DELETED", "gone")]
         assert sorted(p.metadata.name for p in informer.items()) == ["keep", "new"]
+
+
+async def test_resync_hands_every_object_to_the_handlers_again(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(make_pod("a"))
+        await h.client.create(make_pod("b"))
+        informer: Informer[Pod] = Informer(h.client, Pod)
+        updates: list[tuple[str, bool]] = []
+        informer.add_handler(
+            on_update=lambda old, new: updates.append((new.metadata.name, old is new))
+        )
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(informer.run)
+            await informer.wait_synced()
+            await informer.resync()
+            tg.cancel_scope.cancel()
+        assert sorted(updates) == [("a", True), ("b", True)]
+    with pytest.raises(ValueError, match="clock"):
+        Informer(h.client, Pod, resync_period=5.0)
+
+
+async def test_a_factory_shares_one_informer_per_kind(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(make_pod("a"))
+        factory = InformerFactory(h.client)
+        pods = factory.informer(Pod)
+        assert factory.informer(Pod) is pods
+        assert factory.informer(Pod, "other") is not pods
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(factory.run)
+            await pods.wait_synced()
+            assert [p.metadata.name for p in pods.items()] == ["a"]
+            nodes = factory.informer(Node)
+            factory.start_new()
+            await nodes.wait_synced()
+            assert len(nodes) == 0
+            tg.cancel_scope.cancel()
+
+
+async def test_bookmarks_are_not_changes(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        informer: Informer[Pod] = Informer(h.client, Pod)
+        seen: list[str] = []
+        informer.add_handler(on_add=lambda pod: seen.append(pod.metadata.name))
+        bookmark = WatchEvent("BOOKMARK", Pod(metadata=ObjectMeta(resource_version="99")))
+        await informer._apply_events([bookmark])
+        assert seen == []
+        assert len(informer) == 0
