@@ -55,6 +55,18 @@ _THREAD_STALL = 10.0
 _THREAD_POLL = 0.0005
 
 _THREADING_FILE = threading.__file__
+# The registries of live and starting threads, read without their lock (which
+# `threading.active_count()` takes) since the loop reads them on every iteration.
+_ACTIVE_THREADS: dict[int, threading.Thread] = getattr(threading, "_active", {})
+_STARTING_THREADS: dict[threading.Thread, bool] = getattr(threading, "_limbo", {})
+
+
+def _only_the_loop_thread() -> bool:
+    if _ACTIVE_THREADS:
+        return len(_ACTIVE_THREADS) + len(_STARTING_THREADS) <= 1
+    return threading.active_count() <= 1  # threading's internals changed
+
+
 _QUEUE_FILE = queue.__file__
 
 
@@ -242,7 +254,7 @@ class VirtualClock:
         return []
 
     def _wait_until_threads_idle(self) -> None:
-        if threading.active_count() == 1:
+        if _only_the_loop_thread():
             return
         started: float | None = None
         while busy := self._busy_threads():
@@ -263,7 +275,7 @@ class VirtualClock:
 
     def _busy_threads(self) -> list[int]:
         """The threads doing work right now (not the loop's own)."""
-        if threading.active_count() == 1:
+        if _only_the_loop_thread():
             return []
         own = self._loop_thread
         ignored = self._ignored_threads

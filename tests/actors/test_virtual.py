@@ -137,6 +137,22 @@ async def test_time_stands_still_for_threads_even_when_results_are_not_held() ->
         assert clock.now() == 0.0
 
 
+async def test_time_stands_still_while_an_executor_job_runs() -> None:
+    clock = VirtualClock()
+    fired: list[float] = []
+    async with ActorSystem(clock=clock):
+        loop = asyncio.get_running_loop()
+        # A first job starts the pool's thread; afterwards it idles on its queue.
+        await loop.run_in_executor(None, time.sleep, 0)
+        clock.call_later(0.001, lambda: fired.append(clock.now()))
+        await loop.run_in_executor(None, time.sleep, 0.05)
+        assert fired == []
+        await clock.sleep(10.0)
+        # The idle pool thread does not hold time back.
+        assert fired == [0.001]
+        assert clock.now() == 10.0
+
+
 async def test_time_stands_still_while_a_store_commit_is_in_flight(tmp_path: Path) -> None:
     clock = VirtualClock()
     async with ActorSystem(clock=clock) as system:
