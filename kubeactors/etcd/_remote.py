@@ -39,14 +39,13 @@ from ..store import (
     Txn,
     TxnOp,
     Watch,
-    WatchCancelledError,
     WatchHub,
     WatchStream,
     WriteResult,
 )
 from ._endpoints import Endpoints
 from ._proto import rpc_pb2
-from ._relay import relay_watch
+from ._relay import WatchGroup, relay_watch
 from ._requests import (
     delete_result,
     kv_from_pb,
@@ -96,6 +95,7 @@ class EtcdStoreActor(Actor[StoreRequest]):
         self._retry_for = retry_for
         self._slots = anyio.Semaphore(max_in_flight)
         self._hub = WatchHub()
+        self._groups: dict[tuple[bytes, bytes | None, bool, bool, bool], WatchGroup] = {}
         self._endpoints: Endpoints | None = None
 
     async def on_start(self) -> None:
@@ -334,23 +334,59 @@ class EtcdStoreActor(Actor[StoreRequest]):
         )
         stream.feed([], max(request.start_revision - 1, 0))
         self._hub.add(stream)
+        # Watches from a given revision with the same range and options share one
+        # etcd watch; "from now" and progress-notifying ones get their own.
+        shared = (
+            request.key,
+            request.range_end,
+            request.prev_kv,
+            request.no_put,
+            request.no_delete,
+        )
+        group = self._groups.get(shared)
+        if (
+            group is not None
+            and not request.progress_notify
+            and group.can_join(request.start_revision)
+        ):
+            self._join(group, stream, request.reply, None)
+            return
+        group = WatchGroup(request.start_revision)
+        if request.start_revision and not request.progress_notify:
+            self._groups[shared] = group
         scope = anyio.CancelScope()
-        stream.on_close = scope.cancel
+        self._join(group, stream, request.reply, scope)
         clock = self.context.clock
+        groups = self._groups
 
         async def run() -> None:
             with scope:
                 try:
-                    await relay_watch(endpoints, request, stream, clock)
+                    await relay_watch(endpoints, request, group, clock)
                 finally:
-                    if not request.reply.done:
-                        request.reply.fail(
-                            StoreError("store stopped before etcd created the watch")
-                        )
-                    if not stream.closed:
-                        stream.end(WatchCancelledError("store stopped"))
+                    group.end(StoreError("store stopped"))
+                    if groups.get(shared) is group:
+                        del groups[shared]
 
         self.context.start_soon(run)
+
+    def _join(
+        self,
+        group: WatchGroup,
+        stream: WatchStream,
+        reply: Reply[WatchStream],
+        scope: anyio.CancelScope | None,
+    ) -> None:
+        group.join(stream, reply)
+        if scope is not None:
+            group.scope = scope
+
+        def leave() -> None:
+            group.leave(stream)
+            if group.closed and group.scope is not None:
+                group.scope.cancel()
+
+        stream.on_close = leave
 
 
 def _read_only(ops: Sequence[object]) -> bool:

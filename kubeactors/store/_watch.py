@@ -175,7 +175,25 @@ class WatchStream:
 
     def feed(self, events: list[Event], revision: int) -> None:
         """Queue `events` (whole revisions, in order) complete up to `revision`; events
-        outside the stream's range or filters are dropped, prev_kv as asked."""
+        outside the stream's range or filters are dropped, prev_kv as asked.
+
+        Events fed while the consumer has not yet taken the previous batch join that
+        batch: a source that delivers one revision at a time (etcd) still reaches a
+        busy consumer in batches.
+        """
+        batches = self._batches
+        if events and batches and batches[-1][0] and not self._closed:
+            matching = [event for event in events if self.wants(event)]
+            if not self.prev_kv:
+                matching = [Event(e.type, e.kv) for e in matching]
+            self._queued = max(self._queued, revision)
+            pending, _ = batches[-1]
+            pending.extend(matching)  # a list made for this stream alone (see deliver)
+            batches[-1] = (pending, self._queued)
+            self._pending += len(matching)
+            if self._pending > self.capacity:
+                self._cancel(WatchCancelledError(f"watcher fell behind by {self._pending} events"))
+            return
         WatchHub.deliver(self, events, revision)
 
     def notify_progress(self, revision: int) -> None:

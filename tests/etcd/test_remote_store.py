@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import anyio
+import httpx
 import pytest
 
 from kubeactors.actors import ActorSystem
@@ -182,3 +183,44 @@ async def test_a_cluster_keeps_scheduling_when_the_leader_is_killed(
         pods = await cluster.pods()
         assert {pod.status.phase for pod in pods} == {"Running"}
         assert set(created) <= {pod.metadata.name for pod in pods} <= set(created + failed)
+
+
+def _etcd_watchers(cluster: EtcdCluster) -> int:
+    """How many watchers the etcd members hold, from their metrics."""
+    total = 0
+    for member in range(3):
+        text = httpx.get(f"http://{cluster.address(member)}/metrics", timeout=5).text
+        for line in text.splitlines():
+            if line.startswith("etcd_debugging_mvcc_watcher_total "):
+                total += int(float(line.split()[1]))
+    return total
+
+
+async def _keys_until(stream: WatchStream, last: bytes) -> list[bytes]:
+    events: list[Event] = []
+    with anyio.fail_after(20):
+        await _collect(stream, events, last)
+    return [event.kv.key for event in events]
+
+
+async def test_watches_of_one_range_share_one_etcd_watch(etcd_cluster: EtcdCluster) -> None:
+    async with ActorSystem(seed=0) as system:
+        store = Store.connect(system.root, etcd_cluster.url())
+        start = (await store.put(b"/w/a", b"0")).revision + 1
+        first = await store.watch_prefix(b"/w/", start_revision=start)
+        second = await store.watch_prefix(b"/w/", start_revision=start)
+        await store.put(b"/w/b", b"1")
+        # A later start joins the same etcd watch and drops what came before it.
+        third = await store.watch_prefix(b"/w/", start_revision=start + 1)
+        assert _etcd_watchers(etcd_cluster) == 1
+        await store.put(b"/w/c", b"2")
+        assert await _keys_until(second, b"/w/c") == [b"/w/b", b"/w/c"]
+        second.close()
+        await store.put(b"/w/d", b"3")
+        assert await _keys_until(first, b"/w/d") == [b"/w/b", b"/w/c", b"/w/d"]
+        assert await _keys_until(third, b"/w/d") == [b"/w/c", b"/w/d"]
+        first.close()
+        third.close()
+        with anyio.fail_after(10):
+            while _etcd_watchers(etcd_cluster):
+                await system.clock.sleep(0.05)
