@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
-from hypothesis import given
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
 from kubeactors.api import (
     Affinity,
@@ -27,6 +29,7 @@ from kubeactors.api import (
     Toleration,
 )
 from kubeactors.testing import (
+    CHECKERS,
     ClusterState,
     bound_pods_on_existing_nodes,
     check_all,
@@ -271,3 +274,44 @@ def test_a_toleration_of_everything_tolerates_every_taint(taint: Taint, other: T
     assert tolerates(Toleration(operator="Exists"), taint)
     if other.operator == "Exists" and not other.key and not other.effect:
         assert tolerates(other, taint)
+
+
+@st.composite
+def placed_states(draw: st.DrawFn) -> ClusterState:
+    """Nodes, and pods bound to them at random, ignoring every rule, some with IPs."""
+    nodes = draw(node_lists(min_size=1, max_size=3))
+    placed = []
+    for index in range(draw(st.integers(0, 6))):
+        unbound = draw(pods(name=f"p{index}", max_millis=64_000, max_bytes=256 * 2**30))
+        target = draw(st.sampled_from([*(n.metadata.name for n in nodes), "missing-node"]))
+        address = draw(st.sampled_from(["", "10.0.0.1", "10.0.0.2", "10.0.0.3"]))
+        spec = msgspec.structs.replace(unbound.spec, node_name=target)
+        status = PodStatus(phase="Running", pod_ip=address)
+        placed.append(msgspec.structs.replace(unbound, spec=spec, status=status))
+    return ClusterState(nodes, placed)
+
+
+def findings(state: ClusterState) -> set[tuple[str, str]]:
+    return {(v.invariant, v.subject) for v in check_all(state)}
+
+
+@given(placed_states(), st.data())
+def test_taking_a_pod_away_never_adds_a_violation(state: ClusterState, data: st.DataObject) -> None:
+    if not state.pods:
+        return
+    gone = data.draw(st.integers(0, len(state.pods) - 1))
+    rest = ClusterState(state.nodes, [p for i, p in enumerate(state.pods) if i != gone])
+    assert findings(rest) <= findings(state)
+
+
+def test_random_placements_break_every_invariant() -> None:
+    # Each checker must be able to fail on generated states, not only on hand-built ones.
+    seen: set[str] = set()
+
+    @settings(max_examples=100, derandomize=True, database=None, phases=[Phase.generate])
+    @given(placed_states())
+    def collect(state: ClusterState) -> None:
+        seen.update(violation.invariant for violation in check_all(state))
+
+    collect()
+    assert seen == {checker.__name__ for checker in CHECKERS}
