@@ -208,9 +208,8 @@ class VirtualClock:
     ) -> asyncio.Handle:
         loop = self._loop
         real = self._real_threadsafe
-        assert loop is not None
         assert real is not None
-        if not self._wait_for_threads or threading.get_ident() == self._loop_thread:
+        if loop is None or not self._wait_for_threads or threading.get_ident() == self._loop_thread:
             return real(callback, *args, context=context)
         # From a worker thread: held until the loop's next poll, so the point where
         # a thread's result lands does not depend on how fast the thread was.
@@ -218,6 +217,9 @@ class VirtualClock:
         self._from_threads.append((handle, callback, args))
         self._delivered.set()
         real(_wake_up)
+        if self._loop is None:
+            # Detached meanwhile, perhaps after its last release: hand it on now.
+            self._release_from_threads()
         return handle
 
     def _release_from_threads(self) -> None:
