@@ -1,5 +1,20 @@
 """Testing kubeactors clusters: hypothesis strategies, invariant checkers, run histories.
 
+```python
+from hypothesis import given
+from kubeactors.testing import ClusterState, check_all
+from kubeactors.testing.strategies import node_lists, pods
+
+@given(node_lists(max_size=5), pods())
+def test_my_placement(nodes, pod):
+    placed = my_place(nodes, pod)                  # a Pod with spec.nodeName set, or None
+    state = ClusterState(nodes, [placed] if placed else [])
+    assert check_all(state) == []                  # each Violation says what broke
+```
+
+On a live cluster, `ClusterState(await cluster.nodes(), await cluster.pods())`. With
+`Cluster(clock="virtual", seed=N)`, `api_history(cluster.client)` lists every write
+(revision, key, object hash): two runs with one seed give the same list.
 Needs hypothesis (a test dependency) for `kubeactors.testing.strategies`.
 """
 

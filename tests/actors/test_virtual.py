@@ -127,6 +127,27 @@ async def test_time_stands_still_while_a_thread_works() -> None:
     assert fired == [0.001]
 
 
+@pytest.mark.parametrize("wait_for_threads", [True, False])
+async def test_time_stands_still_while_any_of_many_threads_works(wait_for_threads: bool) -> None:
+    clock = VirtualClock(wait_for_threads=wait_for_threads)
+    fired: list[float] = []
+    seen: list[float] = []
+    async with ActorSystem(clock=clock):
+        clock.call_later(1e-6, lambda: fired.append(clock.now()))
+
+        async def work(seconds: float) -> None:
+            await anyio.to_thread.run_sync(time.sleep, seconds)
+            seen.append(clock.now())
+
+        async with anyio.create_task_group() as group:
+            for index in range(12):
+                group.start_soon(work, 0.002 * (index % 5))
+        assert seen == [0.0] * 12
+        assert fired == []
+        await clock.sleep(1.0)
+        assert fired == [1e-6]
+
+
 async def test_time_stands_still_for_threads_even_when_results_are_not_held() -> None:
     clock = VirtualClock(wait_for_threads=False)
     fired: list[float] = []
