@@ -35,6 +35,7 @@ from ._errors import (
     unauthorized,
 )
 from ._kinds import KindIndex, default_kinds
+from ._logs import LogReader
 from ._media import parse_accept, wants
 from ._metrics import Metrics
 from ._openapi import openapi_document, openapi_root
@@ -72,6 +73,7 @@ class HttpApi:
     """Kubernetes' REST paths, discovery, health, version and metrics, as one ASGI app.
 
     Every request but the public ones needs a bearer token from `tokens` (when given).
+    `logs` reads container logs from the nodes (for `pods/<name>/log`).
     `close()` ends the open watches, so that a server can shut down at once.
     """
 
@@ -84,6 +86,7 @@ class HttpApi:
         tokens: TokenFile | None = None,
         kinds: KindIndex | None = None,
         address: str = "",
+        logs: LogReader | None = None,
     ) -> None:
         self.kinds = kinds if kinds is not None else default_kinds()
         self.metrics = Metrics()
@@ -92,7 +95,12 @@ class HttpApi:
         self.address = address
         self._clock = clock
         self.rest = RestApi(
-            client, clock=clock, wall_clock=wall_clock, metrics=self.metrics, watches=self.watches
+            client,
+            clock=clock,
+            wall_clock=wall_clock,
+            metrics=self.metrics,
+            watches=self.watches,
+            logs=logs,
         )
         self._openapi_cache: dict[str, bytes] = {}
         self._app = Starlette(routes=[Route("/{path:path}", self._dispatch, methods=_ALL_METHODS)])

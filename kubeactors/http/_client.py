@@ -99,8 +99,11 @@ class HttpClient:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        # Keep every pooled connection alive: httpx's default keeps 20, so more
+        # concurrent callers than that would pay a TLS handshake per request.
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         self._http = httpx.AsyncClient(
-            base_url=server, headers=headers, verify=verify, timeout=timeout
+            base_url=server, headers=headers, verify=verify, timeout=timeout, limits=limits
         )
         self._group: TaskGroup | None = None
 

@@ -16,8 +16,10 @@ from starlette.responses import Response, StreamingResponse
 from ..actors import Clock
 from ..api import ApiError, ObjectList, ResourceKind, Scale, unknown_fields
 from ..client import Client
+from ._apply import APPLY, parse_apply, server_side_apply
 from ._errors import bad_request, method_not_allowed, path_not_found, unsupported_media_type
 from ._kinds import KindIndex
+from ._logs import LogReader, log_request
 from ._media import parse_accept, wants
 from ._metrics import Metrics
 from ._patch import PATCH_TYPES, apply_patch
@@ -74,7 +76,12 @@ def resolve(kinds: KindIndex, group: str, version: str, segments: list[str]) -> 
         raise path_not_found()
     name = _check_name(rest[0]) if rest else ""
     subresource = rest[1] if len(rest) > 1 else ""
-    if subresource and subresource not in kind.subresources and subresource != "status":
+    if (
+        subresource
+        and subresource not in kind.subresources
+        and subresource != "status"
+        and not (subresource == "log" and kind.plural == "pods")
+    ):
         raise path_not_found()
     return Target(kind, namespace, name, subresource)
 
@@ -95,7 +102,9 @@ class RestApi:
         metrics: Metrics,
         watches: Watches,
         max_body: int = 3 * 1024 * 1024,
+        logs: LogReader | None = None,
     ) -> None:
+        self.logs = logs
         self.client = client
         self.clock = clock
         self.wall_clock = wall_clock
@@ -115,6 +124,8 @@ class RestApi:
         method = request.method
         if target.subresource in ("scale", "binding"):
             return await self._subresource(request, target)
+        if target.subresource == "log":
+            return await self._logs(request, target)
         params = request.query_params
         collection = not target.name
         if method == "GET":
@@ -130,7 +141,7 @@ class RestApi:
         if method == "DELETE":
             if collection:
                 return await self._delete_collection(request, target)
-            return await self._delete(target)
+            return await self._delete(request, target)
         raise method_not_allowed(method, f"{target.kind.plural}{'' if collection else '/name'}")
 
     # -- reads ---------------------------------------------------------------------
@@ -222,6 +233,19 @@ class RestApi:
             wall_clock=self.wall_clock,
         )
         return StreamingResponse(body, media_type=_JSON)
+
+    async def _logs(self, request: Request, target: Target) -> Response:
+        if request.method != "GET":
+            raise method_not_allowed(request.method, "pods/log")
+        pod = await self.client.get(target.kind.type, target.name, target.namespace)
+        asked = log_request(
+            pod.metadata.namespace, target.name, pod.spec.node_name, request.query_params
+        )
+        if self.logs is None:
+            raise path_not_found()
+        lines = await self.logs(asked)
+        text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        return Response(text, media_type="text/plain")
 
     # -- writes ----------------------------------------------------------------------
 
@@ -318,10 +342,22 @@ class RestApi:
 
     async def _patch(self, request: Request, target: Target) -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        kind = target.kind
+        if content_type == APPLY:
+            applied = parse_apply(await self._body(request), request.query_params)
+            self._check_fields(request, applied, kind.type)
+            obj, created = await server_side_apply(
+                self.client,
+                kind.type,
+                target.name,
+                target.namespace,
+                applied,
+                lambda raw: self._convert(raw, target, kind),
+            )
+            return _json(obj, 201 if created else 200)
         if content_type not in PATCH_TYPES:
             raise unsupported_media_type(content_type)
         patch = self._parse(await self._body(request))
-        kind = target.kind
         for attempt in range(_PATCH_RETRIES):
             current = await self.client.get(kind.type, target.name, target.namespace)
             patched = apply_patch(msgspec.to_builtins(current), patch, content_type)
@@ -377,12 +413,45 @@ class RestApi:
         except msgspec.DecodeError as error:
             raise bad_request(f"the body of the request could not be decoded: {error}") from None
 
-    async def _delete(self, target: Target) -> Response:
-        deleted = await self.client.delete(target.kind.type, target.name, target.namespace)
+    async def _delete_options(self, request: Request) -> dict[str, Any]:
+        """The `DeleteOptions` of a request: its body (kubectl's way) or query parameters."""
+        body = await self._body(request)
+        options = self._parse(body) if body.strip() else {}
+        if not isinstance(options, dict):
+            raise bad_request("the body of a delete must be a DeleteOptions object")
+        params = request.query_params
+        policy = params.get("propagationPolicy", options.get("propagationPolicy") or "")
+        if policy not in ("", "Orphan", "Background", "Foreground"):
+            raise bad_request(
+                f"propagationPolicy: Unsupported value: {policy!r}: "
+                'supported values: "Foreground", "Background", "Orphan"'
+            )
+        if params.get("orphanDependents") in _TRUE or options.get("orphanDependents") is True:
+            policy = policy or "Orphan"
+        grace = params.get("gracePeriodSeconds", options.get("gracePeriodSeconds"))
+        try:
+            grace_seconds = None if grace is None else int(grace)
+        except (TypeError, ValueError):
+            raise bad_request(f"gracePeriodSeconds: not an integer: {grace!r}") from None
+        preconditions = options.get("preconditions") or {}
+        return {
+            "propagation_policy": policy,
+            "grace_period_seconds": grace_seconds,
+            "precondition_uid": preconditions.get("uid") or "",
+            "precondition_resource_version": preconditions.get("resourceVersion") or "",
+        }
+
+    async def _delete(self, request: Request, target: Target) -> Response:
+        options = await self._delete_options(request)
+        deleted = await self.client.delete(
+            target.kind.type, target.name, target.namespace, **options
+        )
         return _json(deleted)
 
     async def _delete_collection(self, request: Request, target: Target) -> Response:
         kind = target.kind
+        options = await self._delete_options(request)
+        options["precondition_uid"] = options["precondition_resource_version"] = ""
         listed: ObjectList[Any] = await self.client.list(kind.type, target.namespace)
         selectors = self._selectors(request, target)
         deleted = []
@@ -391,7 +460,9 @@ class RestApi:
                 continue
             try:
                 deleted.append(
-                    await self.client.delete(kind.type, obj.metadata.name, obj.metadata.namespace)
+                    await self.client.delete(
+                        kind.type, obj.metadata.name, obj.metadata.namespace, **options
+                    )
                 )
             except ApiError as error:
                 if error.code != 404:

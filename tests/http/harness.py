@@ -24,7 +24,7 @@ from kubeactors.api import (
     PodSpec,
 )
 from kubeactors.client import Client
-from kubeactors.http import HttpServer
+from kubeactors.http import HttpServer, LogReader
 from kubeactors.store import Store
 
 KUBECTL = "/usr/bin/kubectl"
@@ -78,7 +78,9 @@ def pod(name: str, namespace: str = "default", node: str = "", **labels: str) ->
 
 
 @asynccontextmanager
-async def served(directory: Path, *, tls: bool = True) -> AsyncIterator[Served]:
+async def served(
+    directory: Path, *, tls: bool = True, logs: LogReader | None = None
+) -> AsyncIterator[Served]:
     """An API server over a fresh store, served over HTTPS on a free loopback port."""
     async with ActorSystem(seed=0, ask_timeout=30.0) as system:
         clock = system.clock
@@ -90,6 +92,8 @@ async def served(directory: Path, *, tls: bool = True) -> AsyncIterator[Served]:
         store = Store.spawn(system.root, directory / "store.db")
         api = system.spawn(lambda: ApiServer(store.ref, wall_clock=wall_clock), name="apiserver")
         client = Client(api)
-        server = HttpServer(client, directory, clock=clock, wall_clock=wall_clock, port=0, tls=tls)
+        server = HttpServer(
+            client, directory, clock=clock, wall_clock=wall_clock, port=0, tls=tls, logs=logs
+        )
         async with server:
             yield Served(client, server, directory / "kubectl-cache")
