@@ -5,7 +5,7 @@ configurable, as kube-apiserver's `--enable-admission-plugins`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import msgspec
@@ -37,10 +37,11 @@ __all__ = [
 Operation = Literal["CREATE", "UPDATE", "DELETE"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AdmissionRequest:
-    """One write as admission sees it: the object to store and, for updates and
-    deletes, the one stored now. `usage` is filled in for namespaces with quotas."""
+    """One write as admission sees it: the object to store (as the plugins so far
+    have left it) and, for updates and deletes, the one stored now.
+    `namespace_objects` are the namespace's objects of the kind, for quota checks."""
 
     operation: Operation
     kind: ResourceKind[Any]
@@ -404,7 +405,6 @@ class AdmissionChain:
         )
 
     def admit(self, request: AdmissionRequest) -> ApiObject:
-        obj = request.obj
         for plugin in self.plugins:
-            obj = plugin.admit(replace(request, obj=obj))
-        return obj
+            request.obj = plugin.admit(request)
+        return request.obj

@@ -130,6 +130,7 @@ class ApiServer(Actor[ApiRequest]):
         self._compat = compat_updates
         self.state = ClusterState()
         self._quota_locks: dict[str, anyio.Lock] = {}
+        self._formatted: tuple[datetime, str] | None = None
 
     # -- start -------------------------------------------------------------------
 
@@ -267,7 +268,7 @@ class ApiServer(Actor[ApiRequest]):
             uid=str(uuid.UUID(int=self.context.random.getrandbits(128), version=4)),
             resource_version="",
             generation=1,
-            creation_timestamp=format_time(self._wall_clock()),
+            creation_timestamp=self._now(),
             deletion_timestamp=None,
             deletion_grace_period_seconds=None,
         )
@@ -275,6 +276,14 @@ class ApiServer(Actor[ApiRequest]):
         if isinstance(prepared, Service):
             prepared = self._allocate_cluster_ip(prepared)
         return prepared
+
+    def _now(self) -> str:
+        """The wall time as Kubernetes writes it, formatted once per second."""
+        moment = self._wall_clock().replace(microsecond=0)
+        cached = self._formatted
+        if cached is None or cached[0] != moment:
+            cached = self._formatted = (moment, format_time(moment))
+        return cached[1]
 
     def _allocate_cluster_ip(self, service: Service) -> Service:
         spec = service.spec
@@ -299,7 +308,6 @@ class ApiServer(Actor[ApiRequest]):
                 rng.choice(_NAME_ALPHABET) for _ in range(_NAME_SUFFIX)
             )
         prepared = self._prepare_create(kind, obj, name, namespace)
-        self._validate(kind, prepared)
         admission = AdmissionRequest("CREATE", kind, prepared, None, user, self.state)
         if self._admission.needs_usage(admission):
             self.context.start_soon(lambda: self._create_counted(request, kind, prepared, user))
@@ -362,9 +370,10 @@ class ApiServer(Actor[ApiRequest]):
         def found(kv: KeyValue | None) -> Resource:
             if kv is None:
                 raise ApiError.not_found(kind.plural, name)
-            decoded: Resource = kind.decode(kv.value, kv.mod_revision)
+            decoded: Resource = cache.decode(kind, kv.key, kv.value, kv.mod_revision)
             return decoded
 
+        cache = self._decoded
         reply: Reply[KeyValue | None] = forward(request.reply, found, _store_failure)
         await self._store_ref.tell(StoreGet(kind.key(namespace, name), reply))
 
@@ -392,7 +401,9 @@ class ApiServer(Actor[ApiRequest]):
         limit = request.limit
 
         def listed(result: RangeResult) -> ObjectList[Any]:
-            items = [kind.decode(kv.value, kv.mod_revision) for kv in result.kvs]
+            # Objects written or watched lately are in the decode cache already.
+            decode = self._decoded.decode
+            items = [decode(kind, kv.key, kv.value, kv.mod_revision) for kv in result.kvs]
             if predicate is not None:
                 items = [item for item in items if predicate(item)]
             token, remaining = "", None
@@ -650,7 +661,7 @@ class ApiServer(Actor[ApiRequest]):
                 f"propagationPolicy: Unsupported value: {policy!r}: supported values: "
                 '"Orphan", "Background", "Foreground"'
             )
-        now = format_time(self._wall_clock())
+        now = self._now()
 
         def change(old: Any) -> ApiObject | None:
             meta = old.metadata
@@ -761,7 +772,7 @@ class ApiServer(Actor[ApiRequest]):
                     )
                 ],
             )
-        now = format_time(self._wall_clock())
+        now = self._now()
 
         def change(old: Any) -> ApiObject:
             pod: Pod = old

@@ -50,7 +50,10 @@ class ClusterState:
             objects[key] = (revision, obj)
 
     def _all(self, kind: type[Any]) -> list[Any]:
-        return [obj for _, obj in self._objects[kind].values() if obj is not None]
+        objects = self._objects[kind]
+        if not objects:
+            return []
+        return [obj for _, obj in objects.values() if obj is not None]
 
     def _one(self, kind: type[Any], key: str) -> Any:
         found = self._objects[kind].get(key)
