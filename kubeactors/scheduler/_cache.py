@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ._podinfo import AffinityTerm, HostPort, NodeView, PodInfo
 from ._selectors import LabelSelector
 from ._table import IntArray, NodeTable
@@ -20,10 +18,20 @@ from ._table import IntArray, NodeTable
 NAME_FIELD = " metadata.name"
 """The table's label key holding each node's name (a space: no real label clashes)."""
 
-__all__ = ["NAME_FIELD", "Cache", "MatchKey", "NodeInfo", "Placement", "TermKey"]
+__all__ = [
+    "NAME_FIELD",
+    "Cache",
+    "MatchKey",
+    "NodeInfo",
+    "Placement",
+    "TermKey",
+    "carried_terms",
+    "pod_matches",
+]
 
-MatchKey = tuple[LabelSelector | None, frozenset[str] | None]
-"""Which pods a count column counts: a selector and namespaces (None: all)."""
+MatchKey = tuple[tuple[LabelSelector | None, frozenset[str] | None], ...]
+"""Which pods a count column counts: those matching every (selector, namespaces) pair
+(namespaces None: all)."""
 
 TermKey = tuple[str, AffinityTerm, int]
 """A term carried by placed pods: (kind, term, weight); kinds below."""
@@ -161,7 +169,7 @@ class Cache:
         if not info.terminating:
             counts = self.table.counts
             for key in self.matches:
-                if _matches(key[0], key[1], info):
+                if _matches_all(key, info):
                     counts[("match", key)][row] += sign
         terms = list(carried_terms(info))
         if terms:
@@ -175,20 +183,17 @@ class Cache:
         else:
             self.table.remove_pod(row, info.requests, nonzero, info.host_ports)
 
-    def match_counts(
-        self, selector: LabelSelector | None, namespaces: frozenset[str] | None
-    ) -> IntArray:
-        """Per row: placed, non-terminating pods matching `selector` in `namespaces`.
+    def match_counts(self, key: MatchKey) -> IntArray:
+        """Per row: placed, non-terminating pods matching every pair of `key`.
 
         The column is built on first use and kept up to date from then on.
         """
-        key: MatchKey = (selector, namespaces)
         if key in self.matches:
             return self.table.counts[("match", key)]
         self.matches.add(key)
         column = self.table.count_column(("match", key))
         for placement in self.placed.values():
-            if not placement.info.terminating and _matches(selector, namespaces, placement.info):
+            if not placement.info.terminating and _matches_all(key, placement.info):
                 column[placement.row] += 1
         return column
 
@@ -212,5 +217,10 @@ def _matches(
     return selector.matches(info.labels)
 
 
-def zeros(n: int) -> IntArray:
-    return np.zeros(n, np.int32)
+def _matches_all(key: MatchKey, info: PodInfo) -> bool:
+    return all(_matches(selector, namespaces, info) for selector, namespaces in key)
+
+
+def pod_matches(key: MatchKey, info: PodInfo) -> bool:
+    """True if `info` is a pod the count column of `key` counts."""
+    return not info.terminating and _matches_all(key, info)

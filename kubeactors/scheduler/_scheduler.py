@@ -10,7 +10,17 @@ from typing import Any
 import msgspec
 
 from ..actors import Actor
-from ..api import Node, Pod, PodCondition, object_key
+from ..api import (
+    ApiError,
+    Event,
+    EventSource,
+    Node,
+    ObjectMeta,
+    ObjectReference,
+    Pod,
+    PodCondition,
+    object_key,
+)
 from ..client import Client, Delta, Informer
 from ._cache import Cache, Placement
 from ._engine import Engine
@@ -265,18 +275,18 @@ class Scheduler(Actor[SchedulerMessage]):
         self._report_unschedulable(info.pod, message)
 
     async def _bind(self, placement: Placement) -> None:
+        """DefaultBinder: POST the pod's `binding` subresource, without waiting."""
         pod = placement.info.pod
         key, node = placement.info.key, placement.node
-        bound = msgspec.structs.replace(pod, spec=msgspec.structs.replace(pod.spec, node_name=node))
         context = self.context
 
         def answered(_: Any, error: BaseException | None) -> None:
-            # Runs in the task that answers the update: only hand the news over.
+            # Runs in the task that answers the bind: only hand the news over.
             if error is not None:
                 context.send_later(0.0, BindFailed(key, node, str(error)))
 
         # Sent, not awaited: the informer shows the pod bound when the write lands.
-        await self._client.send_update(bound, answered)
+        await self._client.send_bind(pod, node, answered)
 
     def _report_unschedulable(self, pod: Pod, message: str) -> None:
         """Set `PodScheduled=False` (reason Unschedulable) unless it already says so."""
@@ -299,7 +309,30 @@ class Scheduler(Actor[SchedulerMessage]):
             if error is not None:
                 logger.debug("status of %s not updated: %s", object_key(pod), error)
 
-        self.context.start_soon(lambda: self._client.send_update(updated, answered))
+        meta = pod.metadata
+        event = Event(
+            metadata=ObjectMeta(generate_name=f"{meta.name}.", namespace=meta.namespace),
+            involved_object=ObjectReference(
+                kind="Pod", name=meta.name, namespace=meta.namespace, uid=meta.uid, api_version="v1"
+            ),
+            reason="FailedScheduling",
+            message=message,
+            type="Warning",
+            count=1,
+            source=EventSource(component="default-scheduler"),
+            reporting_component="default-scheduler",
+            action="Scheduling",
+        )
+        client = self._client
+
+        async def send() -> None:
+            await client.send_update(updated, answered, subresource="status")
+            try:
+                await client.create(event)
+            except ApiError as error:
+                logger.debug("event for %s not recorded: %s", object_key(pod), error)
+
+        self.context.start_soon(send)
 
     def _snapshot(self, latencies: bool) -> SchedulerSnapshot:
         queue = self.queue

@@ -284,12 +284,15 @@ class NodeTable:
     ) -> Int64Array:
         """Per row: the sum of `per_node` over the rows sharing its value of label `key`.
 
-        Only rows in `rows` (default: all) contribute; rows without the label get 0.
+        Only present rows in `rows` (default: all) contribute; rows without the label
+        get 0.
         """
         n = self.size
         codes = self.label_column(key)[:n]
         has = codes >= 0
-        contributing = has if rows is None else has & rows
+        contributing = has & self.present[:n]
+        if rows is not None:
+            contributing &= rows
         sums = np.bincount(
             codes[contributing],
             weights=per_node[:n][contributing],

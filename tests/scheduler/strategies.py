@@ -126,9 +126,99 @@ def pod_data(draw: st.DrawFn, index: int) -> dict[str, Any]:
                 max_size=2,
             )
         )
-    if affinity:
-        spec["affinity"] = {"nodeAffinity": affinity}
-    return {"metadata": {"name": f"p{index}", "namespace": "default"}, "spec": spec}
+    pod_affinity = {
+        kind: section
+        for kind in ("podAffinity", "podAntiAffinity")
+        if (section := draw(pod_affinity_section()))
+    }
+    spec["affinity"] = {"nodeAffinity": affinity, **pod_affinity}
+    if draw(st.booleans()):
+        spec["topologySpreadConstraints"] = draw(st.lists(spread_constraint(), max_size=2))
+    labels = {
+        key: draw(st.sampled_from(values))
+        for key, values in POD_LABELS.items()
+        if draw(st.booleans())
+    }
+    namespace = draw(st.sampled_from(["default", "default", "other"]))
+    return {
+        "metadata": {"name": f"p{index}", "namespace": namespace, "labels": labels},
+        "spec": spec,
+    }
+
+
+POD_LABELS = {"app": ["web", "db"], "tier": ["front", "back"]}
+TOPOLOGY_KEYS = ["zone", "disk", "kubernetes.io/hostname"]
+
+
+def label_selector() -> st.SearchStrategy[dict[str, Any]]:
+    expression = st.builds(
+        lambda key, operator, values: (
+            {"key": key, "operator": operator}
+            | ({"values": values} if operator in ("In", "NotIn") else {})
+        ),
+        st.sampled_from(sorted(POD_LABELS)),
+        st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]),
+        st.lists(st.sampled_from(["web", "db", "front"]), min_size=1, max_size=2, unique=True),
+    )
+    return st.builds(
+        lambda labels, expressions: {"matchLabels": labels, "matchExpressions": expressions},
+        st.dictionaries(
+            st.sampled_from(sorted(POD_LABELS)), st.sampled_from(["web", "db", "front"]), max_size=1
+        ),
+        st.lists(expression, max_size=1),
+    )
+
+
+def affinity_term() -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(
+        lambda selector, key, namespaces: {
+            "labelSelector": selector,
+            "topologyKey": key,
+            **namespaces,
+        },
+        label_selector(),
+        st.sampled_from(TOPOLOGY_KEYS),
+        st.sampled_from([{}, {"namespaces": ["other"]}, {"namespaceSelector": {}}]),
+    )
+
+
+def pod_affinity_section() -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(
+        lambda required, preferred: {
+            **({"requiredDuringSchedulingIgnoredDuringExecution": required} if required else {}),
+            **({"preferredDuringSchedulingIgnoredDuringExecution": preferred} if preferred else {}),
+        },
+        st.lists(affinity_term(), max_size=1) | st.just([]),
+        st.lists(
+            st.builds(
+                lambda w, t: {"weight": w, "podAffinityTerm": t},
+                st.integers(1, 100),
+                affinity_term(),
+            ),
+            max_size=2,
+        ),
+    )
+
+
+def spread_constraint() -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(
+        lambda skew, key, when, selector, min_domains, affinity_policy, taints_policy: {
+            "maxSkew": skew,
+            "topologyKey": key,
+            "whenUnsatisfiable": when,
+            "labelSelector": selector,
+            **({"minDomains": min_domains} if min_domains else {}),
+            "nodeAffinityPolicy": affinity_policy,
+            "nodeTaintsPolicy": taints_policy,
+        },
+        st.integers(1, 3),
+        st.sampled_from(TOPOLOGY_KEYS),
+        st.sampled_from(["DoNotSchedule", "ScheduleAnyway"]),
+        label_selector(),
+        st.sampled_from([0, 0, 2, 4]),
+        st.sampled_from(["Honor", "Ignore"]),
+        st.sampled_from(["Honor", "Ignore"]),
+    )
 
 
 def node_list(max_size: int = 8) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -152,3 +242,54 @@ def cache_of(nodes: list[dict[str, Any]]) -> Cache:
 
 def info_of(data: dict[str, Any]) -> PodInfo:
     return pod_info_from(data, Pod())
+
+
+@st.composite
+def roomy_node(draw: st.DrawFn, index: int) -> dict[str, Any]:
+    """A node any small pod fits on: what matters is its labels."""
+    labels = {
+        key: draw(st.sampled_from(values))
+        for key, values in LABELS.items()
+        if draw(st.integers(0, 4))
+    }
+    return {
+        "metadata": {"name": f"n{index}", "labels": labels},
+        "status": {"allocatable": {"cpu": "64", "memory": "64Gi", "pods": "100"}},
+    }
+
+
+@st.composite
+def affinity_pod(draw: st.DrawFn, index: int) -> dict[str, Any]:
+    """A pod with labels and pod (anti-)affinity or spread constraints, and little else."""
+    labels = {key: draw(st.sampled_from(values)) for key, values in POD_LABELS.items()}
+    spec: dict[str, Any] = {
+        "containers": [{"name": "app", "resources": {"requests": {"cpu": "10m"}}}]
+    }
+    choice = draw(st.integers(0, 3))
+    if choice in (0, 2):
+        spec["affinity"] = {
+            kind: section
+            for kind in ("podAffinity", "podAntiAffinity")
+            if (section := draw(pod_affinity_section()))
+        }
+    if choice in (1, 2):
+        spec["topologySpreadConstraints"] = draw(
+            st.lists(spread_constraint(), min_size=1, max_size=2)
+        )
+    namespace = draw(st.sampled_from(["default", "default", "default", "other"]))
+    return {
+        "metadata": {"name": f"p{index}", "namespace": namespace, "labels": labels},
+        "spec": spec,
+    }
+
+
+def roomy_node_list(max_size: int = 8) -> st.SearchStrategy[list[dict[str, Any]]]:
+    return st.integers(1, max_size).flatmap(
+        lambda n: st.tuples(*(roomy_node(i) for i in range(n))).map(list)
+    )
+
+
+def affinity_pod_list(max_size: int = 16) -> st.SearchStrategy[list[dict[str, Any]]]:
+    return st.integers(1, max_size).flatmap(
+        lambda n: st.tuples(*(affinity_pod(i) for i in range(n))).map(list)
+    )

@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from kubeactors.scheduler import Cache, Engine, Handle, load_configuration
 
-from .strategies import cache_of, info_of, node_list, pod_list
+from .strategies import (
+    affinity_pod_list,
+    cache_of,
+    info_of,
+    node_list,
+    pod_list,
+    roomy_node_list,
+)
 
 
 def _engines(
@@ -36,9 +43,17 @@ def _run_both(pairs: list[tuple[Engine, Cache]], pods: list[dict[str, Any]]) -> 
         r_cache.add(info_of(data), expected.node, assumed=True)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(node_list(), pod_list(), st.integers(0, 2**16))
 def test_engines_agree_with_the_default_profile(
+    nodes: list[dict[str, Any]], pods: list[dict[str, Any]], seed: int
+) -> None:
+    _run_both(_engines(nodes, seed), pods)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(roomy_node_list(), affinity_pod_list(), st.integers(0, 2**16))
+def test_engines_agree_on_pod_affinity_and_topology_spread(
     nodes: list[dict[str, Any]], pods: list[dict[str, Any]], seed: int
 ) -> None:
     _run_both(_engines(nodes, seed), pods)
@@ -54,7 +69,7 @@ STRATEGIES = [
 ]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(node_list(), pod_list(), st.integers(0, 2**16), st.sampled_from(STRATEGIES))
 def test_engines_agree_with_every_scoring_strategy(
     nodes: list[dict[str, Any]], pods: list[dict[str, Any]], seed: int, strategy: str

@@ -6,7 +6,7 @@ import anyio
 import msgspec
 
 from kubeactors.actors import ActorRef
-from kubeactors.api import Node, NodeSpec, NodeStatus, ObjectMeta, Pod
+from kubeactors.api import Event, Node, NodeSpec, NodeStatus, ObjectMeta, Pod
 from kubeactors.scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
 
 from ..api.harness import Harness, make_pod, running_api, wait_for
@@ -126,3 +126,27 @@ async def test_finished_pods_free_their_resources(tmp_path: Path) -> None:
         await h.client.update(done)
         pods = await wait_for(h.client, Pod, _all_bound)
         assert {p.metadata.name: p.spec.node_name for p in pods} == {"job": "a", "next": "a"}
+
+
+async def test_an_unschedulable_pod_gets_the_condition_and_an_event(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(_node("a", cpu="1"))
+        await h.client.create(_node("b", cpu="1"))
+        _start_scheduler(h)
+        await h.client.create(make_pod("huge", cpu="2"))
+        expected = "0/2 nodes are available: 2 Insufficient cpu."
+
+        def marked(pods: list[Pod]) -> bool:
+            return any(
+                c.type == "PodScheduled"
+                and c.status == "False"
+                and c.reason == "Unschedulable"
+                and c.message == expected
+                for c in pods[0].status.conditions
+            )
+
+        await wait_for(h.client, Pod, marked)
+        events = await wait_for(h.client, Event, lambda events: len(events) == 1)
+        assert events[0].reason == "FailedScheduling"
+        assert events[0].message == expected
+        assert events[0].involved_object.name == "huge"

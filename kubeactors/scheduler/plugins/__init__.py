@@ -2,22 +2,26 @@
 
 from ..framework import Plugin
 from .basic import DefaultBinder, NodeName, NodeUnschedulable, PrioritySort, SchedulingGates
+from .inter_pod_affinity import InterPodAffinity
 from .node_affinity import NodeAffinity
 from .ports_images import ImageLocality, NodePorts
 from .resources import NodeResourcesBalancedAllocation, NodeResourcesFit
 from .taints import TaintToleration
+from .topology_spread import PodTopologySpread
 
 __all__ = [
     "DEFAULT_PLUGINS",
     "REGISTRY",
     "DefaultBinder",
     "ImageLocality",
+    "InterPodAffinity",
     "NodeAffinity",
     "NodeName",
     "NodePorts",
     "NodeResourcesBalancedAllocation",
     "NodeResourcesFit",
     "NodeUnschedulable",
+    "PodTopologySpread",
     "PrioritySort",
     "SchedulingGates",
     "TaintToleration",
@@ -34,6 +38,8 @@ REGISTRY: dict[str, type[Plugin]] = {
         NodeAffinity,
         NodePorts,
         NodeResourcesFit,
+        PodTopologySpread,
+        InterPodAffinity,
         NodeResourcesBalancedAllocation,
         ImageLocality,
         DefaultBinder,
@@ -49,6 +55,8 @@ DEFAULT_PLUGINS: list[tuple[str, int]] = [
     ("NodeAffinity", 2),
     ("NodePorts", 0),
     ("NodeResourcesFit", 1),
+    ("PodTopologySpread", 2),
+    ("InterPodAffinity", 2),
     ("NodeResourcesBalancedAllocation", 1),
     ("ImageLocality", 1),
     ("DefaultBinder", 0),

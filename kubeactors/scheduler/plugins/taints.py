@@ -7,7 +7,7 @@ import numpy.typing as npt
 
 from .._cache import NodeInfo
 from .._podinfo import PodInfo, Taint
-from .._table import BoolArray, Int64Array
+from .._table import BoolArray, Int64Array, NodeTable
 from ..framework import (
     CycleState,
     FilterPlugin,
@@ -18,7 +18,7 @@ from ..framework import (
     default_normalize_list,
 )
 
-__all__ = ["TaintToleration", "tolerated"]
+__all__ = ["TaintToleration", "taint_mask", "tolerated", "untolerated"]
 
 _FILTERED = ("NoSchedule", "NoExecute")
 
@@ -37,28 +37,38 @@ def _preferred_tolerated(pod: PodInfo, taint: Taint) -> bool:
     )
 
 
+def taint_mask(table: NodeTable, pod: PodInfo) -> BoolArray | None:
+    """Rows without NoSchedule/NoExecute taints the pod does not tolerate; None: all."""
+    n = table.size
+    mask: BoolArray | None = None
+    for taint, has in table.taints.items():
+        if taint.effect in _FILTERED and not tolerated(pod, taint):
+            free = ~has[:n]
+            mask = free if mask is None else mask & free
+    return mask
+
+
+def untolerated(pod: PodInfo, node: NodeInfo) -> Taint | None:
+    """The first NoSchedule/NoExecute taint of `node` the pod does not tolerate."""
+    if node.view is None:
+        return None
+    for taint in node.view.taints:
+        if taint.effect in _FILTERED and not tolerated(pod, taint):
+            return taint
+    return None
+
+
 class TaintToleration(FilterPlugin, NormalizeScorePlugin):
     name = "TaintToleration"
 
     def filter_all(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> BoolArray | None:
-        table = snapshot.cache.table
-        n = table.size
-        mask: BoolArray | None = None
-        for taint, has in table.taints.items():
-            if taint.effect in _FILTERED and not tolerated(pod, taint):
-                free = ~has[:n]
-                mask = free if mask is None else mask & free
-        return mask
+        return taint_mask(snapshot.cache.table, pod)
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
-        if node.view is None:
+        taint = untolerated(pod, node)
+        if taint is None:
             return None
-        for taint in node.view.taints:
-            if taint.effect in _FILTERED and not tolerated(pod, taint):
-                return Status.unschedulable(
-                    f"node(s) had untolerated taint {taint}", resolvable=False
-                )
-        return None
+        return Status.unschedulable(f"node(s) had untolerated taint {taint}", resolvable=False)
 
     def score_all(
         self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: npt.NDArray[np.intp]

@@ -1,0 +1,350 @@
+"""PodTopologySpread: hard constraints filter by skew, soft ones score, as upstream.
+
+Counting is vectorised through the cache's count columns (pods matching a
+selector, per node) summed per topology domain with `NodeTable.domain_totals`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._cache import Cache, MatchKey, NodeInfo, pod_matches
+from .._podinfo import HOSTNAME_LABEL, PodInfo, SpreadConstraint
+from .._selectors import LabelSelector, Requirement
+from .._table import BoolArray, Int64Array
+from ..framework import (
+    MAX_NODE_SCORE,
+    CycleState,
+    FilterPlugin,
+    Handle,
+    NormalizeScorePlugin,
+    PreFilterPlugin,
+    PreScorePlugin,
+    Snapshot,
+    Status,
+)
+from .node_affinity import node_matches, nodes_matching
+from .taints import taint_mask, untolerated
+
+__all__ = ["PodTopologySpread"]
+
+Rows = npt.NDArray[np.intp]
+
+_MISSING = "node(s) didn't match pod topology spread constraints (missing required label)"
+_SKEW = "node(s) didn't match pod topology spread constraints"
+
+
+def _key(constraint: SpreadConstraint, pod: PodInfo) -> MatchKey:
+    return ((constraint.selector, frozenset({pod.namespace})),)
+
+
+@dataclass(slots=True)
+class _Hard:
+    constraint: SpreadConstraint
+    self_match: int
+    min_match: int
+    totals: Int64Array | None = None
+    """Vectorised: per row, matching pods in the row's domain."""
+    counts: dict[str, int] | None = None
+    """Reference: matching pods per domain value."""
+
+
+@dataclass(slots=True)
+class _Soft:
+    constraints: list[SpreadConstraint]
+    weights: list[float]
+    counts: list[Any]
+    """Per constraint: per-row totals (vectorised) or per-value counts (reference)."""
+    ignored: Any
+    """Per scored row, in order: lacks a key (an array, or a list in the reference)."""
+
+
+class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeScorePlugin):
+    name = "PodTopologySpread"
+
+    def __init__(self, args: Mapping[str, Any], handle: Handle) -> None:
+        super().__init__(args, handle)
+        defaulting = args.get("defaultingType", "System")
+        if defaulting not in ("System", "List"):
+            raise ValueError(f"defaultingType: unsupported value {defaulting!r}")
+        # Upstream derives a default constraint's selector from the Services and
+        # ReplicaSets owning the pod; without those kinds, pods with the same labels
+        # stand for one workload. "System" defaults need owners, so none apply.
+        self.defaults: list[dict[str, Any]] = (
+            list(args.get("defaultConstraints") or []) if defaulting == "List" else []
+        )
+
+    def _constraints(self, pod: PodInfo) -> tuple[tuple[SpreadConstraint, ...], bool]:
+        """The pod's constraints, or the defaults; and whether every key is required."""
+        if pod.spread or not self.defaults or not pod.labels:
+            return pod.spread, True
+        selector = LabelSelector(
+            tuple(Requirement(key, "In", (value,)) for key, value in sorted(pod.labels.items()))
+        )
+        return tuple(
+            SpreadConstraint(
+                int(item.get("maxSkew", 1)),
+                str(item.get("topologyKey", HOSTNAME_LABEL)),
+                str(item.get("whenUnsatisfiable", "ScheduleAnyway")),
+                selector,
+            )
+            for item in self.defaults
+        ), False
+
+    # -- eligible nodes (node inclusion policies) --------------------------------
+
+    def _eligible_rows(self, pod: PodInfo, constraint: SpreadConstraint, cache: Cache) -> BoolArray:
+        table = cache.table
+        n = table.size
+        mask = table.present[:n].copy()
+        if constraint.node_affinity_policy == "Honor":
+            matching = nodes_matching(table, pod)
+            if matching is not None:
+                mask &= matching
+        if constraint.node_taints_policy == "Honor":
+            tolerated = taint_mask(table, pod)
+            if tolerated is not None:
+                mask &= tolerated
+        return mask
+
+    @staticmethod
+    def _eligible_node(pod: PodInfo, constraint: SpreadConstraint, node: NodeInfo) -> bool:
+        if node.view is None:
+            return False
+        if constraint.node_affinity_policy == "Honor" and not node_matches(pod, node):
+            return False
+        if constraint.node_taints_policy == "Honor":
+            return untolerated(pod, node) is None
+        return True
+
+    # -- filter --------------------------------------------------------------------
+
+    def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status | None:
+        constraints = [c for c in self._constraints(pod)[0] if c.hard]
+        if not constraints:
+            state.skip_filter.add(self.name)
+            return None
+        cache = snapshot.cache
+        keys = [c.topology_key for c in constraints]
+        hard: list[_Hard] = []
+        if snapshot.reference:
+            for constraint in constraints:
+                counts: dict[str, int] = {}
+                key = _key(constraint, pod)
+                for node in cache.present():
+                    labels = node.labels
+                    if not all(k in labels for k in keys):
+                        continue
+                    if not self._eligible_node(pod, constraint, node):
+                        continue
+                    value = labels[constraint.topology_key]
+                    matching = sum(pod_matches(key, other) for other in node.pods.values())
+                    counts[value] = counts.get(value, 0) + matching
+                minimum = min(counts.values()) if len(counts) >= constraint.min_domains else 0
+                hard.append(_Hard(constraint, _self_match(constraint, pod), minimum, counts=counts))
+        else:
+            table = cache.table
+            n = table.size
+            has_all = np.ones(n, np.bool_)
+            for key_name in keys:
+                has_all &= table.label_column(key_name)[:n] >= 0
+            for constraint in constraints:
+                counting = self._eligible_rows(pod, constraint, cache) & has_all
+                per_node = cache.match_counts(_key(constraint, pod))
+                codes = table.label_column(constraint.topology_key)[:n]
+                sums = np.bincount(
+                    codes[counting],
+                    weights=per_node[:n][counting],
+                    minlength=len(table.label_values[constraint.topology_key]),
+                ).astype(np.int64)
+                domains = np.unique(codes[counting])
+                minimum = (
+                    int(sums[domains].min())
+                    if len(domains) >= constraint.min_domains and len(domains)
+                    else 0
+                )
+                totals = np.zeros(n, np.int64)
+                has = codes >= 0
+                totals[has] = sums[codes[has]]
+                hard.append(_Hard(constraint, _self_match(constraint, pod), minimum, totals=totals))
+        state.data[self.name] = hard
+        return None
+
+    def filter_all(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> BoolArray | None:
+        hard: list[_Hard] = state.data[self.name]
+        table = snapshot.cache.table
+        n = table.size
+        mask = np.ones(n, np.bool_)
+        for item in hard:
+            assert item.totals is not None
+            mask &= table.label_column(item.constraint.topology_key)[:n] >= 0
+            mask &= item.totals + item.self_match - item.min_match <= item.constraint.max_skew
+        return mask
+
+    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+        hard: list[_Hard] = state.data[self.name]
+        labels = node.labels
+        for item in hard:
+            if item.constraint.topology_key not in labels:
+                return Status.unschedulable(_MISSING, resolvable=False)
+        for item in hard:
+            assert item.counts is not None
+            matched = item.counts.get(labels[item.constraint.topology_key], 0)
+            if matched + item.self_match - item.min_match > item.constraint.max_skew:
+                return Status.unschedulable(_SKEW)
+        return None
+
+    def reasons(
+        self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: Rows
+    ) -> Counter[str]:
+        hard: list[_Hard] = state.data[self.name]
+        table = snapshot.cache.table
+        missing = np.zeros(len(rows), np.bool_)
+        for item in hard:
+            missing |= table.label_column(item.constraint.topology_key)[rows] < 0
+        counts: Counter[str] = Counter()
+        if missing.any():
+            counts[_MISSING] = int(missing.sum())
+        if (~missing).any():
+            counts[_SKEW] = int((~missing).sum())
+        return counts
+
+    # -- score ---------------------------------------------------------------------
+
+    def pre_score(
+        self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: Rows
+    ) -> Status | None:
+        all_constraints, require_all = self._constraints(pod)
+        constraints = [c for c in all_constraints if not c.hard]
+        if not constraints:
+            state.skip_score.add(self.name)
+            return None
+        cache = snapshot.cache
+        keys = [c.topology_key for c in constraints]
+        if snapshot.reference:
+            infos = [cache.by_row(int(row)) for row in rows]
+            ignored = [not all(k in node.labels for k in keys) for node in infos]
+            scored = [node for node, skip in zip(infos, ignored, strict=True) if not skip]
+            weights = []
+            counts_list: list[Any] = []
+            for constraint in constraints:
+                key_name = constraint.topology_key
+                values = {node.labels[key_name] for node in scored}
+                size = len(scored) if key_name == HOSTNAME_LABEL else len(values)
+                weights.append(math.log(size + 2))
+                counts: dict[str, int] = dict.fromkeys(values, 0)
+                key = _key(constraint, pod)
+                for node in cache.present():
+                    if require_all and not all(k in node.labels for k in keys):
+                        continue
+                    if not self._eligible_node(pod, constraint, node):
+                        continue
+                    value = node.labels.get(key_name)
+                    if value in counts:
+                        counts[value] += sum(
+                            pod_matches(key, other) for other in node.pods.values()
+                        )
+                counts_list.append(counts)
+            state.data[self.name + "/score"] = _Soft(constraints, weights, counts_list, ignored)
+            return None
+        table = cache.table
+        n = table.size
+        has_all = np.ones(n, np.bool_)
+        for key_name in keys:
+            has_all &= table.label_column(key_name)[:n] >= 0
+        scored_rows = has_all[rows]
+        weights = []
+        totals_list: list[Any] = []
+        for constraint in constraints:
+            key_name = constraint.topology_key
+            codes = table.label_column(key_name)[:n]
+            scored_codes = codes[rows][scored_rows]
+            size = (
+                int(scored_rows.sum())
+                if key_name == HOSTNAME_LABEL
+                else len(np.unique(scored_codes))
+            )
+            weights.append(math.log(size + 2))
+            per_node = cache.match_counts(_key(constraint, pod))
+            if key_name == HOSTNAME_LABEL:
+                totals_list.append(per_node[rows].astype(np.int64))
+                continue
+            counting = self._eligible_rows(pod, constraint, cache)
+            if require_all:
+                counting &= has_all
+            totals_list.append(table.domain_totals(key_name, per_node, counting)[rows])
+        state.data[self.name + "/score"] = _Soft(constraints, weights, totals_list, ~scored_rows)
+        return None
+
+    def score_all(
+        self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: Rows
+    ) -> Int64Array:
+        soft: _Soft = state.data[self.name + "/score"]
+        table = snapshot.cache.table
+        total = np.zeros(len(rows), np.float64)
+        for constraint, weight, totals in zip(
+            soft.constraints, soft.weights, soft.counts, strict=True
+        ):
+            has = table.label_column(constraint.topology_key)[rows] >= 0
+            total += np.where(has, totals * weight + float(constraint.max_skew - 1), 0.0)
+        result: Int64Array = np.floor(total + 0.5).astype(np.int64)
+        return result
+
+    def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
+        soft: _Soft = state.data[self.name + "/score"]
+        total = 0.0
+        for constraint, weight, counts in zip(
+            soft.constraints, soft.weights, soft.counts, strict=True
+        ):
+            value = node.labels.get(constraint.topology_key)
+            if value is None:
+                continue
+            if constraint.topology_key == HOSTNAME_LABEL:
+                key = _key(constraint, pod)
+                count = sum(pod_matches(key, other) for other in node.pods.values())
+            else:
+                count = counts.get(value, 0)
+            total += count * weight + float(constraint.max_skew - 1)
+        return math.floor(total + 0.5)
+
+    def normalize(self, state: CycleState, pod: PodInfo, scores: Int64Array) -> Int64Array:
+        soft: _Soft = state.data[self.name + "/score"]
+        ignored: BoolArray = soft.ignored
+        considered = scores[~ignored]
+        if not len(considered):
+            return np.zeros(len(scores), np.int64)
+        low, high = int(considered.min()), int(considered.max())
+        if high == 0:
+            result = np.full(len(scores), MAX_NODE_SCORE, np.int64)
+        else:
+            result = MAX_NODE_SCORE * (high + low - scores) // high
+        result[ignored] = 0
+        return result
+
+    def normalize_list(self, state: CycleState, pod: PodInfo, scores: list[int]) -> list[int]:
+        soft: _Soft = state.data[self.name + "/score"]
+        ignored: list[bool] = soft.ignored
+        considered = [s for s, skip in zip(scores, ignored, strict=True) if not skip]
+        if not considered:
+            return [0] * len(scores)
+        low, high = min(considered), max(considered)
+        return [
+            0
+            if skip
+            else MAX_NODE_SCORE
+            if high == 0
+            else MAX_NODE_SCORE * (high + low - s) // high
+            for s, skip in zip(scores, ignored, strict=True)
+        ]
+
+
+def _self_match(constraint: SpreadConstraint, pod: PodInfo) -> int:
+    selector = constraint.selector
+    return int(selector is not None and selector.matches(pod.labels))
