@@ -6,6 +6,14 @@ from ._labels import selector_from_labels, selector_matches
 from ._pods import deletion_order, is_available, is_ready
 from ._workqueue import WorkQueue
 from .deployment import DeploymentController, rollback
+from .endpoints import EndpointsController, EndpointSliceController
+from .manager import (
+    ALL_CONTROLLERS,
+    ControllerManager,
+    ControllerManagerSettings,
+    ManagerState,
+    State,
+)
 from .nodelifecycle import NodeLifecycleController, NodeLifecycleSettings
 from .replicaset import (
     ReplicaSetController,
@@ -14,16 +22,23 @@ from .replicaset import (
 )
 
 __all__ = [
+    "ALL_CONTROLLERS",
     "Controller",
+    "ControllerManager",
+    "ControllerManagerSettings",
     "ControllerStatus",
     "DeploymentController",
+    "EndpointSliceController",
+    "EndpointsController",
     "Expectations",
     "Inspect",
+    "ManagerState",
     "NodeLifecycleController",
     "NodeLifecycleSettings",
     "ReplicaSetController",
     "ReplicationControllerController",
     "Resync",
+    "State",
     "WorkQueue",
     "deletion_order",
     "is_available",

@@ -72,7 +72,10 @@ class ZoneQueue:
             self.nodes.remove(node)
 
     def take(self, now: float) -> list[str]:
-        """The nodes whose turn has come by `now`."""
+        """The nodes whose turn has come by `now` (none while the rate is zero)."""
+        if self.rate <= 0:
+            self.refilled = now
+            return []
         if self.rate > 0:
             burst = max(1.0, self.rate)
             self.tokens = min(burst, self.tokens + (now - self.refilled) * self.rate)

@@ -54,6 +54,9 @@ class NodeLifecycleSettings:
     default_toleration_seconds: int | None = 300
     """DefaultTolerationSeconds admission's value, applied to pods that lack one."""
     concurrent_evictions: int = 64
+    require_lease: bool = True
+    """Judge only nodes that have a Lease: a node whose kubelet never heartbeats (a
+    simulated node without a heartbeat hub) is not declared dead for its silence."""
 
     def __post_init__(self) -> None:
         for name in ("grace_period", "monitor_period"):
@@ -146,6 +149,8 @@ class NodeLifecycleController(Controller):
 
     async def _check_health(self, node: Node, now: float) -> Node:
         name = node.metadata.name
+        if self.settings.require_lease and self.leases.get(f"{LEASE_NAMESPACE}/{name}") is None:
+            return node
         heartbeat = self._heartbeat(node)
         probe = self._probes.get(name)
         if probe is None or probe[0] != heartbeat:
@@ -204,17 +209,21 @@ class NodeLifecycleController(Controller):
     async def _reconcile_taints(self, node: Node, ready: str, zone: str) -> None:
         queue = self._zones.setdefault(zone, ZoneQueue(refilled=self.context.clock.now()))
         name = node.metadata.name
-        current = {t.key for t in node.spec.taints if t.effect == "NoExecute"}
         want = {"False": NOT_READY, "Unknown": UNREACHABLE}.get(ready)
+        no_schedule = {t.key for t in node.spec.taints if t.effect == "NoSchedule"}
+        if no_schedule & {NOT_READY, UNREACHABLE} != ({want} if want else set()):
+            # Keep new pods off at once, as upstream's TaintNodesByCondition (not rate limited).
+            node = await self._set_taint(node, want, "NoSchedule") or node
+        current = {t.key for t in node.spec.taints if t.effect == "NoExecute"}
         if want is None:
             queue.remove(name)
             if current & {NOT_READY, UNREACHABLE}:
-                await self._set_taint(node, None)
+                await self._set_taint(node, None, "NoExecute")
             return
         if want in current:
             return
         if current & {NOT_READY, UNREACHABLE}:
-            await self._set_taint(node, want)  # a swap is not rate limited, as upstream
+            await self._set_taint(node, want, "NoExecute")  # a swap is not rate limited
         else:
             queue.add(name)
 
@@ -242,19 +251,24 @@ class NodeLifecycleController(Controller):
     async def _taint(self, node: Node) -> None:
         want = {"False": NOT_READY, "Unknown": UNREACHABLE}.get(_ready_status(node))
         if want is not None:
-            await self._set_taint(node, want)
+            await self._set_taint(node, want, "NoExecute")
 
-    async def _set_taint(self, node: Node, key: str | None) -> None:
-        """Replace the node's not-ready/unreachable NoExecute taints with `key` (or none)."""
-        kept = [t for t in node.spec.taints if t.key not in (NOT_READY, UNREACHABLE)]
+    async def _set_taint(self, node: Node, key: str | None, effect: str) -> Node | None:
+        """Replace the node's not-ready/unreachable taints of `effect` with `key` (or none)."""
+        kept = [
+            t
+            for t in node.spec.taints
+            if t.effect != effect or t.key not in (NOT_READY, UNREACHABLE)
+        ]
         if key is not None:
             stamp = format_time(self.context.clock.wall())
-            kept.append(Taint(key=key, effect="NoExecute", time_added=stamp))
+            kept.append(Taint(key=key, effect=effect, time_added=stamp))  # type: ignore[arg-type]
         spec = msgspec.structs.replace(node.spec, taints=kept)
         try:
-            await self.client.update(msgspec.structs.replace(node, spec=spec))
+            return await self.client.update(msgspec.structs.replace(node, spec=spec))
         except ApiError as error:
             logger.debug("node %s: taint update deferred: %s", node.metadata.name, error)
+            return None
 
     # -- NoExecute eviction -----------------------------------------------------------
 

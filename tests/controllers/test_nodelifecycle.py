@@ -120,11 +120,21 @@ async def test_silent_node_goes_unknown_is_tainted_evicted_and_recovers(tmp_path
             await ref.stop()
 
 
-async def test_not_ready_node_gets_the_not_ready_taint(tmp_path: Path) -> None:
+async def test_not_ready_node_gets_the_not_ready_taints(tmp_path: Path) -> None:
     async with running_api(tmp_path) as h:
+        # A healthy node too: with every zone fully disrupted nothing is tainted.
+        await h.client.create(ready_node("healthy"))
         await h.client.create(ready_node("sick", status="False"))
         ref = h.system.spawn(lambda: NodeLifecycleController(h.client, FAST), name="nlc")
-        await wait_for(h.client, Node, lambda nodes: _has_taint(nodes[0], NOT_READY))
+        nodes = await wait_for(
+            h.client, Node, lambda nodes: _has_taint(_by_name(nodes, "sick"), NOT_READY)
+        )
+        sick = _by_name(nodes, "sick")
+        assert {(t.key, t.effect) for t in sick.spec.taints} == {
+            (NOT_READY, "NoSchedule"),
+            (NOT_READY, "NoExecute"),
+        }
+        assert not _by_name(nodes, "healthy").spec.taints
         await ref.stop()
 
 
@@ -204,3 +214,14 @@ def test_settings_name_the_bad_field() -> None:
         NodeLifecycleSettings(grace_period=0)
     with pytest.raises(ValueError, match="unhealthy_zone_threshold"):
         NodeLifecycleSettings(unhealthy_zone_threshold=2)
+
+
+async def test_nothing_is_tainted_when_every_zone_is_down(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(ready_node("a", status="False"))
+        ref = h.system.spawn(lambda: NodeLifecycleController(h.client, FAST), name="nlc")
+        (node,) = await wait_for(h.client, Node, lambda nodes: bool(nodes[0].spec.taints))
+        await anyio.sleep(0.5)
+        (node,) = (await h.client.list(Node)).items
+        assert {(t.key, t.effect) for t in node.spec.taints} == {(NOT_READY, "NoSchedule")}
+        await ref.stop()

@@ -1,0 +1,224 @@
+"""`ControllerManager`: runs the controllers while it holds the leader Lease.
+
+Several managers (say, in two processes against one API) may run; each tries every
+`retry_period` to acquire or renew the Lease `kube-controller-manager` in
+`kube-system`. The holder starts the controllers; a manager that cannot renew within
+`renew_deadline` stops its controllers at once, before another can take over (the
+Lease must first go `lease_duration` without renewal), so two never act together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import anyio
+import msgspec
+
+from ..actors import Actor, ActorRef, Reply, Supervisor
+from ..api import ApiError, Lease, LeaseSpec, ObjectMeta
+from ..client import Client
+from ._base import Controller
+from ._time import parse_time
+from .deployment import DeploymentController
+from .endpoints import EndpointsController, EndpointSliceController
+from .nodelifecycle import NodeLifecycleController, NodeLifecycleSettings
+from .replicaset import ReplicaSetController, ReplicationControllerController
+
+__all__ = [
+    "ALL_CONTROLLERS",
+    "ControllerManager",
+    "ControllerManagerSettings",
+    "ManagerState",
+    "State",
+]
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAME = "kube-controller-manager"
+LEASE_NAMESPACE = "kube-system"
+
+ALL_CONTROLLERS = (
+    "replicaset",
+    "replicationcontroller",
+    "deployment",
+    "nodelifecycle",
+    "endpoints",
+    "endpointslice",
+)
+
+
+@dataclass(frozen=True)
+class ControllerManagerSettings:
+    """Which controllers run, and upstream's leader-election timings (seconds)."""
+
+    controllers: tuple[str, ...] = ALL_CONTROLLERS
+    node_lifecycle: NodeLifecycleSettings = field(default_factory=NodeLifecycleSettings)
+    leader_elect: bool = True
+    identity: str = "controller-manager"
+    lease_duration: float = 15.0
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.controllers) - set(ALL_CONTROLLERS))
+        if unknown:
+            raise ValueError(f"controllers: unknown {unknown}; known: {list(ALL_CONTROLLERS)}")
+        if not 0 < self.retry_period < self.renew_deadline < self.lease_duration:
+            raise ValueError(
+                "need 0 < retry_period < renew_deadline < lease_duration, got "
+                f"{self.retry_period}, {self.renew_deadline}, {self.lease_duration}"
+            )
+
+
+class ManagerState(msgspec.Struct, frozen=True):
+    identity: str
+    leading: bool
+    controllers: list[str]
+
+
+class State(msgspec.Struct, frozen=True):
+    reply: Reply[ManagerState]
+
+
+class _Elect(msgspec.Struct, frozen=True):
+    pass
+
+
+def _factories(
+    client: Client, settings: ControllerManagerSettings
+) -> dict[str, Callable[[], Controller]]:
+    return {
+        "replicaset": lambda: ReplicaSetController(client),
+        "replicationcontroller": lambda: ReplicationControllerController(client),
+        "deployment": lambda: DeploymentController(client),
+        "nodelifecycle": lambda: NodeLifecycleController(client, settings.node_lifecycle),
+        "endpoints": lambda: EndpointsController(client),
+        "endpointslice": lambda: EndpointSliceController(client),
+    }
+
+
+def _micro_time(moment: Any) -> str:
+    return str(moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
+class ControllerManager(Actor[State | _Elect]):
+    """Spawns the chosen controllers into `supervisor` while it leads."""
+
+    def __init__(
+        self,
+        client: Client,
+        supervisor: Supervisor,
+        settings: ControllerManagerSettings | None = None,
+    ) -> None:
+        self.client = client
+        self.supervisor = supervisor
+        self.settings = settings or ControllerManagerSettings()
+        self._running: dict[str, ActorRef[Any]] = {}
+        self._renewed_at: float | None = None
+        self._term = 0
+
+    async def on_start(self) -> None:
+        if not self.settings.leader_elect:
+            self._start_controllers()
+            return
+        await self._elect()
+        self.context.send_every(self.settings.retry_period, _Elect())
+
+    async def on_stop(self) -> None:
+        # Ask the controllers to stop without waiting: at shutdown their supervisor may
+        # already be gone (waiting would hang), and a successor waits a lease duration.
+        running, self._running = self._running, {}
+        for ref in running.values():
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                await ref.stop()  # marks it stopping before its first wait
+
+    async def receive(self, message: State | _Elect) -> None:
+        match message:
+            case State(reply=reply):
+                reply.send(
+                    ManagerState(self.settings.identity, bool(self._running), sorted(self._running))
+                )
+            case _Elect():
+                await self._elect()
+
+    # -- leader election ----------------------------------------------------------------
+
+    async def _elect(self) -> None:
+        held = await self._try_acquire_or_renew()
+        now = self.context.clock.now()
+        if held:
+            self._renewed_at = now
+            if not self._running:
+                logger.info("%s leads; starting controllers", self.settings.identity)
+                self._start_controllers()
+        elif self._running and (
+            self._renewed_at is None or now - self._renewed_at > self.settings.renew_deadline
+        ):
+            logger.warning("%s lost the lease; stopping controllers", self.settings.identity)
+            await self._stop_controllers()
+
+    async def _try_acquire_or_renew(self) -> bool:
+        settings = self.settings
+        wall = self.context.clock.wall()
+        stamp = _micro_time(wall)
+        try:
+            lease = await self.client.get(Lease, LEASE_NAME, LEASE_NAMESPACE)
+        except ApiError as error:
+            if error.code != 404:
+                return False
+            try:
+                await self.client.create(
+                    Lease(
+                        metadata=ObjectMeta(name=LEASE_NAME, namespace=LEASE_NAMESPACE),
+                        spec=LeaseSpec(
+                            holder_identity=settings.identity,
+                            lease_duration_seconds=int(settings.lease_duration),
+                            acquire_time=stamp,
+                            renew_time=stamp,
+                            lease_transitions=0,
+                        ),
+                    )
+                )
+            except ApiError:
+                return False
+            return True
+        spec = lease.spec
+        mine = spec.holder_identity == settings.identity
+        if not mine:
+            renewed = parse_time(spec.renew_time)
+            duration = spec.lease_duration_seconds or settings.lease_duration
+            if renewed is not None and wall - renewed < timedelta(seconds=duration):
+                return False  # someone else holds it and is alive
+        new_spec = msgspec.structs.replace(
+            spec,
+            holder_identity=settings.identity,
+            lease_duration_seconds=int(settings.lease_duration),
+            renew_time=stamp,
+            acquire_time=spec.acquire_time if mine else stamp,
+            lease_transitions=(spec.lease_transitions or 0) + (0 if mine else 1),
+        )
+        try:
+            await self.client.update(msgspec.structs.replace(lease, spec=new_spec))
+        except ApiError:
+            return False
+        return True
+
+    # -- the controllers --------------------------------------------------------------
+
+    def _start_controllers(self) -> None:
+        self._term += 1
+        factories = _factories(self.client, self.settings)
+        for name in self.settings.controllers:
+            self._running[name] = self.supervisor.spawn(
+                factories[name], name=f"{self.settings.identity}-{name}-{self._term}"
+            )
+
+    async def _stop_controllers(self) -> None:
+        running, self._running = self._running, {}
+        for ref in reversed(list(running.values())):
+            await ref.stop()
