@@ -4,7 +4,6 @@ from ._base import Controller, ControllerStatus, Inspect, Resync
 from ._expectations import Expectations
 from ._labels import selector_from_labels, selector_matches
 from ._pods import deletion_order, is_available, is_ready
-from ._workqueue import WorkQueue
 from .deployment import DeploymentController, rollback
 from .endpoints import EndpointsController, EndpointSliceController
 from .manager import (
@@ -39,7 +38,6 @@ __all__ = [
     "ReplicationControllerController",
     "Resync",
     "State",
-    "WorkQueue",
     "deletion_order",
     "is_available",
     "is_ready",

@@ -18,8 +18,7 @@ import msgspec
 
 from ..actors import Actor, Reply
 from ..api import ApiError, ApiObject
-from ..client import Client, Informer
-from ._workqueue import WorkQueue
+from ..client import Client, Informer, QueueShutDown, WorkQueue
 
 __all__ = ["Controller", "ControllerStatus", "Inspect", "Resync"]
 
@@ -29,13 +28,12 @@ R = TypeVar("R", bound=ApiObject)
 
 
 class ControllerStatus(msgspec.Struct, frozen=True):
-    """What a controller is doing: keys queued, in hand, and waiting to come back."""
+    """What a controller is doing: keys queued and in hand, syncs done and failed."""
 
     name: str
     synced: bool
     queued: int
     processing: int
-    waiting: int
     syncs: int
     failures: int
 
@@ -67,6 +65,7 @@ class Controller(Actor[Any]):
         self._synced = False
         self._syncs = 0
         self._failures = 0
+        self._processing = 0
         self.queue: WorkQueue[str]
 
     # -- what subclasses provide ----------------------------------------------------
@@ -138,8 +137,7 @@ class Controller(Actor[Any]):
             name=self.name,
             synced=self._synced,
             queued=len(self.queue),
-            processing=self.queue.processing,
-            waiting=self.queue.waiting,
+            processing=self._processing,
             syncs=self._syncs,
             failures=self._failures,
         )
@@ -158,8 +156,9 @@ class Controller(Actor[Any]):
         while True:
             try:
                 key = await self.queue.get()
-            except anyio.EndOfStream:
+            except QueueShutDown:
                 return
+            self._processing += 1
             try:
                 await self.sync(key)
             except ApiError as error:
@@ -174,4 +173,5 @@ class Controller(Actor[Any]):
                 self._syncs += 1
                 self.queue.forget(key)
             finally:
+                self._processing -= 1
                 self.queue.done(key)
