@@ -1,0 +1,531 @@
+"""Scheduler throughput in the terms of upstream's scheduler_perf.
+
+`python -m benchmarks.scheduler [--quick] [--workload NAME ...] [--list] [--output FILE]`
+
+Reads `benchmarks/workloads/performance-config.yaml` (upstream's config format: test
+cases with a `workloadTemplate` of ops and named `workloads` with `params`) and runs
+each workload through the real store, API server and scheduler (no kubelets: nodes
+are objects, as upstream's fake nodes). A pod counts as scheduled once its binding
+is stored and seen by an informer. Throughput is sampled every second (the first
+sample skipped; a last partial second is scaled); Average/Perc50/90/95/99 pods/s as
+upstream, plus scheduling-attempt latency percentiles and the peak RSS. A workload
+using an op or a template field we do not support is reported by name and skipped.
+Last, SchedulingBasic 5000 nodes is run again with the reference engine for the
+vectorised/reference ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import anyio
+import msgspec
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from benchmarks._report import emit
+from kubeactors.actors import ActorSystem
+from kubeactors.api import KINDS, ApiError, ApiServer, Namespace, ObjectMeta, Pod
+from kubeactors.client import Client, Delta, Informer
+from kubeactors.scheduler import Inspect, Scheduler, SchedulerSnapshot
+from kubeactors.store import Store
+
+OPS: dict[str, set[str]] = {
+    "createNodes": {
+        "opcode",
+        "count",
+        "countParam",
+        "nodeTemplatePath",
+        "labelNodePrepareStrategy",
+        "uniqueNodeLabelStrategy",
+    },
+    "createNamespaces": {"opcode", "prefix", "count", "countParam", "namespaceTemplatePath"},
+    "createPods": {
+        "opcode",
+        "count",
+        "countParam",
+        "podTemplatePath",
+        "namespace",
+        "collectMetrics",
+        "skipWaitToCompletion",
+    },
+    "deletePods": {"opcode", "namespace", "deletePodsPerSecond"},
+    "churn": {"opcode", "mode", "number", "templatePaths", "intervalMilliseconds"},
+    "barrier": {"opcode", "namespaces"},
+    "sleep": {"opcode", "duration", "durationParam"},
+    "startCollectingMetrics": {"opcode", "name", "namespaces"},
+    "stopCollectingMetrics": {"opcode"},
+}
+"""The ops we run, with the fields each may carry."""
+
+WAIT_TIMEOUT = 120.0
+"""Seconds a createPods op may wait for its pods to be scheduled."""
+
+
+class Unsupported(Exception):
+    """A workload uses an op, a field or a template field we cannot honour."""
+
+
+def _load_template(base: Path, relative: str) -> dict[str, Any]:
+    data = yaml.safe_load((base / relative).read_text())
+    if not isinstance(data, dict):
+        raise Unsupported(f"template {relative}: not a manifest")
+    return data
+
+
+def _lost_fields(data: Any, kept: Any, path: str) -> list[str]:
+    """Fields of `data` that decoding into our types dropped."""
+    if isinstance(data, dict):
+        if not isinstance(kept, dict):
+            return [path] if data else []
+        lost = []
+        for key, value in data.items():
+            if key not in kept:
+                if value not in ({}, [], "", None, 0, False):
+                    lost.append(f"{path}.{key}".lstrip("."))
+            else:
+                lost.extend(_lost_fields(value, kept[key], f"{path}.{key}"))
+        return lost
+    if isinstance(data, list) and isinstance(kept, list):
+        lost = []
+        for index, (item, kept_item) in enumerate(zip(data, kept, strict=False)):
+            lost.extend(_lost_fields(item, kept_item, f"{path}[{index}]"))
+        return lost
+    return []
+
+
+def _decode_template(base: Path, relative: str) -> Any:
+    data = _load_template(base, relative)
+    try:
+        kind = KINDS.of_kind(data.get("apiVersion", "v1"), data.get("kind", ""))
+    except Exception as error:
+        raise Unsupported(f"template {relative}: {error}") from None
+    try:
+        obj = msgspec.convert(data, kind.type)
+    except msgspec.ValidationError as error:
+        raise Unsupported(f"template {relative}: {error}") from None
+    lost = _lost_fields(data, msgspec.to_builtins(obj), "")
+    if lost:
+        raise Unsupported(f"template {relative}: unsupported field {lost[0]}")
+    return obj
+
+
+def check_workload(case: dict[str, Any], workload: dict[str, Any], base: Path) -> None:
+    """Raise `Unsupported` naming the first op, field or template field we cannot run."""
+    params = workload.get("params") or {}
+    for index, op in enumerate(case.get("workloadTemplate") or ()):
+        code = op.get("opcode")
+        if code not in OPS:
+            raise Unsupported(f"op {code!r} (workloadTemplate[{index}])")
+        extra = set(op) - OPS[code]
+        if extra:
+            raise Unsupported(f"field {sorted(extra)[0]!r} of op {code}")
+        parameter = op.get("countParam")
+        if parameter is not None and parameter.lstrip("$") not in params:
+            raise Unsupported(f"param {parameter} of op {code} has no value")
+        for path in op.get("templatePaths") or ():
+            _decode_template(base, path)
+        for field in ("nodeTemplatePath", "podTemplatePath"):
+            if field in op:
+                _decode_template(base, op[field])
+    if "defaultPodTemplatePath" in case:
+        _decode_template(base, case["defaultPodTemplatePath"])
+
+
+class Result(msgspec.Struct):
+    measured: int = 0
+    scheduled: int = 0
+    seconds: float = 0.0
+    samples: list[float] = msgspec.field(default_factory=list)
+    attempt_seconds: list[float] = msgspec.field(default_factory=list)
+    incomplete: str = ""
+
+
+class WorkloadRun:
+    """One workload: a fresh store, API server and scheduler; the ops in order."""
+
+    def __init__(
+        self,
+        name: str,
+        case: dict[str, Any],
+        workload: dict[str, Any],
+        base: Path,
+        directory: Path,
+        engine: str,
+        progress: Progress,
+    ) -> None:
+        self.name = name
+        self.case = case
+        self.params = workload.get("params") or {}
+        self.base = base
+        self.directory = directory
+        self.engine = engine
+        self.progress = progress
+        self.result = Result()
+        self.scheduled: dict[str, set[str]] = {}
+        self.changed = anyio.Event()
+        self.namespaces: set[str] = {"default"}
+
+    def _count(self, op: dict[str, Any]) -> int:
+        if "countParam" in op:
+            return int(self.params[op["countParam"].lstrip("$")])
+        return int(op.get("count", 0))
+
+    async def run(self) -> Result:
+        async with ActorSystem(seed=0) as system:
+            self.clock = system.clock
+            store = Store.spawn(system.root, self.directory / "store.db")
+            api = system.spawn(
+                lambda: ApiServer(store.ref, wall_clock=_wall_clock),
+                name="apiserver",
+                mailbox_size=ApiServer.mailbox_size,
+            )
+            self.client = Client(api, timeout=60.0)
+            self.scheduler = system.spawn(
+                lambda: Scheduler(self.client, engine=self.engine),
+                name="scheduler",
+                mailbox_size=Scheduler.mailbox_size,
+            )
+            informer: Informer[Pod] = Informer(self.client, Pod)
+
+            async def on_pods(deltas: list[Delta[Pod]]) -> None:
+                for delta in deltas:
+                    pod = delta.object
+                    if delta.type != "DELETED" and pod.spec.node_name:
+                        self.scheduled.setdefault(pod.metadata.namespace, set()).add(
+                            pod.metadata.name
+                        )
+                self.changed.set()
+                self.changed = anyio.Event()
+
+            informer.add_batch_handler(on_pods)
+            async with anyio.create_task_group() as group:
+                self.group = group
+                group.start_soon(informer.run)
+                await informer.wait_synced()
+                for index, op in enumerate(self.case.get("workloadTemplate") or ()):
+                    await self._op(index, op)
+                    if self.result.incomplete:
+                        break
+                group.cancel_scope.cancel()
+        return self.result
+
+    async def _op(self, index: int, op: dict[str, Any]) -> None:
+        match op["opcode"]:
+            case "createNodes":
+                await self._create_nodes(op)
+            case "createNamespaces":
+                for number in range(self._count(op)):
+                    await self._namespace(f"{op.get('prefix', 'namespace')}-{number}")
+            case "createPods":
+                await self._create_pods(index, op)
+            case "deletePods":
+                namespace = op["namespace"]
+                for pod in (await self.client.list(Pod, namespace)).items:
+                    await self.client.delete(Pod, pod.metadata.name, namespace)
+            case "churn":
+                self.group.start_soon(self._churn, op)
+            case "sleep":
+                await self.clock.sleep(_seconds(op.get("duration", "0s")))
+            case _:  # barrier and the metrics ops: createPods waits and measures itself
+                pass
+
+    async def _namespace(self, name: str) -> None:
+        if name in self.namespaces:
+            return
+        try:
+            await self.client.create(Namespace(metadata=ObjectMeta(name=name)))
+        except ApiError as error:
+            if error.code != 409:
+                raise
+        self.namespaces.add(name)
+
+    async def _create_many(self, template: Any, count: int, label: str, mutate: Any = None) -> None:
+        task = self.progress.add_task(f"{self.name}: {label}", total=count)
+        numbers = iter(range(count))
+
+        async def worker() -> None:
+            for number in numbers:
+                obj = mutate(template, number) if mutate is not None else template
+                await self.client.create(obj)
+                self.progress.advance(task)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(min(256, max(count, 1))):
+                group.start_soon(worker)
+        self.progress.remove_task(task)
+
+    async def _create_nodes(self, op: dict[str, Any]) -> None:
+        template = _decode_template(
+            self.base, op.get("nodeTemplatePath", "templates/node-default.yaml")
+        )
+        count = self._count(op)
+        labelled = op.get("labelNodePrepareStrategy")
+        unique = op.get("uniqueNodeLabelStrategy")
+
+        def mutate(node: Any, number: int) -> Any:
+            labels = dict(node.metadata.labels)
+            if labelled:
+                values = labelled["labelValues"]
+                labels[labelled["labelKey"]] = values[number % len(values)]
+            if unique:
+                labels[unique["labelKey"]] = f"{unique['labelKey']}-{number}"
+            meta = msgspec.structs.replace(
+                node.metadata, name=f"node-{number}", generate_name="", labels=labels
+            )
+            return msgspec.structs.replace(node, metadata=meta)
+
+        await self._create_many(template, count, "nodes", mutate)
+        total = count
+        with anyio.fail_after(WAIT_TIMEOUT):
+            while (await self.scheduler.ask(Inspect)).nodes < total:
+                await self.clock.sleep(0.05)
+
+    async def _create_pods(self, index: int, op: dict[str, Any]) -> None:
+        path = (
+            op.get("podTemplatePath")
+            or self.case.get("defaultPodTemplatePath")
+            or "templates/pod-default.yaml"
+        )
+        template = _decode_template(self.base, path)
+        namespace = op.get("namespace") or f"namespace-{index}"
+        await self._namespace(namespace)
+        template = msgspec.structs.replace(
+            template, metadata=msgspec.structs.replace(template.metadata, namespace=namespace)
+        )
+        count = self._count(op)
+        collect = bool(op.get("collectMetrics"))
+        before = (await self.scheduler.ask(Inspect)).attempts
+        start = self.clock.now()
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._create_many, template, count, f"pods in {namespace}")
+            if op.get("skipWaitToCompletion"):
+                return
+            samples = await self._wait_scheduled(namespace, count, collect)
+        if not collect:
+            return
+        snapshot: SchedulerSnapshot = await self.scheduler.ask(
+            lambda reply: Inspect(reply, latencies=True)
+        )
+        done = len(self.scheduled.get(namespace, ()))
+        self.result = msgspec.structs.replace(
+            self.result,
+            measured=self.result.measured + count,
+            scheduled=self.result.scheduled + done,
+            seconds=self.result.seconds + (self.clock.now() - start),
+            samples=self.result.samples + samples,
+            attempt_seconds=self.result.attempt_seconds
+            + snapshot.attempt_seconds[-(snapshot.attempts - before) :],
+        )
+        if done < count:
+            self.result.incomplete = f"{done}/{count} pods scheduled in {WAIT_TIMEOUT:.0f} s"
+
+    async def _wait_scheduled(self, namespace: str, count: int, collect: bool) -> list[float]:
+        """Wait until `count` pods of `namespace` are scheduled; sample the throughput."""
+        task = self.progress.add_task(f"{self.name}: scheduled", total=count)
+        samples: list[float] = []
+        clock = self.clock
+        last_time, last_count = clock.now(), 0
+        deadline = last_time + WAIT_TIMEOUT
+        next_sample = last_time + 1.0
+        while True:
+            done = len(self.scheduled.get(namespace, ()))
+            self.progress.update(task, completed=done)
+            now = clock.now()
+            if done >= count or now >= deadline:
+                if done > last_count and now > last_time:
+                    samples.append((done - last_count) / (now - last_time))
+                break
+            if now >= next_sample:
+                samples.append((done - last_count) / (now - last_time))
+                last_time, last_count = now, done
+                next_sample = now + 1.0
+            with anyio.move_on_after(max(0.0, min(next_sample, deadline) - now)):
+                await self.changed.wait()
+        self.progress.remove_task(task)
+        # Upstream skips the first sample (the scheduler warming up) when it can.
+        return samples[1:] if len(samples) > 1 else samples
+
+    async def _churn(self, op: dict[str, Any]) -> None:
+        templates = [_decode_template(self.base, path) for path in op.get("templatePaths") or ()]
+        interval = float(op.get("intervalMilliseconds", 500)) / 1000
+        number = int(op.get("number", 1))
+        recreate = op.get("mode", "recreate") == "recreate"
+        alive: list[Any] = []
+        while True:
+            for template in templates:
+                for _ in range(number):
+                    try:
+                        alive.append(await self.client.create(template))
+                    except ApiError:
+                        continue
+            await self.clock.sleep(interval)
+            if recreate:
+                for obj in alive:
+                    try:
+                        await self.client.delete(
+                            type(obj), obj.metadata.name, obj.metadata.namespace
+                        )
+                    except ApiError:
+                        continue
+                alive.clear()
+
+
+def _seconds(text: str) -> float:
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0}
+    for unit in ("ms", "s", "m"):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * units[unit]
+    return float(text)
+
+
+def _wall_clock() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+WORKLOADS = Path(__file__).parent / "workloads" / "performance-config.yaml"
+DEFAULT = [
+    "SchedulingBasic/500Nodes",
+    "SchedulingBasic/5000Nodes_10000Pods",
+    "SchedulingPodAntiAffinity/500Nodes",
+    "SchedulingPodAntiAffinity/5000Nodes",
+    "SchedulingPodAffinity/500Nodes",
+    "SchedulingNodeAffinity/500Nodes",
+    "TopologySpreading/500Nodes",
+    "TopologySpreading/5000Nodes",
+    "PreferredTopologySpreading/500Nodes",
+    "Unschedulable/500Nodes/200InitPods",
+    "SchedulingWithMixedChurn/1000Nodes",
+    "PreemptionBasic/500Nodes",
+]
+RATIO_WORKLOAD = "SchedulingBasic/5000Nodes"
+
+
+def _workloads(config: Path) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    cases = yaml.safe_load(config.read_text())
+    found = []
+    for case in cases:
+        for workload in case.get("workloads") or ():
+            found.append((f"{case['name']}/{workload['name']}", case, workload))
+    return found
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+async def _run_one(
+    name: str, case: dict[str, Any], workload: dict[str, Any], engine: str, progress: Progress
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="kubeactors-bench-") as directory:
+        run = WorkloadRun(name, case, workload, WORKLOADS.parent, Path(directory), engine, progress)
+        result = await run.run()
+    samples = result.samples
+    attempts = [seconds * 1000 for seconds in result.attempt_seconds]
+    row: dict[str, Any] = {
+        "name": name if engine == "vectorised" else f"{name} (reference engine)",
+        "pods": result.measured,
+        "scheduled": result.scheduled,
+        "avg_pods_per_s": round(sum(samples) / len(samples), 1) if samples else 0.0,
+        "p50_pods_per_s": round(_percentile(samples, 0.5), 1),
+        "p90_pods_per_s": round(_percentile(samples, 0.9), 1),
+        "p95_pods_per_s": round(_percentile(samples, 0.95), 1),
+        "p99_pods_per_s": round(_percentile(samples, 0.99), 1),
+        "overall_pods_per_s": round(result.measured / result.seconds, 1) if result.seconds else 0.0,
+        "samples": len(samples),
+        "attempt_p50_ms": round(_percentile(attempts, 0.5), 3),
+        "attempt_p99_ms": round(_percentile(attempts, 0.99), 3),
+        "attempt_mean_ms": round(sum(attempts) / len(attempts), 3) if attempts else 0.0,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    if result.incomplete:
+        row["incomplete"] = result.incomplete
+    return row
+
+
+async def _main(args: argparse.Namespace, console: Console) -> list[dict[str, Any]]:
+    everything = _workloads(args.config)
+    if args.workload:
+        chosen = [w for w in everything if any(pattern in w[0] for pattern in args.workload)]
+    elif args.quick:
+        chosen = [w for w in everything if "quick" in (w[2].get("labels") or [])]
+    else:
+        chosen = [w for w in everything if w[0] in DEFAULT]
+    rows: list[dict[str, Any]] = []
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.no_progress,
+        transient=True,
+    )
+    with progress:
+        for name, case, workload in chosen:
+            try:
+                check_workload(case, workload, args.config.parent)
+            except Unsupported as error:
+                console.print(f"[yellow]{name}: skipped: {error}[/yellow]")
+                rows.append({"name": name, "skipped": str(error)})
+                continue
+            rows.append(await _run_one(name, case, workload, "vectorised", progress))
+        if not args.workload and not args.quick and not args.no_ratio:
+            by_name = {w[0]: w for w in everything}
+            name, case, workload = by_name[RATIO_WORKLOAD]
+            fast = await _run_one(name, case, workload, "vectorised", progress)
+            slow = await _run_one(name, case, workload, "reference", progress)
+            rows.extend([fast, slow])
+            rows.append(
+                {
+                    "name": f"{name}: vectorised vs reference",
+                    "attempt_ratio_vs_reference": round(
+                        slow["attempt_mean_ms"] / max(fast["attempt_mean_ms"], 1e-9), 1
+                    ),
+                    "end_to_end_ratio_vs_reference": round(
+                        fast["avg_pods_per_s"] / max(slow["avg_pods_per_s"], 1e-9), 1
+                    ),
+                }
+            )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scheduler", description=__doc__)
+    parser.add_argument("--config", type=Path, default=WORKLOADS, help="workload file")
+    parser.add_argument(
+        "--workload", action="append", help="run workloads whose name contains this"
+    )
+    parser.add_argument("--quick", action="store_true", help="only the workloads labelled quick")
+    parser.add_argument("--list", action="store_true", help="list the workloads and exit")
+    parser.add_argument("--no-ratio", action="store_true", help="skip the reference-engine run")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--output", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    console = Console(stderr=True)
+    if args.list:
+        for name, _, workload in _workloads(args.config):
+            console.print(f"{name}  {workload.get('params', {})}")
+        return 0
+    rows = anyio.run(_main, args, console)
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_bytes(msgspec.json.format(msgspec.json.encode(rows)))
+    emit("scheduler (scheduler_perf workloads, end to end through API server and store)", rows)
+    return 0 if all("incomplete" not in row for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
