@@ -152,6 +152,8 @@ class EtcdStoreActor(Actor[StoreRequest]):
         await self._slots.acquire()
 
         async def run() -> None:
+            # A reply is answered exactly once here; whether it then reads as done is
+            # its own affair (a forwarder may take an error over and answer later).
             try:
                 result = await work()
             except StoreError as error:
@@ -159,11 +161,12 @@ class EtcdStoreActor(Actor[StoreRequest]):
             except Exception as error:  # answered, not crashed: one request failed
                 logger.exception("etcd request failed")
                 reply.fail(StoreError(f"etcd request failed: {error!r}"))
+            except BaseException:
+                reply.fail(StoreError("store stopped before etcd answered"))
+                raise
             else:
                 reply.send(result)
             finally:
-                if not reply.done:
-                    reply.fail(StoreError("store stopped before etcd answered"))
                 self._slots.release()
 
         self.context.start_soon(run)

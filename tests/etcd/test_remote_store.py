@@ -7,23 +7,27 @@ running on etcd.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import anyio
 import httpx
 import pytest
 
-from kubeactors.actors import ActorSystem
+from kubeactors.actors import ActorSystem, Reply
 from kubeactors.api import ApiError, Container, ObjectMeta, Pod, PodSpec, ResourceRequirements
 from kubeactors.cluster import Cluster
 from kubeactors.etcd import EtcdClient
 from kubeactors.etcd._proto import rpc_pb2
 from kubeactors.store import (
+    ConflictError,
     Event,
     EventType,
+    Put,
     Store,
     UnavailableError,
     WatchStream,
+    WriteResult,
     prefix_end,
 )
 
@@ -224,3 +228,24 @@ async def test_watches_of_one_range_share_one_etcd_watch(etcd_cluster: EtcdClust
         with anyio.fail_after(10):
             while _etcd_watchers(etcd_cluster):
                 await system.clock.sleep(0.05)
+
+
+async def test_an_error_a_forwarder_takes_over_is_left_to_it(etcd_cluster: EtcdCluster) -> None:
+    """As the API server retries a create whose generated name was taken: its reply's
+    error handler takes the error over and answers later; the store must not."""
+    async with ActorSystem(seed=0) as system:
+        store = Store.connect(system.root, etcd_cluster.url())
+        await store.put(b"/taken", b"x")
+        seen: list[BaseException] = []
+        retried = WriteResult(-1)
+
+        def request(reply: Reply[WriteResult]) -> Put:
+            def take_over(error: BaseException) -> None:
+                seen.append(error)
+                asyncio.get_running_loop().call_soon(reply.send, retried)
+
+            forwarder: Reply[WriteResult] = reply.forward(lambda result: result, take_over)
+            return Put(b"/taken", b"y", forwarder, expect_mod_revision=0)
+
+        assert await store.ref.ask(request, timeout=20) is retried
+        assert [type(error) for error in seen] == [ConflictError]
