@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import httpx
@@ -249,3 +250,19 @@ async def test_an_error_a_forwarder_takes_over_is_left_to_it(etcd_cluster: EtcdC
 
         assert await store.ref.ask(request, timeout=20) is retried
         assert [type(error) for error in seen] == [ConflictError]
+
+
+@pytest.mark.parametrize(
+    "url", ["etcd://", "etcd://127.0.0.1", "etcd://127.0.0.1:2379,:2380", "etcd://h:99999"]
+)
+async def test_a_bad_store_url_names_the_endpoint_at_fault(url: str) -> None:
+    async with ActorSystem(seed=0) as system:
+        with pytest.raises(ValueError, match=r"etcd endpoint .* is not host:port"):
+            Store.connect(system.root, url)
+
+
+async def test_a_path_connects_the_embedded_store(tmp_path: Path) -> None:
+    async with ActorSystem(seed=0) as system:
+        store = Store.connect(system.root, tmp_path / "store.db")
+        assert (await store.put(b"k", b"v")).revision == 1
+        assert (await store.status()).revision == 1
