@@ -119,4 +119,81 @@ def validate(kind: ResourceKind[Any], obj: ApiObject) -> list[StatusCause]:
     return causes
 
 
-_VALIDATORS: dict[str, Any] = {}
+def _validate_service(service: Any) -> list[StatusCause]:
+    causes: list[StatusCause] = []
+    spec = service.spec
+    if not spec.ports and spec.type != "ExternalName" and spec.cluster_ip != "None":
+        causes.append(_required("spec.ports", "at least one port is required"))
+    names: set[str] = set()
+    for index, port in enumerate(spec.ports):
+        path = f"spec.ports[{index}]"
+        if not 1 <= port.port <= 65535:
+            causes.append(_invalid(f"{path}.port", port.port, "must be between 1 and 65535"))
+        if len(spec.ports) > 1 and not port.name:
+            causes.append(_required(f"{path}.name", "a name is required when there are ports"))
+        if port.name in names:
+            causes.append(
+                StatusCause(
+                    reason="FieldValueDuplicate",
+                    field=f"{path}.name",
+                    message=f'Duplicate value: "{port.name}"',
+                )
+            )
+        names.add(port.name)
+        target = port.target_port
+        if isinstance(target, int) and not 0 <= target <= 65535:
+            causes.append(_invalid(f"{path}.targetPort", target, "must be between 1 and 65535"))
+    return causes
+
+
+def _validate_replicated(obj: Any) -> list[StatusCause]:
+    """Deployments and ReplicaSets: replicas >= 0, a selector that selects the template."""
+    causes: list[StatusCause] = []
+    spec = obj.spec
+    if spec.replicas is not None and spec.replicas < 0:
+        causes.append(
+            _invalid("spec.replicas", spec.replicas, "must be greater than or equal to 0")
+        )
+    selector = spec.selector
+    if not selector.match_labels and not selector.match_expressions:
+        causes.append(_required("spec.selector", "a selector is required"))
+        return causes
+    labels = spec.template.metadata.labels
+    if any(labels.get(key) != value for key, value in selector.match_labels.items()):
+        causes.append(
+            _invalid(
+                "spec.template.metadata.labels",
+                ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+                "`selector` does not match template `labels`",
+            )
+        )
+    return causes
+
+
+def _validate_role_binding(binding: Any) -> list[StatusCause]:
+    causes: list[StatusCause] = []
+    if not binding.role_ref.name:
+        causes.append(_required("roleRef.name", "the role to bind is required"))
+    if binding.role_ref.kind not in ("Role", "ClusterRole"):
+        causes.append(
+            _invalid("roleRef.kind", binding.role_ref.kind, "must be Role or ClusterRole")
+        )
+    for index, subject in enumerate(binding.subjects):
+        if subject.kind not in ("User", "Group", "ServiceAccount"):
+            causes.append(
+                _invalid(
+                    f"subjects[{index}].kind", subject.kind, "must be User, Group or ServiceAccount"
+                )
+            )
+        if not subject.name:
+            causes.append(_required(f"subjects[{index}].name", "a subject needs a name"))
+    return causes
+
+
+_VALIDATORS: dict[str, Any] = {
+    "Service": _validate_service,
+    "Deployment": _validate_replicated,
+    "ReplicaSet": _validate_replicated,
+    "RoleBinding": _validate_role_binding,
+    "ClusterRoleBinding": _validate_role_binding,
+}

@@ -20,7 +20,10 @@ from kubeactors.api import (
     ObjectReference,
     Pod,
     PodStatus,
+    PodTemplateSpec,
     ReplicaSet,
+    ReplicaSetSpec,
+    RoleBinding,
     Scale,
     ScaleSpec,
     Service,
@@ -36,6 +39,29 @@ replace = msgspec.structs.replace
 
 def _meta(obj: Pod, **changes: object) -> Pod:
     return replace(obj, metadata=replace(obj.metadata, **changes))
+
+
+def _template(labels: dict[str, str]) -> PodTemplateSpec:
+    return PodTemplateSpec(metadata=ObjectMeta(labels=labels), spec=make_pod().spec)
+
+
+def _deployment(name: str, labels: dict[str, str]) -> Deployment:
+    return Deployment(
+        metadata=ObjectMeta(name=name),
+        spec=DeploymentSpec(
+            selector=LabelSelector(match_labels=labels), template=_template(labels)
+        ),
+    )
+
+
+def _replica_set(name: str, labels: dict[str, str] | None = None) -> ReplicaSet:
+    labels = labels or {"app": name}
+    return ReplicaSet(
+        metadata=ObjectMeta(name=name),
+        spec=ReplicaSetSpec(
+            selector=LabelSelector(match_labels=labels), template=_template(labels)
+        ),
+    )
 
 
 def _names(objects: list[Namespace]) -> set[str]:
@@ -67,12 +93,7 @@ async def test_create_names_stamps_and_defaults(tmp_path: Path) -> None:
         assert service.spec.session_affinity == "None"
         assert service.spec.ports[0].target_port == 80
         assert service.spec.cluster_ip.startswith("10.")
-        deployment = await h.client.create(
-            Deployment(
-                metadata=ObjectMeta(name="d"),
-                spec=DeploymentSpec(selector=LabelSelector(match_labels={"app": "d"})),
-            )
-        )
+        deployment = await h.client.create(_deployment("d", {"app": "d"}))
         rolling = deployment.spec.strategy.rolling_update
         assert rolling is not None
         assert (rolling.max_surge, rolling.max_unavailable) == ("25%", "25%")
@@ -89,12 +110,7 @@ async def test_the_default_namespaces_exist_at_start(tmp_path: Path) -> None:
 
 async def test_generation_moves_on_spec_changes_only(tmp_path: Path) -> None:
     async with running_api(tmp_path) as h:
-        created = await h.client.create(
-            Deployment(
-                metadata=ObjectMeta(name="d"),
-                spec=DeploymentSpec(selector=LabelSelector(match_labels={"a": "b"})),
-            )
-        )
+        created = await h.client.create(_deployment("d", {"a": "b"}))
         labelled = await h.client.update(
             replace(created, metadata=replace(created.metadata, labels={"x": "y"}))
         )
@@ -150,12 +166,7 @@ async def test_binding_assigns_a_node_once(tmp_path: Path) -> None:
 
 async def test_scale_subresource_reads_and_sets_replicas(tmp_path: Path) -> None:
     async with running_api(tmp_path) as h:
-        await h.client.create(
-            ReplicaSet(
-                metadata=ObjectMeta(name="rs"),
-                spec=replace(ReplicaSet().spec, selector=LabelSelector(match_labels={"app": "x"})),
-            )
-        )
+        await h.client.create(_replica_set("rs", {"app": "x"}))
         scale = await h.client.get_scale(ReplicaSet, "rs")
         assert (scale.spec.replicas, scale.status.selector) == (1, "app==x")
         changed = await h.client.update_scale(
@@ -196,7 +207,7 @@ async def test_finalizers_hold_an_object_until_the_last_one_goes(tmp_path: Path)
 async def test_propagation_policies_mark_for_the_collector(tmp_path: Path) -> None:
     async with running_api(tmp_path) as h:
         for name in ("orphan", "fore", "back"):
-            await h.client.create(ReplicaSet(metadata=ObjectMeta(name=name)))
+            await h.client.create(_replica_set(name))
         orphaned = await h.client.delete(ReplicaSet, "orphan", propagation_policy="Orphan")
         assert orphaned.metadata.finalizers == ["orphan"]
         foreground = await h.client.delete(ReplicaSet, "fore", propagation_policy="Foreground")
@@ -425,3 +436,28 @@ async def test_unconditional_update_needs_a_version_and_uid_must_match(tmp_path:
         with pytest.raises(ApiError, match="Precondition failed"):
             await h.client.update(_meta(node, uid="other"))  # type: ignore[arg-type]
         assert FIXED_TIME.year == 2026
+
+
+async def test_validation_of_services_workloads_and_bindings_names_the_field(
+    tmp_path: Path,
+) -> None:
+    async with running_api(tmp_path) as h:
+        with pytest.raises(ApiError) as port:
+            await h.client.create(
+                Service(
+                    metadata=ObjectMeta(name="s"), spec=ServiceSpec(ports=[ServicePort(port=70000)])
+                )
+            )
+        assert "spec.ports[0].port: Invalid value: 70000" in port.value.status.message
+        bad = _deployment("d", {"app": "d"})
+        bad = replace(bad, spec=replace(bad.spec, template=_template({"app": "other"})))
+        with pytest.raises(ApiError) as selector:
+            await h.client.create(bad)
+        assert "`selector` does not match template `labels`" in selector.value.status.message
+        bad_rs = _replica_set("r")
+        with pytest.raises(ApiError) as replicas:
+            await h.client.create(replace(bad_rs, spec=replace(bad_rs.spec, replicas=-2)))
+        assert "spec.replicas: Invalid value: -2" in replicas.value.status.message
+        with pytest.raises(ApiError) as binding:
+            await h.client.create(RoleBinding(metadata=ObjectMeta(name="b")))
+        assert "roleRef.name: Required value" in binding.value.status.message
