@@ -6,6 +6,7 @@ from ._labels import selector_from_labels, selector_matches
 from ._pods import deletion_order, is_available, is_ready
 from .deployment import DeploymentController, rollback
 from .endpoints import EndpointsController, EndpointSliceController
+from .garbagecollector import GarbageCollector
 from .manager import (
     ALL_CONTROLLERS,
     ControllerManager,
@@ -30,6 +31,7 @@ __all__ = [
     "EndpointSliceController",
     "EndpointsController",
     "Expectations",
+    "GarbageCollector",
     "Inspect",
     "ManagerState",
     "NodeLifecycleController",

@@ -25,6 +25,7 @@ from ._base import Controller
 from ._time import parse_time
 from .deployment import DeploymentController
 from .endpoints import EndpointsController, EndpointSliceController
+from .garbagecollector import GarbageCollector
 from .nodelifecycle import NodeLifecycleController, NodeLifecycleSettings
 from .replicaset import ReplicaSetController, ReplicationControllerController
 
@@ -48,6 +49,7 @@ ALL_CONTROLLERS = (
     "nodelifecycle",
     "endpoints",
     "endpointslice",
+    "garbagecollector",
 )
 
 
@@ -98,6 +100,7 @@ def _factories(
         "nodelifecycle": lambda: NodeLifecycleController(client, settings.node_lifecycle),
         "endpoints": lambda: EndpointsController(client),
         "endpointslice": lambda: EndpointSliceController(client),
+        "garbagecollector": lambda: GarbageCollector(client),
     }
 
 

@@ -1,0 +1,89 @@
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from kubeactors.api import OwnerReference, Pod, ReplicaSet
+from kubeactors.client import Client
+from kubeactors.controllers import GarbageCollector
+
+from ..api.harness import Harness, make_pod, running_api
+from .faults import wait_for
+from .objects import replica_set
+
+
+async def _family(client: Client, children: int = 3) -> tuple[ReplicaSet, list[Pod]]:
+    owner = await client.create(replica_set("web", 0))
+    reference = OwnerReference(
+        api_version="apps/v1",
+        kind="ReplicaSet",
+        name="web",
+        uid=owner.metadata.uid,
+        controller=True,
+        block_owner_deletion=True,
+    )
+    pods = []
+    for index in range(children):
+        pod = make_pod(f"child-{index}")
+        meta = msgspec.structs.replace(pod.metadata, owner_references=[reference])
+        pods.append(await client.create(msgspec.structs.replace(pod, metadata=meta)))
+    return owner, pods
+
+
+def _collector(h: Harness) -> None:
+    h.system.spawn(lambda: GarbageCollector(h.client), name="gc")
+
+
+async def test_background_deletes_the_dependents_of_a_deleted_owner(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        _collector(h)
+        await _family(h.client)
+        await h.client.create(make_pod("unrelated"))
+        await h.client.delete(ReplicaSet, "web", "default")
+        pods = await wait_for(h.client, Pod, lambda pods: len(pods) == 1)
+        assert pods[0].metadata.name == "unrelated"
+
+
+async def test_orphan_keeps_the_dependents_without_the_reference(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        _collector(h)
+        await _family(h.client)
+        await h.client.delete(ReplicaSet, "web", "default", propagation_policy="Orphan")
+        await wait_for(h.client, ReplicaSet, lambda items: not items)
+        pods = await wait_for(
+            h.client, Pod, lambda pods: all(not p.metadata.owner_references for p in pods)
+        )
+        assert len(pods) == 3
+
+
+async def test_foreground_deletes_dependents_before_the_owner(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        _collector(h)
+        await _family(h.client)
+        await h.client.delete(ReplicaSet, "web", "default", propagation_policy="Foreground")
+        await wait_for(h.client, ReplicaSet, lambda items: not items)
+        assert (await h.client.list(Pod)).items == []
+
+
+@pytest.mark.parametrize("other_owner_alive", [False, True])
+async def test_a_dangling_reference_is_dropped_or_its_object_deleted(
+    tmp_path: Path, other_owner_alive: bool
+) -> None:
+    async with running_api(tmp_path) as h:
+        _collector(h)
+        owner, _ = await _family(h.client, children=0)
+        live = OwnerReference(
+            api_version="apps/v1", kind="ReplicaSet", name="web", uid=owner.metadata.uid
+        )
+        ghost = OwnerReference(api_version="apps/v1", kind="ReplicaSet", name="ghost", uid="nope")
+        pod = make_pod("child")
+        refs = [ghost, live] if other_owner_alive else [ghost]
+        meta = msgspec.structs.replace(pod.metadata, owner_references=refs)
+        await h.client.create(msgspec.structs.replace(pod, metadata=meta))
+        if other_owner_alive:
+            (kept,) = await wait_for(
+                h.client, Pod, lambda pods: len(pods[0].metadata.owner_references) == 1
+            )
+            assert kept.metadata.owner_references[0].uid == owner.metadata.uid
+        else:
+            await wait_for(h.client, Pod, lambda pods: not pods)
