@@ -51,7 +51,3 @@ __all__ = [
     "tolerates",
 ]
 
-
-def _hypothesis_setup_hook() -> None:
-    """Hypothesis' plugin entry point (`hypothesis` group in the package metadata)."""
-    register_strategies()

@@ -255,7 +255,8 @@ def pods(
 def register_strategies() -> None:
     """Make `st.from_type(Pod)` and friends use these strategies.
 
-    Hypothesis calls this through its plugin entry point when kubeactors is installed.
+    The plugin entry point (`kubeactors._hypothesis_plugin`) does the same lazily, so
+    installing kubeactors is enough.
     """
     st.register_type_strategy(Pod, pods())
     st.register_type_strategy(Node, nodes())
