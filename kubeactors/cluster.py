@@ -26,7 +26,6 @@ from .api import (
 )
 from .client import Client, Delta, Informer
 from .controllers import ControllerManager, ControllerManagerSettings
-from .controllers import ControllerManager, ControllerManagerSettings
 from .node import Kubelet, NodeShape, PodDispatcher
 from .scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
 from .store import Store
@@ -72,7 +71,6 @@ class Cluster:
         epoch: datetime | None = None,
         ask_timeout: float = 30.0,
         controllers: bool | ControllerManagerSettings = True,
-        controllers: bool | ControllerManagerSettings = True,
         store: str | None = None,
         serve: bool = False,
         host: str = "127.0.0.1",
@@ -93,15 +91,6 @@ class Cluster:
         self._clock = clock
         self._epoch = epoch
         self._ask_timeout = ask_timeout
-        # The controller manager (ReplicaSets, Deployments, node lifecycle, endpoints):
-        # on by default; False leaves it out, settings choose controllers and timings.
-        self._controllers = (
-            controllers
-            if isinstance(controllers, ControllerManagerSettings)
-            else ControllerManagerSettings()
-            if controllers
-            else None
-        )
         # The controller manager (ReplicaSets, Deployments, node lifecycle, endpoints):
         # on by default; False leaves it out, settings choose controllers and timings.
         self._controllers = (
@@ -203,13 +192,6 @@ class Cluster:
         self._scheduler = system.spawn(
             lambda: Scheduler(client), name="scheduler", mailbox_size=Scheduler.mailbox_size
         )
-        settings = self._controllers
-        if settings is not None:
-            controllers = system.spawn_supervisor("controllers", max_restarts=10)
-            system.spawn(
-                lambda: ControllerManager(client, controllers, settings),
-                name="controller-manager",
-            )
         settings = self._controllers
         if settings is not None:
             controllers = system.spawn_supervisor("controllers", max_restarts=10)
