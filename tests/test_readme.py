@@ -33,3 +33,15 @@ def test_embedding_example_runs() -> None:
         assert name.startswith("pod-")
         assert node.startswith("node-")
         assert phase == "Running"
+
+
+def test_api_guide_example_runs() -> None:
+    guide = README.parent / "docs" / "api.md"
+    (example,) = re.findall(r"```python\n(.*?)```", guide.read_text(), flags=re.DOTALL)
+    result = subprocess.run(
+        [sys.executable, "-c", example], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    event_type, name = result.stdout.split()
+    assert event_type == "ADDED"
+    assert name.startswith("pod-")
