@@ -26,7 +26,17 @@ from .api import (
 )
 from .client import Client, Delta, Informer
 from .controllers import ControllerManager, ControllerManagerSettings
-from .node import Kubelet, NodeShape, PodDispatcher
+from .node import (
+    HeartbeatHub,
+    HeartbeatMessage,
+    Kubelet,
+    NodeSettings,
+    NodeShape,
+    PodDispatcher,
+    make_runtime,
+)
+from .node.proxy import KubeProxy, ServiceTable
+from .node.runtime import ContainerRuntime
 from .scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
 from .store import Store
 
@@ -64,6 +74,7 @@ class Cluster:
         nodes: int = 3,
         *,
         node_shape: NodeShape | None = None,
+        node_settings: NodeSettings | None = None,
         seed: int = 0,
         data_dir: str | Path | None = None,
         synchronous: str = "NORMAL",
@@ -81,6 +92,13 @@ class Cluster:
             raise ValueError(f"nodes must not be negative, got {nodes}")
         self.node_count = nodes
         self.node_shape = node_shape if node_shape is not None else NodeShape()
+        # The kubelets' runtime ("simulated" or "process"), labels, taints and timings.
+        self.node_settings = node_settings if node_settings is not None else NodeSettings()
+        self._runtimes: list[ContainerRuntime] = []
+        self.services: ServiceTable | None = None
+        """kube-proxy's table: `cluster.services.resolve("web", 80)` picks a ready endpoint."""
+        self.heartbeat: ActorRef[HeartbeatMessage] | None = None
+        """The nodes' shared heartbeat hub; `Untrack(node)` silences a node (fault tests)."""
         self.seed = seed
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self._synchronous = synchronous
@@ -118,6 +136,8 @@ class Cluster:
                 temporary = stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeactors-"))
                 directory = Path(temporary)
             directory.mkdir(parents=True, exist_ok=True)
+            # Container runtimes outlive the kubelets: closed (processes ended) last.
+            stack.push_async_callback(self._close_runtimes)
             system = await stack.enter_async_context(
                 ActorSystem(clock=self._clock, seed=self.seed, ask_timeout=self._ask_timeout)
             )
@@ -173,12 +193,33 @@ class Cluster:
         client = Client(api)
         self._client = client
         dispatcher = system.spawn(lambda: PodDispatcher(client), name="pod-dispatcher")
+        node_settings = self.node_settings
+        heartbeat = self.heartbeat = system.spawn(
+            lambda: HeartbeatHub(
+                client,
+                wall_clock=wall_clock,
+                lease_seconds=node_settings.lease_seconds,
+                lease_duration_seconds=node_settings.lease_duration_seconds,
+                status_seconds=node_settings.status_seconds,
+            ),
+            name="node-heartbeat",
+            mailbox_size=HeartbeatHub.mailbox_size,
+        )
+        services = self.services = ServiceTable(clock.now)
+        listen = node_settings.runtime == "process"
+        system.spawn(lambda: KubeProxy(client, services, listen=listen), name="kube-proxy")
         nodes = system.spawn_supervisor("nodes", max_restarts=max(3, self.node_count))
         shape = self.node_shape
         for index in range(self.node_count):
             name = f"node-{index}"
+            runtime = make_runtime(
+                node_settings, node=name, clock=clock, wall_clock=wall_clock, seed=self.seed
+            )
+            self._runtimes.append(runtime)
 
-            def make(name: str = name, index: int = index) -> Kubelet:
+            def make(
+                name: str = name, index: int = index, runtime: ContainerRuntime = runtime
+            ) -> Kubelet:
                 return Kubelet(
                     client,
                     dispatcher,
@@ -186,6 +227,9 @@ class Cluster:
                     index=index,
                     shape=shape,
                     wall_clock=wall_clock,
+                    settings=node_settings,
+                    runtime=runtime,
+                    heartbeat=heartbeat,
                 )
 
             nodes.spawn(make, name=name, mailbox_size=Kubelet.mailbox_size)
@@ -199,6 +243,11 @@ class Cluster:
                 lambda: ControllerManager(client, controllers, settings),
                 name="controller-manager",
             )
+
+    async def _close_runtimes(self) -> None:
+        runtimes, self._runtimes = self._runtimes, []
+        for runtime in runtimes:
+            await runtime.close()
 
     async def __aexit__(
         self,

@@ -28,6 +28,7 @@ from .runtime import (
     ContainerStatus,
     RuntimeFailure,
     SandboxConfig,
+    SimulatedRuntime,
 )
 
 __all__ = ["ContainerRun", "PodRun", "PodWorkers"]
@@ -152,12 +153,32 @@ class PodWorkers:
 
     # -- scheduling syncs ----------------------------------------------------------
 
-    def request(self, run: PodRun) -> None:
+    async def request(self, run: PodRun) -> None:
+        """Sync `run` now if that cannot wait on anything; else in a task of its own.
+
+        A pod whose every step is instant (a simulated one without latencies) is
+        synced inline: a task per pod costs more than the sync itself, and a node
+        of 100 such pods should not make 100 tasks.
+        """
         if run.busy:
             run.dirty = True
             return
         run.busy = True
-        self.context.start_soon(lambda: self._work(run), name=f"sync {run.key}")
+        if self._instant(run):
+            await self._work(run)
+        else:
+            self.context.start_soon(lambda: self._work(run), name=f"sync {run.key}")
+
+    def _instant(self, run: PodRun) -> bool:
+        runtime = self.runtime
+        if not isinstance(runtime, SimulatedRuntime):
+            return False
+        spec = run.pod.spec
+        annotations = run.pod.metadata.annotations
+        containers = (
+            spec.init_containers + spec.containers if spec.init_containers else spec.containers
+        )
+        return all(runtime.instant(c.image, c.name, annotations) for c in containers)
 
     async def _work(self, run: PodRun) -> None:
         try:
@@ -392,7 +413,7 @@ class PodWorkers:
                 continue
             changed |= await self._probe_container(run, container, record)
         if changed:
-            self.request(run)
+            await self.request(run)
         self._schedule_probes(run)
 
     async def _probe_container(

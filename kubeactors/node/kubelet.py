@@ -184,11 +184,11 @@ class Kubelet(Actor[KubeletMessage]):
                     if delta.type == "DELETED":
                         self._deleted(delta.object)
                     else:
-                        self._changed(delta.object)
+                        await self._changed(delta.object)
                 if initial:
                     self._remove_orphans()
             case NodeUpdated(node=node):
-                self._node_updated(node)
+                await self._node_updated(node)
             case PodReported(key=key, pod=pod, error=error):
                 await self._reported(key, pod, error)
             case RetryPod(key=key):
@@ -199,7 +199,7 @@ class Kubelet(Actor[KubeletMessage]):
             case SyncPod(key=key):
                 run = self._runs.get(key)
                 if run is not None:
-                    self._workers.request(run)
+                    await self._workers.request(run)
             case ProbePod(key=key):
                 probed = self._runs.get(key)
                 if probed is not None:
@@ -207,20 +207,20 @@ class Kubelet(Actor[KubeletMessage]):
             case ContainerChanged(event=event):
                 for run in self._runs.values():
                     if run.sandbox == event.sandbox_id:
-                        self._workers.request(run)
+                        await self._workers.request(run)
                         break
             case ReportNodeStatus():
                 await self._post_node_status()
             case ReadLogs():
                 self._read_logs(message)
 
-    def _changed(self, pod: Pod) -> None:
+    async def _changed(self, pod: Pod) -> None:
         key = object_key(pod)
         run = self._runs.get(key)
         if run is not None and run.pod.metadata.uid == pod.metadata.uid:
             run.pod = pod
             if pod.metadata.deletion_timestamp is not None and not run.terminated:
-                self._workers.request(run)
+                await self._workers.request(run)
             return
         if run is not None:
             self._forget(run)  # a new pod of the same name
@@ -248,7 +248,7 @@ class Kubelet(Actor[KubeletMessage]):
                 logger.info("%s rejected %s: %s", self.name, key, rejection.message)
             else:
                 self._hold(run, effective_requests(pod))
-        self._workers.request(run)
+        await self._workers.request(run)
 
     def _hold(self, run: PodRun, requests: Resources) -> None:
         run.requests = requests
@@ -314,7 +314,7 @@ class Kubelet(Actor[KubeletMessage]):
             grace = self._workers._grace(run.pod)
             self.context.start_soon(lambda: self._workers.terminate(run, grace))
 
-    def _node_updated(self, node: Node) -> None:
+    async def _node_updated(self, node: Node) -> None:
         if node.metadata.name != self.name:
             return
         self._node = node
@@ -323,16 +323,16 @@ class Kubelet(Actor[KubeletMessage]):
             if run.terminated or run.pod.metadata.deletion_timestamp is not None:
                 continue
             if untolerated(run.pod, node.spec.taints):
-                self._evict(run)
+                await self._evict(run)
 
-    def _evict(self, run: PodRun) -> None:
+    async def _evict(self, run: PodRun) -> None:
         """A NoExecute taint the pod does not tolerate: stop it gracefully and delete it."""
         logger.info("%s evicts %s: a NoExecute taint it does not tolerate", self.name, run.key)
         meta = msgspec.structs.replace(
             run.pod.metadata, deletion_timestamp=format_time(self._wall_clock())
         )
         run.pod = msgspec.structs.replace(run.pod, metadata=meta)
-        self._workers.request(run)
+        await self._workers.request(run)
 
     def _read_logs(self, request: ReadLogs) -> None:
         run = self._runs.get(f"{request.namespace}/{request.pod}")

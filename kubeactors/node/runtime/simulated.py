@@ -63,6 +63,16 @@ class SimulatedRuntime(RuntimeBase):
         except ValueError as error:
             raise RuntimeFailure("CreateContainerConfigError", str(error)) from None
 
+    def instant(self, image: str, name: str, annotations: Mapping[str, str]) -> bool:
+        """Whether pulling (if needed), creating and starting this container waits on nothing."""
+        try:
+            profile = resolve_profile(self._profiles, image, name, annotations)
+        except ValueError:
+            return False  # the real call reports the error
+        if profile.pull_seconds and image not in self._images:
+            return False
+        return not (profile.start_seconds or profile.start_jitter_seconds)
+
     async def pull_image(self, image: str, sandbox: SandboxConfig) -> str:
         if image.startswith("invalid/") or image.endswith(":missing"):
             raise ImageError(image, "manifest unknown")
