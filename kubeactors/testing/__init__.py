@@ -50,4 +50,3 @@ __all__ = [
     "taints_tolerated",
     "tolerates",
 ]
-
