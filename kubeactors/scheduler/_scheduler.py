@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from ._profile import Profile
 from ._selectors import SelectorError
 from .config import SchedulerConfiguration, load_configuration
 from .framework import Handle
+from .plugins import DefaultPreemption
 from .queue import BACKOFF, GATED, IN_FLIGHT, UNSCHEDULABLE, QueuedPod, SchedulingQueue
 
 __all__ = ["Scheduler"]
@@ -74,6 +76,7 @@ class Scheduler(Actor[SchedulerMessage]):
         batch_size: int = 256,
         bind_timeout: float = 60.0,
         report_unschedulable: bool = True,
+        preemption_grace_seconds: int | None = None,
     ) -> None:
         self._client = client
         self._config = (
@@ -83,6 +86,7 @@ class Scheduler(Actor[SchedulerMessage]):
         self._batch_size = batch_size
         self._bind_timeout = bind_timeout
         self._report = report_unschedulable
+        self._grace = preemption_grace_seconds
         self._cache = Cache()
         self._profiles: dict[str, Profile] = self._config.build(Handle(self._cache))
         self._engines: dict[str, Engine] = {}
@@ -270,9 +274,57 @@ class Scheduler(Actor[SchedulerMessage]):
             return
         self._latencies.append(clock.now() - started)
         message = result.message
+        if result.prefilter is None:
+            message = await self._post_filter(info, message)
         self.queue.unschedulable(queued, result.failed_plugins, message)
         logger.debug("%s: %s", info.key, message)
         self._report_unschedulable(info.pod, message)
+
+    async def _post_filter(self, info: PodInfo, message: str) -> str:
+        """DefaultPreemption: evict victims and nominate a node; the message to report."""
+        profile = self._profiles[info.scheduler_name]
+        for plugin in profile.post_filter:
+            if not isinstance(plugin, DefaultPreemption):
+                continue
+            candidate = plugin.find(
+                info, self._cache, profile.pre_filter, profile.filter, self.context.random
+            )
+            if candidate is None:
+                nodes = len(self._cache.table)
+                return (
+                    f"{message} preemption: 0/{nodes} nodes are available: "
+                    f"{nodes} No preemption victims found for incoming pod."
+                )
+            for victim in candidate.victims:
+                self._preemptions += 1
+                meta = victim.pod.metadata
+                self.context.start_soon(partial(self._evict, meta.name, meta.namespace))
+            self._nominate(info.pod, candidate.node)
+            logger.info(
+                "%s preempts %d pod(s) on %s", info.key, len(candidate.victims), candidate.node
+            )
+            return message
+        return message
+
+    async def _evict(self, name: str, namespace: str) -> None:
+        try:
+            await self._client.delete(Pod, name, namespace, grace_period_seconds=self._grace)
+        except ApiError as error:
+            logger.info("preemption victim %s/%s: %s", namespace, name, error)
+
+    def _nominate(self, pod: Pod, node: str) -> None:
+        nominated = msgspec.structs.replace(
+            pod, status=msgspec.structs.replace(pod.status, nominated_node_name=node)
+        )
+
+        def answered(_: Any, error: BaseException | None) -> None:
+            if error is not None:
+                logger.debug("nominating %s: %s", object_key(pod), error)
+
+        client = self._client
+        self.context.start_soon(
+            lambda: client.send_update(nominated, answered, subresource="status")
+        )
 
     async def _bind(self, placement: Placement) -> None:
         """DefaultBinder: POST the pod's `binding` subresource, without waiting."""

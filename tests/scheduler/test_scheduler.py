@@ -6,7 +6,7 @@ import anyio
 import msgspec
 
 from kubeactors.actors import ActorRef
-from kubeactors.api import Event, Node, NodeSpec, NodeStatus, ObjectMeta, Pod
+from kubeactors.api import Event, Node, NodeSpec, NodeStatus, ObjectMeta, Pod, PriorityClass
 from kubeactors.scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
 
 from ..api.harness import Harness, make_pod, running_api, wait_for
@@ -134,7 +134,10 @@ async def test_an_unschedulable_pod_gets_the_condition_and_an_event(tmp_path: Pa
         await h.client.create(_node("b", cpu="1"))
         _start_scheduler(h)
         await h.client.create(make_pod("huge", cpu="2"))
-        expected = "0/2 nodes are available: 2 Insufficient cpu."
+        expected = (
+            "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available:"
+            " 2 No preemption victims found for incoming pod."
+        )
 
         def marked(pods: list[Pod]) -> bool:
             return any(
@@ -150,3 +153,54 @@ async def test_an_unschedulable_pod_gets_the_condition_and_an_event(tmp_path: Pa
         assert events[0].reason == "FailedScheduling"
         assert events[0].message == expected
         assert events[0].involved_object.name == "huge"
+
+
+def _with_priority(pod: Pod, priority: int) -> Pod:
+    spec = msgspec.structs.replace(pod.spec, priority_class_name=f"p{priority}")
+    return msgspec.structs.replace(pod, spec=spec)
+
+
+async def _priority_classes(h: Harness, *values: int) -> None:
+    for value in values:
+        await h.client.create(PriorityClass(metadata=ObjectMeta(name=f"p{value}"), value=value))
+
+
+async def test_a_higher_priority_pod_preempts_a_lower_one(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(_node("a", cpu="1"))
+        await _priority_classes(h, 1, 10, 100)
+        scheduler = h.system.spawn(
+            lambda: Scheduler(h.client, preemption_grace_seconds=0), name="scheduler"
+        )
+        await h.client.create(_with_priority(make_pod("low", cpu="800m"), 1))
+        await h.client.create(_with_priority(make_pod("spare", cpu="100m"), 100))
+        await wait_for(h.client, Pod, lambda pods: len(pods) == 2 and _all_bound(pods))
+        await h.client.create(_with_priority(make_pod("high", cpu="800m"), 10))
+        pods = await wait_for(
+            h.client,
+            Pod,
+            lambda pods: {p.metadata.name for p in pods} == {"spare", "high"} and _all_bound(pods),
+        )
+        high = next(p for p in pods if p.metadata.name == "high")
+        assert high.spec.node_name == "a"
+        assert (await scheduler.ask(Inspect)).preemptions == 1
+
+
+async def test_no_victims_means_no_preemption(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(_node("a", cpu="1"))
+        await _priority_classes(h, 10)
+        scheduler = _start_scheduler(h)
+        await h.client.create(_with_priority(make_pod("first", cpu="800m"), 10))
+        await wait_for(h.client, Pod, _all_bound)
+        await h.client.create(_with_priority(make_pod("equal", cpu="800m"), 10))
+        snapshot = await _snapshot_when(scheduler, lambda s: s.unschedulable == ["default/equal"])
+        assert snapshot.preemptions == 0
+        pods = await wait_for(
+            h.client,
+            Pod,
+            lambda pods: any(
+                "No preemption victims" in c.message for p in pods for c in p.status.conditions
+            ),
+        )
+        assert len(pods) == 2

@@ -5,6 +5,7 @@ from .basic import DefaultBinder, NodeName, NodeUnschedulable, PrioritySort, Sch
 from .inter_pod_affinity import InterPodAffinity
 from .node_affinity import NodeAffinity
 from .ports_images import ImageLocality, NodePorts
+from .preemption import DefaultPreemption
 from .resources import NodeResourcesBalancedAllocation, NodeResourcesFit
 from .taints import TaintToleration
 from .topology_spread import PodTopologySpread
@@ -13,6 +14,7 @@ __all__ = [
     "DEFAULT_PLUGINS",
     "REGISTRY",
     "DefaultBinder",
+    "DefaultPreemption",
     "ImageLocality",
     "InterPodAffinity",
     "NodeAffinity",
@@ -40,6 +42,7 @@ REGISTRY: dict[str, type[Plugin]] = {
         NodeResourcesFit,
         PodTopologySpread,
         InterPodAffinity,
+        DefaultPreemption,
         NodeResourcesBalancedAllocation,
         ImageLocality,
         DefaultBinder,
@@ -57,6 +60,7 @@ DEFAULT_PLUGINS: list[tuple[str, int]] = [
     ("NodeResourcesFit", 1),
     ("PodTopologySpread", 2),
     ("InterPodAffinity", 2),
+    ("DefaultPreemption", 0),
     ("NodeResourcesBalancedAllocation", 1),
     ("ImageLocality", 1),
     ("DefaultBinder", 0),

@@ -1,0 +1,139 @@
+"""DefaultPreemption: for a pod that fits nowhere, find lower-priority victims to evict.
+
+As upstream's `framework/preemption`: on a sample of nodes (at least 10% and at
+least 100), remove every pod of lower priority, check the preemptor then fits,
+give back ("reprieve") as many victims as still leave room, highest priority first;
+choose the node by upstream's order of criteria (lowest highest-victim priority,
+lowest sum of victim priorities, fewest victims, latest start of the highest-
+priority victims), then the first in visiting order. The scheduler evicts the
+victims gracefully and nominates the node.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._cache import Cache, NodeInfo
+from .._podinfo import PodInfo
+from ..framework import (
+    CycleState,
+    FilterPlugin,
+    Handle,
+    PostFilterPlugin,
+    PreFilterPlugin,
+    Snapshot,
+)
+
+__all__ = ["Candidate", "DefaultPreemption"]
+
+
+@dataclass(slots=True)
+class Candidate:
+    node: str
+    victims: list[PodInfo]
+
+    def rank(self) -> tuple[int, int, int, str]:
+        priorities = [v.priority for v in self.victims]
+        highest = max(priorities, default=-(2**31))
+        starts = [v.start_time for v in self.victims if v.priority == highest]
+        # Later start first: negate by sorting on the inverted string order below.
+        latest = max(starts, default="")
+        return (highest, sum(priorities), len(self.victims), _invert(latest))
+
+
+def _invert(text: str) -> str:
+    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
+
+
+class DefaultPreemption(PostFilterPlugin):
+    name = "DefaultPreemption"
+
+    def __init__(self, args: Mapping[str, Any], handle: Handle) -> None:
+        super().__init__(args, handle)
+        self.min_percentage = int(args.get("minCandidateNodesPercentage", 10))
+        self.min_absolute = int(args.get("minCandidateNodesAbsolute", 100))
+
+    def find(
+        self,
+        pod: PodInfo,
+        cache: Cache,
+        pre_filters: list[PreFilterPlugin],
+        filters: list[FilterPlugin],
+        rng: random.Random,
+    ) -> Candidate | None:
+        """The node and victims to preempt for `pod`, or None if preemption cannot help."""
+        if pod.preemption_policy == "Never":
+            return None
+        nodes = cache.present()
+        if not nodes:
+            return None
+        wanted = max(len(nodes) * self.min_percentage // 100, self.min_absolute)
+        offset = rng.randrange(len(nodes))
+        candidates: list[Candidate] = []
+        for index in range(len(nodes)):
+            node = nodes[(offset + index) % len(nodes)]
+            found = self._victims(pod, node, cache, pre_filters, filters)
+            if found is not None:
+                candidates.append(found)
+                if len(candidates) >= wanted:
+                    break
+        if not candidates:
+            return None
+        return min(candidates, key=Candidate.rank)
+
+    def _fits(
+        self,
+        pod: PodInfo,
+        node: NodeInfo,
+        cache: Cache,
+        pre_filters: list[PreFilterPlugin],
+        filters: list[FilterPlugin],
+    ) -> bool:
+        state = CycleState()
+        snapshot = Snapshot(cache, reference=True)
+        for pre in pre_filters:
+            status = pre.pre_filter(state, pod, snapshot)
+            if status is not None and not status.ok:
+                return False
+        for plugin in filters:
+            if plugin.name in state.skip_filter:
+                continue
+            status = plugin.filter(state, pod, node)
+            if status is not None and not status.ok:
+                return False
+        return True
+
+    def _victims(
+        self,
+        pod: PodInfo,
+        node: NodeInfo,
+        cache: Cache,
+        pre_filters: list[PreFilterPlugin],
+        filters: list[FilterPlugin],
+    ) -> Candidate | None:
+        lower = [p for p in node.pods.values() if p.priority < pod.priority]
+        if not lower:
+            return None
+        placements = {p.key: cache.placed[p.key] for p in lower}
+        for victim in lower:
+            cache.remove(victim.key)
+        victims: list[PodInfo] = []
+        try:
+            if not self._fits(pod, node, cache, pre_filters, filters):
+                return None
+            # Reprieve: give back the most important pods first while the pod still fits.
+            for victim in sorted(lower, key=lambda p: (-p.priority, p.start_time)):
+                placement = placements[victim.key]
+                cache.add(victim, node.name, assumed=placement.assumed, since=placement.since)
+                if not self._fits(pod, node, cache, pre_filters, filters):
+                    cache.remove(victim.key)
+                    victims.append(victim)
+            return Candidate(node.name, victims)
+        finally:
+            for victim in lower:
+                if victim.key not in cache.placed:
+                    placement = placements[victim.key]
+                    cache.add(victim, node.name, assumed=placement.assumed, since=placement.since)
