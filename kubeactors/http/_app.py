@@ -39,7 +39,7 @@ from ._logs import LogReader
 from ._media import parse_accept, wants
 from ._metrics import Metrics
 from ._openapi import openapi_document, openapi_root
-from ._rest import RestApi, resolve
+from ._rest import TOKEN_SCOPE_KEY, RestApi, resolve
 from ._watch import Watches
 
 __all__ = ["SERVER_VERSION", "HttpApi"]
@@ -73,7 +73,10 @@ class HttpApi:
     """Kubernetes' REST paths, discovery, health, version and metrics, as one ASGI app.
 
     Every request but the public ones needs a bearer token from `tokens` (when given).
-    `logs` reads container logs from the nodes (for `pods/<name>/log`).
+    `logs` reads container logs from the nodes (for `pods/<name>/log`). With
+    `forward_tokens`, each request reaches the API server with its caller's bearer
+    token, so that the API server's authenticator and RBAC decide as whom it runs
+    (the API server must know the same tokens); otherwise as `client`'s identity.
     `close()` ends the open watches, so that a server can shut down at once.
     """
 
@@ -87,6 +90,7 @@ class HttpApi:
         kinds: KindIndex | None = None,
         address: str = "",
         logs: LogReader | None = None,
+        forward_tokens: bool = False,
     ) -> None:
         self.kinds = kinds if kinds is not None else default_kinds()
         self.metrics = Metrics()
@@ -101,8 +105,10 @@ class HttpApi:
             metrics=self.metrics,
             watches=self.watches,
             logs=logs,
+            forward_tokens=forward_tokens,
         )
         self._openapi_cache: dict[str, bytes] = {}
+        self._openapi_generation = self.kinds.generation
         self._app = Starlette(routes=[Route("/{path:path}", self._dispatch, methods=_ALL_METHODS)])
 
     def close(self) -> None:
@@ -123,6 +129,7 @@ class HttpApi:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 if scheme.lower() == "bearer" and token.strip():
+                    scope[TOKEN_SCOPE_KEY] = token.strip()
                     return self.tokens.authenticate(token.strip())
         return None
 
@@ -178,7 +185,10 @@ class HttpApi:
         raise path_not_found()
 
     def _openapi(self, rest: list[str]) -> Response:
-        # The kinds are fixed for the server's life: each document is generated once.
+        # Each document is generated once for as long as the served kinds stay the same.
+        if self._openapi_generation != self.kinds.generation:
+            self._openapi_cache.clear()
+            self._openapi_generation = self.kinds.generation
         key = "/".join(rest)
         document = self._openapi_cache.get(key)
         if document is None:

@@ -11,11 +11,31 @@ __all__ = ["KindIndex", "default_kinds"]
 
 
 class KindIndex:
-    """The API server's kinds by (group, version, plural), in the registry's order."""
+    """The API server's kinds by (group, version, plural), in the registry's order.
+
+    Kinds can come and go while serving (a CustomResourceDefinition adds one):
+    `generation` counts the changes, so that documents built from the index (OpenAPI)
+    know when they are stale.
+    """
 
     def __init__(self, kinds: Iterable[ResourceKind[Any]]) -> None:
         self.kinds = list(kinds)
         self._by_path = {(k.group, k.version, k.plural): k for k in self.kinds}
+        self.generation = 0
+
+    def add(self, kind: ResourceKind[Any]) -> None:
+        """Serve `kind` from now on (replacing one at the same group, version and plural)."""
+        self.remove(kind.group, kind.version, kind.plural)
+        self.kinds.append(kind)
+        self._by_path[(kind.group, kind.version, kind.plural)] = kind
+        self.generation += 1
+
+    def remove(self, group: str, version: str, plural: str) -> None:
+        """Stop serving the kind at `group`/`version`/`plural`, if it is served."""
+        kind = self._by_path.pop((group, version, plural), None)
+        if kind is not None:
+            self.kinds.remove(kind)
+            self.generation += 1
 
     def find(self, group: str, version: str, plural: str) -> ResourceKind[Any] | None:
         return self._by_path.get((group, version, plural))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +29,7 @@ from ._subresources import bind, patch_scale, read_scale, write_scale
 from ._table import table
 from ._watch import Watches, WatchOptions, watch_events
 
-__all__ = ["RestApi", "Target", "resolve"]
+__all__ = ["TOKEN_SCOPE_KEY", "RestApi", "Target", "resolve"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,11 @@ _encoder = msgspec.json.Encoder()
 _JSON = "application/json"
 _TRUE = ("1", "true", "True")
 _PATCH_RETRIES = 5
+
+TOKEN_SCOPE_KEY = "kubeactors.token"
+"""Where the ASGI scope keeps the bearer token its request was authenticated with."""
+
+_REQUEST_CLIENT: ContextVar[Client] = ContextVar("kubeactors_http_request_client")
 
 
 @dataclass(frozen=True)
@@ -103,17 +109,28 @@ class RestApi:
         watches: Watches,
         max_body: int = 3 * 1024 * 1024,
         logs: LogReader | None = None,
+        forward_tokens: bool = False,
     ) -> None:
         self.logs = logs
-        self.client = client
+        self.forward_tokens = forward_tokens
+        self._client = client
         self.clock = clock
         self.wall_clock = wall_clock
         self.metrics = metrics
         self.watches = watches
         self.max_body = max_body
 
+    @property
+    def client(self) -> Client:
+        """The client of the request being handled: its caller's, when tokens are forwarded."""
+        return _REQUEST_CLIENT.get(self._client)
+
     async def handle(self, request: Request, target: Target) -> Response:
         request.state.warnings = []
+        token = request.scope.get(TOKEN_SCOPE_KEY, "")
+        if self.forward_tokens and token:
+            # Each request runs in its own task, so the context variable is its own.
+            _REQUEST_CLIENT.set(self._client.with_token(token))
         response = await self._handle(request, target)
         for warning in request.state.warnings:
             escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
@@ -338,7 +355,13 @@ class RestApi:
                 obj.metadata, resource_version=current.metadata.resource_version
             )
             obj = msgspec.structs.replace(obj, metadata=metadata)
-        return _json(await self.client.update(obj))
+        return _json(await self._writer(target)(obj))
+
+    def _writer(self, target: Target) -> Callable[[Any], Awaitable[Any]]:
+        """How a replaced object is written: the `status` subresource keeps the rest."""
+        if target.subresource == "status":
+            return self.client.update_status
+        return self.client.update
 
     async def _patch(self, request: Request, target: Target) -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -371,7 +394,7 @@ class RestApi:
                 )
                 obj = msgspec.structs.replace(obj, metadata=metadata)
             try:
-                return _json(await self.client.update(obj))
+                return _json(await self._writer(target)(obj))
             except ApiError as error:
                 # A conflict with a concurrent writer is retried on the newer object,
                 # unless the patch itself asked for a version (optimistic locking).

@@ -35,6 +35,12 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
+def _abort(connection: object) -> None:
+    transport = getattr(connection, "transport", None)
+    if transport is not None:
+        transport.abort()
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -51,7 +57,8 @@ class HttpServer:
     serving certificate, token file and kubeconfig live in `data_dir` and are made
     on first start; a restart on the same directory keeps them, so a kubeconfig
     written once stays good. `port=0` picks a free port. `logs` reads container
-    logs from the pod's node (the kubelet), for `kubectl logs`.
+    logs from the pod's node (the kubelet), for `kubectl logs`. `forward_tokens`
+    lets the API server authenticate and authorise each caller (see `HttpApi`).
     """
 
     def __init__(
@@ -66,6 +73,7 @@ class HttpServer:
         tls: bool = True,
         kinds: KindIndex | None = None,
         logs: LogReader | None = None,
+        forward_tokens: bool = False,
     ) -> None:
         if not tls and not is_loopback(host):
             raise ValueError(f"plain HTTP is served on loopback only, not on {host!r}: use TLS")
@@ -79,7 +87,14 @@ class HttpServer:
         self.token = ""
         self.kubeconfig = self.data_dir / "kubeconfig"
         self._wall_clock = wall_clock
-        self.api = HttpApi(client, clock=clock, wall_clock=wall_clock, kinds=kinds, logs=logs)
+        self.api = HttpApi(
+            client,
+            clock=clock,
+            wall_clock=wall_clock,
+            kinds=kinds,
+            logs=logs,
+            forward_tokens=forward_tokens,
+        )
         self._server: _EmbeddedServer | None = None
 
     @property
@@ -155,4 +170,15 @@ class HttpServer:
         if server is None:
             return
         self.api.close()
+        # A TLS connection closed by the server waits for the client's close_notify,
+        # which an idle pooled client never sends: uvicorn would wait out its graceful
+        # timeout and leave the socket open. Idle connections are cut at once, and any
+        # left after the shutdown too.
+        connections = list(server.server_state.connections)
+        for connection in connections:
+            cycle = getattr(connection, "cycle", None)
+            if cycle is None or cycle.response_complete:
+                _abort(connection)
         await server.shutdown()
+        for connection in connections:
+            _abort(connection)

@@ -14,6 +14,7 @@ import anyio
 
 from kubeactors.actors import ActorSystem
 from kubeactors.api import (
+    SYSTEM_MASTERS,
     ApiServer,
     Container,
     Node,
@@ -22,9 +23,12 @@ from kubeactors.api import (
     ObjectMeta,
     Pod,
     PodSpec,
+    TokenAuthenticator,
+    UserInfo,
+    default_authorizer,
 )
 from kubeactors.client import Client
-from kubeactors.http import HttpServer, LogReader
+from kubeactors.http import HttpServer, LogReader, ensure_token_file
 from kubeactors.store import Store
 
 KUBECTL = "/usr/bin/kubectl"
@@ -79,9 +83,18 @@ def pod(name: str, namespace: str = "default", node: str = "", **labels: str) ->
 
 @asynccontextmanager
 async def served(
-    directory: Path, *, tls: bool = True, logs: LogReader | None = None
+    directory: Path,
+    *,
+    tls: bool = True,
+    logs: LogReader | None = None,
+    users: dict[str, str] | None = None,
 ) -> AsyncIterator[Served]:
-    """An API server over a fresh store, served over HTTPS on a free loopback port."""
+    """An API server over a fresh store, served over HTTPS on a free loopback port.
+
+    With `users` (token: user name, besides the admin the server makes), the API
+    server authenticates each HTTP caller by its token and authorises it with RBAC;
+    `Served.client` then acts as a cluster admin.
+    """
     async with ActorSystem(seed=0, ask_timeout=30.0) as system:
         clock = system.clock
         origin = clock.now()
@@ -90,10 +103,34 @@ async def served(
             return EPOCH + timedelta(seconds=clock.now() - origin)
 
         store = Store.spawn(system.root, directory / "store.db")
-        api = system.spawn(lambda: ApiServer(store.ref, wall_clock=wall_clock), name="apiserver")
-        client = Client(api)
+        authenticator, authorizer, user = None, None, None
+        if users is not None:
+            tokens = directory / "tokens.csv"
+            ensure_token_file(tokens)
+            with tokens.open("a") as lines:
+                lines.writelines(f"{token},{name},{name}\n" for token, name in users.items())
+            authenticator = TokenAuthenticator.from_csv(tokens.read_text())
+            authorizer = default_authorizer()
+            user = UserInfo("test-admin", "test-admin", (SYSTEM_MASTERS,))
+        api = system.spawn(
+            lambda: ApiServer(
+                store.ref,
+                wall_clock=wall_clock,
+                authenticator=authenticator,
+                authorizer=authorizer,
+            ),
+            name="apiserver",
+        )
+        client = Client(api, user=user)
         server = HttpServer(
-            client, directory, clock=clock, wall_clock=wall_clock, port=0, tls=tls, logs=logs
+            client,
+            directory,
+            clock=clock,
+            wall_clock=wall_clock,
+            port=0,
+            tls=tls,
+            logs=logs,
+            forward_tokens=users is not None,
         )
         async with server:
             yield Served(client, server, directory / "kubectl-cache")

@@ -222,3 +222,26 @@ async def test_asyncio_client_crud_watch_and_errors(tmp_path: Path) -> None:
                 await core.create_namespaced_pod("default", {"kind": "Pod", "metadata": {}})
             assert invalid.value.status in (400, 422)
             assert sorted(p.metadata.name for p in (await api.client.list(Pod)).items) == ["a", "c"]
+
+
+async def test_status_subresource_writes_only_the_status(tmp_path: Path) -> None:
+    async with served(tmp_path) as api:
+        api_client = await k8s_async.config.new_client_from_config(str(api.server.kubeconfig))
+        async with api_client:
+            core = k8s_async.client.CoreV1Api(api_client)
+            await core.create_namespaced_pod("default", _pod_body("p", app="web"))
+            patched = await core.patch_namespaced_pod_status(
+                "p",
+                "default",
+                {"status": {"phase": "Running"}, "spec": {"activeDeadlineSeconds": 5}},
+            )
+            assert patched.status.phase == "Running"
+            assert patched.spec.active_deadline_seconds is None
+            stored = await api.client.get(Pod, "p")
+            assert stored.status.phase == "Running"
+            read = await core.read_namespaced_pod_status("p", "default")
+            read.spec.containers[0].image = "nginx:2"
+            read.status.phase = "Succeeded"
+            replaced = await core.replace_namespaced_pod_status("p", "default", read)
+            assert replaced.status.phase == "Succeeded"
+            assert replaced.spec.containers[0].image == "nginx:1.27"
