@@ -72,11 +72,11 @@ def ready_since(pod: Pod) -> datetime | None:
 
 def is_available(pod: Pod, min_ready_seconds: int, now: datetime) -> bool:
     """Ready, and for at least `min_ready_seconds` (upstream's IsPodAvailable)."""
+    if min_ready_seconds <= 0:
+        return is_ready(pod)  # no timestamp to parse: the common case, kept cheap
     since = ready_since(pod)
     if since is None:
         return False
-    if min_ready_seconds <= 0:
-        return True
     return (now - since).total_seconds() >= min_ready_seconds
 
 
