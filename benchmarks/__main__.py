@@ -12,7 +12,17 @@ from pathlib import Path
 
 import msgspec
 
-MODULES = ["actors", "store", "etcd_wire", "scheduler"]
+MODULES = [
+    "actors",
+    "store",
+    "etcd_wire",
+    "api",
+    "http",
+    "scheduler",
+    "controllers",
+    "nodes",
+    "sim",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
