@@ -173,3 +173,21 @@ async def test_progress_deadline_marks_a_stuck_rollout(tmp_path: Path) -> None:
         )
         (progressing,) = [c for c in d.status.conditions if c.type == "Progressing"]
         assert progressing.status == "False"
+
+
+async def test_a_restarted_controller_resumes_a_rollout(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h, pods_become_ready(h.client):
+        rs = h.system.spawn(lambda: ReplicaSetController(h.client), name="rs")
+        first = h.system.spawn(lambda: DeploymentController(h.client), name="deployments-1")
+        await h.client.create(web(20, surge=2, unavailable=0))
+        await wait_for(h.client, Deployment, rolled_out("busybox", 20))
+        await edit(h.client, new_image)
+        # Stop it as soon as the rollout has begun, then start a fresh one.
+        await wait_for(h.client, ReplicaSet, lambda items: len(items) == 2)
+        await first.stop()
+        h.system.spawn(lambda: DeploymentController(h.client), name="deployments-2")
+        await wait_for(h.client, Deployment, rolled_out("busybox:2", 20), timeout=30)
+        pods = (await h.client.list(Pod)).items
+        assert len(pods) == 20
+        assert {p.spec.containers[0].image for p in pods} == {"busybox:2"}
+        await rs.stop()
