@@ -15,6 +15,7 @@ import anyio
 
 from .actors import ActorRef, ActorSystem, Clock, VirtualClock
 from .api import (
+    ApiError,
     ApiRequest,
     ApiServer,
     Container,
@@ -30,9 +31,11 @@ from .node import (
     HeartbeatHub,
     HeartbeatMessage,
     Kubelet,
+    KubeletMessage,
     NodeSettings,
     NodeShape,
     PodDispatcher,
+    ReadLogs,
     make_runtime,
 )
 from .node.proxy import KubeProxy, ServiceTable
@@ -41,7 +44,7 @@ from .scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
 from .store import Store
 
 if TYPE_CHECKING:
-    from .http import HttpServer
+    from .http import HttpServer, LogRequest
 
 __all__ = ["Cluster"]
 
@@ -95,6 +98,7 @@ class Cluster:
         # The kubelets' runtime ("simulated" or "process"), labels, taints and timings.
         self.node_settings = node_settings if node_settings is not None else NodeSettings()
         self._runtimes: list[ContainerRuntime] = []
+        self._kubelets: dict[str, ActorRef[KubeletMessage]] = {}
         self.services: ServiceTable | None = None
         """kube-proxy's table: `cluster.services.resolve("web", 80)` picks a ready endpoint."""
         self.heartbeat: ActorRef[HeartbeatMessage] | None = None
@@ -158,6 +162,7 @@ class Cluster:
                         host=host,
                         port=port,
                         tls=tls,
+                        logs=self._read_logs,
                     )
                 )
             self._stack = stack.pop_all()
@@ -167,6 +172,24 @@ class Cluster:
             await self.__aexit__(type(error), error, error.__traceback__)
             raise
         return self
+
+    async def _read_logs(self, request: LogRequest) -> list[str]:
+        """A container's log lines, from the kubelet of the pod's node (for `pods/log`)."""
+        kubelet = self._kubelets.get(request.node)
+        if kubelet is None:
+            raise ApiError.not_found("nodes", request.node)
+        lines: list[str] = await kubelet.ask(
+            lambda reply: ReadLogs(
+                namespace=request.namespace,
+                pod=request.pod,
+                container=request.container,
+                tail=request.tail,
+                previous=request.previous,
+                timestamps=request.timestamps,
+                reply=reply,
+            )
+        )
+        return lines
 
     def _start_actors(self, system: ActorSystem, directory: Path) -> None:
         clock = system.clock
@@ -232,7 +255,7 @@ class Cluster:
                     heartbeat=heartbeat,
                 )
 
-            nodes.spawn(make, name=name, mailbox_size=Kubelet.mailbox_size)
+            self._kubelets[name] = nodes.spawn(make, name=name, mailbox_size=Kubelet.mailbox_size)
         self._scheduler = system.spawn(
             lambda: Scheduler(client), name="scheduler", mailbox_size=Scheduler.mailbox_size
         )
