@@ -191,3 +191,26 @@ async def test_a_restarted_controller_resumes_a_rollout(tmp_path: Path) -> None:
         assert len(pods) == 20
         assert {p.spec.containers[0].image for p in pods} == {"busybox:2"}
         await rs.stop()
+
+
+async def test_rolling_update_of_a_thousand_stays_within_its_bounds(tmp_path: Path) -> None:
+    replicas, surge, unavailable = 1000, 100, 50
+    async with running_api(tmp_path) as h, controllers(h), pods_become_ready(h.client):
+        await h.client.create(web(replicas, surge=surge, unavailable="5%"))
+        await wait_for(h.client, Deployment, rolled_out("busybox", replicas), timeout=90)
+        pods: Informer[Pod] = Informer(h.client, Pod)
+        totals: list[int] = []
+        ready: list[int] = []
+
+        async def observe(_: object) -> None:
+            items = pods.items()
+            totals.append(len(items))
+            ready.append(sum(1 for p in items if is_ready(p)))
+
+        pods.add_batch_handler(observe)
+        async with running_informer(pods):
+            await edit(h.client, new_image)
+            await wait_for(h.client, Deployment, rolled_out("busybox:2", replicas), timeout=90)
+        assert max(totals) <= replicas + surge
+        assert min(ready) >= replicas - unavailable
+        assert len(totals) > 10
