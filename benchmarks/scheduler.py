@@ -344,7 +344,8 @@ class WorkloadRun:
             self.progress.update(task, completed=done)
             now = clock.now()
             if done >= count or now >= deadline:
-                if done > last_count and now > last_time:
+                # A last partial interval counts only if long enough to mean something.
+                if done > last_count and now - last_time >= 0.5:
                     samples.append((done - last_count) / (now - last_time))
                 break
             if now >= next_sample:
@@ -354,8 +355,9 @@ class WorkloadRun:
             with anyio.move_on_after(max(0.0, min(next_sample, deadline) - now)):
                 await self.changed.wait()
         self.progress.remove_task(task)
-        # Upstream skips the first sample (the scheduler warming up) when it can.
-        return samples[1:] if len(samples) > 1 else samples
+        # Upstream skips the first sample (the scheduler warming up); a workload done in
+        # under two seconds has no sample left and reports its overall rate instead.
+        return samples[1:]
 
     async def _churn(self, op: dict[str, Any]) -> None:
         templates = [_decode_template(self.base, path) for path in op.get("templatePaths") or ()]
@@ -442,7 +444,9 @@ async def _run_one(
         "name": name if engine == "vectorised" else f"{name} (reference engine)",
         "pods": result.measured,
         "scheduled": result.scheduled,
-        "avg_pods_per_s": round(sum(samples) / len(samples), 1) if samples else 0.0,
+        "avg_pods_per_s": round(sum(samples) / len(samples), 1)
+        if samples
+        else round(result.measured / max(result.seconds, 1e-9), 1),
         "p50_pods_per_s": round(_percentile(samples, 0.5), 1),
         "p90_pods_per_s": round(_percentile(samples, 0.9), 1),
         "p95_pods_per_s": round(_percentile(samples, 0.95), 1),
