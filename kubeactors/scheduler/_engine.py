@@ -232,13 +232,15 @@ class Engine:
         if not len(chosen):
             return {}
         totals = self._totals(state, pod, snapshot, chosen)
+        if not isinstance(totals, list):
+            totals = totals.tolist()
         names = self.cache.table.names
         return {names[int(row)]: total for row, total in zip(chosen, totals, strict=True)}
 
     def _totals(
         self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: npt.NDArray[np.intp]
-    ) -> list[int]:
-        """The weighted sum of normalised scores of `rows`."""
+    ) -> list[int] | npt.NDArray[np.int64]:
+        """The weighted sum of normalised scores of `rows` (an array when vectorised)."""
         for plugin in self.profile.pre_score:
             plugin.pre_score(state, pod, snapshot, rows)
         if self.reference:
@@ -262,14 +264,19 @@ class Engine:
             if isinstance(scorer, NormalizeScorePlugin):
                 score_array = scorer.normalize(state, pod, score_array)
             total_array += score_array * weight
-        result: list[int] = total_array.tolist()
-        return result
+        return total_array
 
     def _select(
         self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: npt.NDArray[np.intp]
     ) -> int:
         totals = self._totals(state, pod, snapshot, rows)
-        top = max(totals)
-        best = [index for index, total in enumerate(totals) if total == top]
-        pick = best[self.rng.randrange(len(best))] if len(best) > 1 else best[0]
+        if isinstance(totals, list):
+            top = max(totals)
+            best = [index for index, total in enumerate(totals) if total == top]
+            count = len(best)
+        else:
+            positions = np.flatnonzero(totals == totals.max())
+            count = len(positions)
+            best = positions.tolist() if count > 1 else [int(positions[0])]
+        pick = best[self.rng.randrange(count)] if count > 1 else best[0]
         return int(rows[pick])
