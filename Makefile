@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# An embedded cluster (kubelets included) from creation to Running, then upstream's
+# SchedulingBasic workload on 5000 nodes through the API server and the store.
 run: $(STAMP)
 	$(BIN)/kubeactors run --nodes $(NODES) --pods $(PODS)
+	$(BIN)/python -m benchmarks.scheduler --workload SchedulingBasic/5000Nodes_10000Pods
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
