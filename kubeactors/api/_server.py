@@ -41,7 +41,6 @@ from ._bootstrap import bootstrap_objects
 from ._core import Binding, Namespace, Service
 from ._decoding import unknown_fields
 from ._defaults import apply_defaults
-from ._forward import forward
 from ._kinds import KINDS, Resource, ResourceKind, UnknownKindError, kind_of, object_key
 from ._messages import (
     ApiRequest,
@@ -330,7 +329,7 @@ class ApiServer(Actor[ApiRequest]):
                 return None
             return ApiError.already_exists(kind.plural, name)
 
-        reply: Reply[WriteResult] = forward(request.reply, created, translate)
+        reply: Reply[WriteResult] = request.reply.forward(created, translate)
         await self._store_ref.tell(
             StorePut(key, kind.encode(admitted), reply, expect_mod_revision=0)
         )
@@ -374,7 +373,7 @@ class ApiServer(Actor[ApiRequest]):
             return decoded
 
         cache = self._decoded
-        reply: Reply[KeyValue | None] = forward(request.reply, found, _store_failure)
+        reply: Reply[KeyValue | None] = request.reply.forward(found, _store_failure)
         await self._store_ref.tell(StoreGet(kind.key(namespace, name), reply))
 
     def _predicate(
@@ -432,7 +431,7 @@ class ApiServer(Actor[ApiRequest]):
                 )
             return _store_failure(error)
 
-        reply: Reply[RangeResult] = forward(request.reply, listed, failed)
+        reply: Reply[RangeResult] = request.reply.forward(listed, failed)
         await self._store_ref.tell(StoreRange(start, end, reply, limit=limit, revision=revision))
 
     def _watch(self, request: Watch, user: UserInfo) -> None:
@@ -548,13 +547,13 @@ class ApiServer(Actor[ApiRequest]):
             return _store_failure(error)
 
         if _to_remove(stored):
-            removed: Reply[WriteResult] = forward(
-                upstream, lambda r: self._removed(kind, stored, r.revision), translate
+            removed: Reply[WriteResult] = upstream.forward(
+                lambda r: self._removed(kind, stored, r.revision), translate
             )
             self._tell_store(StoreDelete(key, removed, expect_mod_revision=expected))
             return
-        written: Reply[WriteResult] = forward(
-            upstream, lambda r: self._written(kind, key, r.revision, stored), translate
+        written: Reply[WriteResult] = upstream.forward(
+            lambda r: self._written(kind, key, r.revision, stored), translate
         )
         self._tell_store(StorePut(key, kind.encode(stored), written, expect_mod_revision=expected))
 
@@ -735,7 +734,7 @@ class ApiServer(Actor[ApiRequest]):
                 listed = await self._store.range_prefix(kind.prefix(namespace))
                 for kv in listed.kvs:
                     obj = kind.decode(kv.value, kv.mod_revision)
-                    done: Reply[Any] = forward(_ignore(), lambda value: value, lambda e: None)
+                    done: Reply[Any] = _ignore().forward(lambda value: value, lambda e: None)
                     await self._read_modify_write(
                         kind,
                         namespace,
