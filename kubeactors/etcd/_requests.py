@@ -106,7 +106,7 @@ def delete_request(op: DeleteOp) -> pb.DeleteRangeRequest:
     )
 
 
-def _compare(compare: Compare) -> pb.Compare:
+def compare_request(compare: Compare) -> pb.Compare:
     target, field = _TARGETS[compare.target]
     message = pb.Compare(
         key=compare.key,
@@ -132,7 +132,7 @@ def _request_op(op: Op) -> pb.RequestOp:
 
 def txn_request(txn: TxnOp) -> pb.TxnRequest:
     return pb.TxnRequest(
-        compare=[_compare(c) for c in txn.compares],
+        compare=[compare_request(c) for c in txn.compares],
         success=[_request_op(op) for op in txn.success],
         failure=[_request_op(op) for op in txn.failure],
     )

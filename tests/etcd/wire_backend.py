@@ -18,40 +18,33 @@ import grpc.aio
 
 from kubeactors.actors import ActorSystem
 from kubeactors.etcd import EtcdClient, EtcdServer
-from kubeactors.etcd._proto import kv_pb2, rpc_pb2
+from kubeactors.etcd._errors import to_store_error
+from kubeactors.etcd._proto import rpc_pb2
+from kubeactors.etcd._requests import (
+    compare_request,
+    delete_result,
+    event_from_pb,
+    kv_from_pb,
+    put_request,
+    range_result,
+)
 from kubeactors.store import (
-    CompactedError,
-    Compare,
-    CompareResult,
-    CompareTarget,
     DeleteOp,
     DeleteResult,
-    DuplicateKeyError,
-    EmptyKeyError,
     Event,
-    EventType,
-    FutureRevisionError,
-    InvalidArgumentError,
-    KeyNotFoundError,
-    KeyValue,
-    LeaseExistsError,
     LeaseGrantResult,
     LeaseNotFoundError,
-    LeaseProvidedError,
     LeaseTimeToLive,
     Op,
     PutOp,
     PutResult,
     RangeOp,
     RangeResult,
-    RequestTooLargeError,
     Store,
     StoreError,
     StoreOptions,
-    TooManyOpsError,
     TxnOp,
     TxnResult,
-    ValueProvidedError,
     WatchCancelledError,
 )
 
@@ -61,47 +54,10 @@ __all__ = ["WireBackend", "open_wire_view"]
 
 pb = rpc_pb2
 
-_ERRORS: dict[str, type[StoreError]] = {
-    "required revision has been compacted": CompactedError,
-    "required revision is a future revision": FutureRevisionError,
-    "key is not provided": EmptyKeyError,
-    "too many operations in txn request": TooManyOpsError,
-    "duplicate key given in txn request": DuplicateKeyError,
-    "request is too large": RequestTooLargeError,
-    "requested lease not found": LeaseNotFoundError,
-    "lease already exists": LeaseExistsError,
-    "key not found": KeyNotFoundError,
-    "value is provided": ValueProvidedError,
-    "lease is provided": LeaseProvidedError,
-}
-_TARGETS = {
-    CompareTarget.VERSION: (pb.Compare.VERSION, "version"),
-    CompareTarget.CREATE: (pb.Compare.CREATE, "create_revision"),
-    CompareTarget.MOD: (pb.Compare.MOD, "mod_revision"),
-    CompareTarget.VALUE: (pb.Compare.VALUE, "value"),
-    CompareTarget.LEASE: (pb.Compare.LEASE, "lease"),
-}
-_RESULTS = {
-    CompareResult.EQUAL: pb.Compare.EQUAL,
-    CompareResult.GREATER: pb.Compare.GREATER,
-    CompareResult.LESS: pb.Compare.LESS,
-    CompareResult.NOT_EQUAL: pb.Compare.NOT_EQUAL,
-}
-
 
 def store_error(error: grpc.aio.AioRpcError) -> StoreError:
     """The store's error for etcd's status `error`, by etcd's message."""
-    message = str(error.details())
-    kind: type[StoreError] = InvalidArgumentError
-    if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
-        kind = StoreError
-    for fragment, candidate in _ERRORS.items():
-        if fragment in message:
-            kind = candidate
-            break
-    made = kind.__new__(kind)
-    StoreError.__init__(made, message)
-    return made
+    return to_store_error(error.code(), str(error.details()))
 
 
 @contextlib.contextmanager
@@ -112,17 +68,9 @@ def _translated() -> Iterator[None]:
         raise store_error(error) from None
 
 
-def _kv(message: kv_pb2.KeyValue) -> KeyValue:
-    return KeyValue(
-        message.key,
-        message.value,
-        message.create_revision,
-        message.mod_revision,
-        message.version,
-        message.lease,
-    )
-
-
+# Requests keep their keys as the suite wrote them (the library maps an empty key with
+# a range end to b"\0"), so the server's own refusal is what the suite checks; and a
+# txn's results keep each response's own revision rather than the txn's.
 def _range_request(op: RangeOp) -> pb.RangeRequest:
     return pb.RangeRequest(
         key=op.key,
@@ -134,31 +82,8 @@ def _range_request(op: RangeOp) -> pb.RangeRequest:
     )
 
 
-def _put_request(op: PutOp) -> pb.PutRequest:
-    return pb.PutRequest(
-        key=op.key,
-        value=op.value,
-        lease=op.lease,
-        prev_kv=op.prev_kv,
-        ignore_value=op.ignore_value,
-        ignore_lease=op.ignore_lease,
-    )
-
-
 def _delete_request(op: DeleteOp) -> pb.DeleteRangeRequest:
     return pb.DeleteRangeRequest(key=op.key, range_end=op.range_end or b"", prev_kv=op.prev_kv)
-
-
-def _compare(compare: Compare) -> pb.Compare:
-    target, field = _TARGETS[compare.target]
-    message = pb.Compare(
-        key=compare.key,
-        range_end=compare.range_end or b"",
-        target=target,
-        result=_RESULTS[compare.result],
-    )
-    setattr(message, field, compare.value)
-    return message
 
 
 def _request_op(op: Op) -> pb.RequestOp:
@@ -166,7 +91,7 @@ def _request_op(op: Op) -> pb.RequestOp:
         case RangeOp():
             return pb.RequestOp(request_range=_range_request(op))
         case PutOp():
-            return pb.RequestOp(request_put=_put_request(op))
+            return pb.RequestOp(request_put=put_request(op))
         case DeleteOp():
             return pb.RequestOp(request_delete_range=_delete_request(op))
         case TxnOp():
@@ -175,21 +100,9 @@ def _request_op(op: Op) -> pb.RequestOp:
 
 def _txn_request(txn: TxnOp) -> pb.TxnRequest:
     return pb.TxnRequest(
-        compare=[_compare(c) for c in txn.compares],
+        compare=[compare_request(c) for c in txn.compares],
         success=[_request_op(op) for op in txn.success],
         failure=[_request_op(op) for op in txn.failure],
-    )
-
-
-def _range_result(response: pb.RangeResponse) -> RangeResult:
-    return RangeResult(
-        [_kv(kv) for kv in response.kvs], response.header.revision, response.count, response.more
-    )
-
-
-def _delete_result(response: pb.DeleteRangeResponse) -> DeleteResult:
-    return DeleteResult(
-        response.header.revision, response.deleted, [_kv(kv) for kv in response.prev_kvs]
     )
 
 
@@ -198,22 +111,16 @@ def _txn_result(response: pb.TxnResponse) -> TxnResult:
     for op in response.responses:
         match op.WhichOneof("response"):
             case "response_range":
-                results.append(_range_result(op.response_range))
+                results.append(range_result(op.response_range))
             case "response_put":
                 put = op.response_put
-                prev = _kv(put.prev_kv) if put.HasField("prev_kv") else None
+                prev = kv_from_pb(put.prev_kv) if put.HasField("prev_kv") else None
                 results.append(PutResult(put.header.revision, prev))
             case "response_delete_range":
-                results.append(_delete_result(op.response_delete_range))
+                results.append(delete_result(op.response_delete_range))
             case "response_txn":
                 results.append(_txn_result(op.response_txn))
     return TxnResult(response.succeeded, results, response.header.revision)
-
-
-def _event(message: kv_pb2.Event) -> Event:
-    kind = EventType.DELETE if message.type == kv_pb2.Event.DELETE else EventType.PUT
-    prev = _kv(message.prev_kv) if message.HasField("prev_kv") else None
-    return Event(kind, _kv(message.kv), prev)
 
 
 class WireBackend:
@@ -225,17 +132,17 @@ class WireBackend:
 
     async def put(self, op: PutOp) -> PutResult:
         with _translated():
-            response = await self.client.put(_put_request(op))
-        prev = _kv(response.prev_kv) if response.HasField("prev_kv") else None
+            response = await self.client.put(put_request(op))
+        prev = kv_from_pb(response.prev_kv) if response.HasField("prev_kv") else None
         return PutResult(response.header.revision, prev)
 
     async def range(self, op: RangeOp) -> RangeResult:
         with _translated():
-            return _range_result(await self.client.range(_range_request(op)))
+            return range_result(await self.client.range(_range_request(op)))
 
     async def delete_range(self, op: DeleteOp) -> DeleteResult:
         with _translated():
-            return _delete_result(await self.client.delete_range(_delete_request(op)))
+            return delete_result(await self.client.delete_range(_delete_request(op)))
 
     async def txn(self, txn: TxnOp) -> TxnResult:
         with _translated():
@@ -299,7 +206,7 @@ class WireBackend:
                         raise WatchCancelledError(
                             response.cancel_reason or "cancelled", response.compact_revision
                         )
-                    yield response.header.revision, [_event(e) for e in response.events]
+                    yield response.header.revision, [event_from_pb(e) for e in response.events]
         finally:
             await send.aclose()
             await receive.aclose()
