@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
-from ._status import bad_request
+from ._status import ApiError, Status, bad_request
 
 __all__ = [
     "PATCH_TYPES",
@@ -44,6 +44,9 @@ _MERGE_KEYS: dict[str, tuple[str, ...]] = {
     "tolerations": ("key",),
     "taints": ("key",),
     "schedulingGates": ("name",),
+    "volumeDevices": ("devicePath",),
+    "hostAliases": ("ip",),
+    "topologySpreadConstraints": ("topologyKey",),
     "containerStatuses": ("name",),
     "initContainerStatuses": ("name",),
 }
@@ -146,6 +149,12 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
 # -- JSON patch -----------------------------------------------------------------
 
 
+def _unapplicable(message: str) -> ApiError:
+    """422: a well-formed JSON patch that does not apply to the object (a failed test,
+    a missing path), as kube-apiserver answers; clients such as kopf rely on it."""
+    return ApiError(Status(message=message, reason="Invalid", code=422))
+
+
 def _pointer(path: str) -> list[str]:
     if path == "":
         return []
@@ -158,10 +167,10 @@ def _index(container: list[Any], token: str, path: str, *, adding: bool) -> int:
     if adding and token == "-":
         return len(container)
     if not token.isdigit() or (token != "0" and token.startswith("0")):
-        raise bad_request(f"json patch: invalid array index {token!r} in {path!r}")
+        raise _unapplicable(f"json patch: invalid array index {token!r} in {path!r}")
     index = int(token)
     if index > len(container) or (not adding and index == len(container)):
-        raise bad_request(f"json patch: index {index} out of range in {path!r}")
+        raise _unapplicable(f"json patch: index {index} out of range in {path!r}")
     return index
 
 
@@ -170,12 +179,12 @@ def _parent(document: Any, parts: list[str], path: str) -> Any:
     for token in parts[:-1]:
         if isinstance(node, dict):
             if token not in node:
-                raise bad_request(f"json patch: path {path!r} does not exist")
+                raise _unapplicable(f"json patch: path {path!r} does not exist")
             node = node[token]
         elif isinstance(node, list):
             node = node[_index(node, token, path, adding=False)]
         else:
-            raise bad_request(f"json patch: path {path!r} does not exist")
+            raise _unapplicable(f"json patch: path {path!r} does not exist")
     return node
 
 
@@ -189,20 +198,20 @@ def _get(document: Any, path: str) -> Any:
         return parent[token]
     if isinstance(parent, list):
         return parent[_index(parent, token, path, adding=False)]
-    raise bad_request(f"json patch: path {path!r} does not exist")
+    raise _unapplicable(f"json patch: path {path!r} does not exist")
 
 
 def _remove(document: Any, path: str) -> Any:
     parts = _pointer(path)
     if not parts:
-        raise bad_request("json patch: cannot remove the whole document")
+        raise _unapplicable("json patch: cannot remove the whole document")
     parent = _parent(document, parts, path)
     token = parts[-1]
     if isinstance(parent, dict) and token in parent:
         return parent.pop(token)
     if isinstance(parent, list):
         return parent.pop(_index(parent, token, path, adding=False))
-    raise bad_request(f"json patch: path {path!r} does not exist")
+    raise _unapplicable(f"json patch: path {path!r} does not exist")
 
 
 def _add(document: Any, path: str, value: Any) -> Any:
@@ -216,7 +225,7 @@ def _add(document: Any, path: str, value: Any) -> Any:
     elif isinstance(parent, list):
         parent.insert(_index(parent, token, path, adding=True), value)
     else:
-        raise bad_request(f"json patch: path {path!r} does not exist")
+        raise _unapplicable(f"json patch: path {path!r} does not exist")
     return document
 
 
@@ -248,7 +257,7 @@ def apply_json_patch(document: Any, patch: Any) -> Any:
             result = _add(result, path, value)
         elif op == "test":
             if _get(result, path) != operation["value"]:
-                raise bad_request(f"json patch: test failed at {path!r}")
+                raise _unapplicable(f"json patch: test failed at {path!r}")
         else:
             raise bad_request(f"json patch: unknown operation {op!r}")
     return result

@@ -14,10 +14,9 @@ from typing import Any
 
 import msgspec
 
-from ..api import ApiError
+from ..api import ApiError, apply_strategic_merge_patch
 from ..client import Client
 from ._errors import bad_request
-from ._patch import strategic_merge_patch
 
 __all__ = ["APPLY", "parse_apply", "server_side_apply"]
 
@@ -79,7 +78,7 @@ async def server_side_apply(
                     raise
                 continue
         live = msgspec.to_builtins(current)
-        merged = strategic_merge_patch(live, applied)
+        merged = apply_strategic_merge_patch(live, applied)
         merged.setdefault("metadata", {})["resourceVersion"] = (
             precondition or current.metadata.resource_version
         )

@@ -15,7 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from ..actors import Clock
-from ..api import ApiError, ObjectList, ResourceKind, Scale, unknown_fields
+from ..api import (
+    PATCH_TYPES,
+    ApiError,
+    ObjectList,
+    ResourceKind,
+    Scale,
+    apply_patch,
+    unknown_fields,
+)
 from ..client import Client
 from ._apply import APPLY, parse_apply, server_side_apply
 from ._errors import bad_request, method_not_allowed, path_not_found, unsupported_media_type
@@ -23,7 +31,6 @@ from ._kinds import KindIndex
 from ._logs import LogReader, log_request
 from ._media import parse_accept, wants
 from ._metrics import Metrics
-from ._patch import PATCH_TYPES, apply_patch
 from ._selectors import Selector, parse_field_selector, parse_label_selector
 from ._subresources import bind, patch_scale, read_scale, write_scale
 from ._table import table
@@ -383,7 +390,7 @@ class RestApi:
         patch = self._parse(await self._body(request))
         for attempt in range(_PATCH_RETRIES):
             current = await self.client.get(kind.type, target.name, target.namespace)
-            patched = apply_patch(msgspec.to_builtins(current), patch, content_type)
+            patched = apply_patch(msgspec.to_builtins(current), patch, PATCH_TYPES[content_type])
             obj = self._convert(patched, target, kind)
             locked = bool(obj.metadata.resource_version) and (
                 obj.metadata.resource_version != current.metadata.resource_version

@@ -6,10 +6,19 @@ from typing import Any
 
 import msgspec
 
-from ..api import ApiError, ObjectMeta, Scale, ScaleSpec, ScaleStatus, Status, StatusDetails
+from ..api import (
+    PATCH_TYPES,
+    ApiError,
+    ObjectMeta,
+    Scale,
+    ScaleSpec,
+    ScaleStatus,
+    Status,
+    StatusDetails,
+    apply_patch,
+)
 from ..client import Client
 from ._errors import bad_request
-from ._patch import apply_patch
 
 __all__ = ["bind", "patch_scale", "read_scale", "write_scale"]
 
@@ -64,7 +73,7 @@ async def patch_scale(
     client: Client, kind: type[Any], name: str, namespace: str, patch: Any, content_type: str
 ) -> Scale:
     current = read_scale(await client.get(kind, name, namespace))
-    patched = apply_patch(msgspec.to_builtins(current), patch, content_type)
+    patched = apply_patch(msgspec.to_builtins(current), patch, PATCH_TYPES[content_type])
     try:
         scale = msgspec.convert(patched, Scale)
     except msgspec.ValidationError as error:

@@ -114,13 +114,14 @@ def test_json_patch_operations_and_errors() -> None:
     )
     assert result == {"a": [1, 9, 3], "b": {}, "d": 1, "e": 1}
     assert doc == {"a": [1, 2], "b": {"c": 1}}  # the input is not changed
-    for bad in (
-        [{"op": "remove", "path": "/missing"}],
-        [{"op": "test", "path": "/a/0", "value": 5}],
-        [{"op": "add", "path": "/a/7", "value": 1}],
-        [{"op": "jump", "path": "/a"}],
-        {"op": "add"},
+    # As kube-apiserver: a malformed patch is a 400, one that does not apply a 422.
+    for bad, code in (
+        ([{"op": "remove", "path": "/missing"}], 422),
+        ([{"op": "test", "path": "/a/0", "value": 5}], 422),
+        ([{"op": "add", "path": "/a/7", "value": 1}], 422),
+        ([{"op": "jump", "path": "/a"}], 400),
+        ({"op": "add"}, 400),
     ):
         with pytest.raises(ApiError) as caught:
             apply_json_patch(doc, bad)
-        assert caught.value.code == 400
+        assert caught.value.code == code

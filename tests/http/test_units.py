@@ -8,10 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubeactors.api import ApiError
+from kubeactors.api import (
+    ApiError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic_merge_patch,
+)
 from kubeactors.http import human_duration
 from kubeactors.http._media import parse_accept, wants
-from kubeactors.http._patch import json_patch, merge_patch, strategic_merge_patch
 from kubeactors.http._selectors import parse_field_selector, parse_label_selector
 
 keys = st.sampled_from(["app", "tier", "zone"])
@@ -106,8 +110,8 @@ def test_merge_patch_is_idempotent_and_keeps_its_input(
     target: dict[str, Any], patch: dict[str, Any]
 ) -> None:
     before = repr(target)
-    once = merge_patch(target, patch)
-    assert merge_patch(once, patch) == once
+    once = apply_merge_patch(target, patch)
+    assert apply_merge_patch(once, patch) == once
     assert repr(target) == before
     for key, value in patch.items():
         if value is None:
@@ -122,7 +126,7 @@ def test_strategic_merge_merges_lists_by_key_and_deletes() -> None:
             "$setElementOrder/containers": [{"name": "b"}],
         }
     }
-    assert strategic_merge_patch(pod, patch) == {
+    assert apply_strategic_merge_patch(pod, patch) == {
         "spec": {"containers": [{"name": "b", "image": "2"}]}
     }
 
@@ -136,10 +140,10 @@ def test_json_patch_operations() -> None:
         {"op": "remove", "path": "/a/0"},
         {"op": "test", "path": "/e", "value": 1},
     ]
-    assert json_patch(doc, ops) == {"a": [2, 3], "b": {}, "d": 1, "e": 1}
+    assert apply_json_patch(doc, ops) == {"a": [2, 3], "b": {}, "d": 1, "e": 1}
     assert doc == {"a": [1, 2], "b": {"c": 1}}
     with pytest.raises(ApiError) as caught:
-        json_patch(doc, [{"op": "replace", "path": "/missing", "value": 1}])
+        apply_json_patch(doc, [{"op": "replace", "path": "/missing", "value": 1}])
     assert caught.value.code == 422
 
 
