@@ -31,7 +31,6 @@ from ._kinds import KindIndex
 from ._logs import LogReader, log_request
 from ._media import parse_accept, wants
 from ._metrics import Metrics
-from ._selectors import Selector, parse_field_selector, parse_label_selector
 from ._subresources import bind, patch_scale, read_scale, write_scale
 from ._table import table
 from ._watch import Watches, WatchOptions, watch_events
@@ -174,16 +173,15 @@ class RestApi:
         accept = parse_accept(request.headers.get("accept", ""))
         return wants(accept, "Table", "meta.k8s.io", ("v1", "v1beta1"))
 
-    def _selectors(self, request: Request, target: Target) -> tuple[Selector, ...]:
+    def _selectors(self, request: Request, target: Target) -> tuple[str, str]:
+        """The label and field selectors, for the API server to apply (a request for
+        one object by name, such as `kubectl get pod x --watch`, selects its name)."""
         params = request.query_params
-        selectors = [
-            parse_label_selector(params.get("labelSelector", "")),
-            parse_field_selector(params.get("fieldSelector", "")),
-        ]
+        field = params.get("fieldSelector", "")
         if target.name:
-            name = target.name
-            selectors.append(lambda obj: obj.get("metadata", {}).get("name") == name)
-        return tuple(selector for selector in selectors if selector is not None)
+            by_name = f"metadata.name={target.name}"
+            field = f"{field},{by_name}" if field else by_name
+        return params.get("labelSelector", ""), field
 
     def _table(
         self,
@@ -213,19 +211,26 @@ class RestApi:
         return _json(obj)
 
     async def _list(self, request: Request, target: Target) -> Response:
-        listed: ObjectList[Any] = await self.client.list(target.kind.type, target.namespace)
+        params = request.query_params
+        try:
+            limit = int(params.get("limit", "0") or "0")
+        except ValueError:
+            raise bad_request(f"limit: not a number: {params['limit']!r}") from None
+        labels, fields = self._selectors(request, target)
+        listed: ObjectList[Any] = await self.client.list(
+            target.kind.type,
+            target.namespace,
+            label_selector=labels,
+            field_selector=fields,
+            limit=limit,
+            continue_=params.get("continue", ""),
+        )
         listed = msgspec.structs.replace(listed, api_version=target.kind.api_version)
-        selectors = self._selectors(request, target)
         version = self._table_version(request)
-        if not selectors and version is None:
+        if version is None:
             return _json(listed)
         objects = [msgspec.to_builtins(obj) for obj in listed.items]
-        selected = [obj for obj in objects if all(test(obj) for test in selectors)]
-        if version is not None:
-            return self._table(request, target.kind, selected, version, listed.resource_version)
-        body = msgspec.to_builtins(listed)
-        body["items"] = selected
-        return _json(body)
+        return self._table(request, target.kind, objects, version, listed.resource_version)
 
     async def _watch(self, request: Request, target: Target) -> Response:
         params = request.query_params
@@ -238,14 +243,18 @@ class RestApi:
                     f"timeoutSeconds: not a number: {params['timeoutSeconds']!r}"
                 ) from None
         options = WatchOptions(
-            selectors=self._selectors(request, target),
             table_version=self._table_version(request),
             include_object=params.get("includeObject", "Metadata"),
             timeout=timeout if timeout and timeout > 0 else None,
         )
         kind = target.kind
+        labels, fields = self._selectors(request, target)
         watch = await self.client.watch(
-            kind.type, target.namespace, params.get("resourceVersion", "")
+            kind.type,
+            target.namespace,
+            params.get("resourceVersion", ""),
+            label_selector=labels,
+            field_selector=fields,
         )
         body = watch_events(
             kind,
@@ -482,12 +491,12 @@ class RestApi:
         kind = target.kind
         options = await self._delete_options(request)
         options["precondition_uid"] = options["precondition_resource_version"] = ""
-        listed: ObjectList[Any] = await self.client.list(kind.type, target.namespace)
-        selectors = self._selectors(request, target)
+        labels, fields = self._selectors(request, target)
+        listed: ObjectList[Any] = await self.client.list(
+            kind.type, target.namespace, label_selector=labels, field_selector=fields
+        )
         deleted = []
         for obj in listed.items:
-            if selectors and not all(test(msgspec.to_builtins(obj)) for test in selectors):
-                continue
             try:
                 deleted.append(
                     await self.client.delete(

@@ -12,7 +12,6 @@ import msgspec
 from ..actors import Clock
 from ..api import ApiError, ApiWatch, ResourceKind
 from ._metrics import Metrics
-from ._selectors import Selector
 from ._table import table
 
 __all__ = ["WatchOptions", "Watches", "watch_events"]
@@ -25,7 +24,6 @@ _encoder = msgspec.json.Encoder()
 class WatchOptions(msgspec.Struct, frozen=True):
     """How one watch request wants its events."""
 
-    selectors: tuple[Selector, ...] = ()
     table_version: str | None = None
     include_object: str = "Metadata"
     timeout: float | None = None
@@ -84,20 +82,17 @@ async def watch_events(
             lines = []
             for event in batch:
                 obj: Any = event.object
-                if options.selectors or options.table_version:
+                if options.table_version:
                     builtins: Mapping[str, Any] = msgspec.to_builtins(obj)
-                    if not all(selected(builtins) for selected in options.selectors):
-                        continue
-                    if options.table_version:
-                        obj = table(
-                            kind.kind,
-                            [builtins],
-                            wall_clock(),
-                            version=options.table_version,
-                            include_object=options.include_object,
-                            with_columns=first_table,
-                        )
-                        first_table = False
+                    obj = table(
+                        kind.kind,
+                        [builtins],
+                        wall_clock(),
+                        version=options.table_version,
+                        include_object=options.include_object,
+                        with_columns=first_table,
+                    )
+                    first_table = False
                 lines.append(_line(event.type, obj))
             if lines:
                 metrics.watch_events[kind.kind] += len(lines)

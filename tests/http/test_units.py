@@ -1,4 +1,5 @@
-"""The pure parts of the HTTP layer: selectors, ages, patches, media ranges."""
+"""The pure parts of the HTTP layer: ages, patches, media ranges (selectors are the
+API server's, tested in tests/api/test_selectors.py)."""
 
 from __future__ import annotations
 
@@ -16,59 +17,6 @@ from kubeactors.api import (
 )
 from kubeactors.http import human_duration
 from kubeactors.http._media import parse_accept, wants
-from kubeactors.http._selectors import parse_field_selector, parse_label_selector
-
-keys = st.sampled_from(["app", "tier", "zone"])
-values = st.sampled_from(["a", "b", "c"])
-label_sets = st.dictionaries(keys, values, max_size=3)
-
-
-def _obj(labels: dict[str, str]) -> dict[str, Any]:
-    return {"metadata": {"labels": labels}, "spec": {"nodeName": "n1"}}
-
-
-@given(label_sets, keys, values)
-def test_equality_and_inequality_are_complements(
-    labels: dict[str, str], key: str, value: str
-) -> None:
-    equal = parse_label_selector(f"{key}={value}")
-    unequal = parse_label_selector(f"{key}!={value}")
-    assert equal is not None
-    assert unequal is not None
-    assert equal(_obj(labels)) != unequal(_obj(labels))
-    assert equal(_obj(labels)) == (labels.get(key) == value)
-
-
-@given(label_sets, keys, st.sets(values, min_size=1))
-def test_set_requirements(labels: dict[str, str], key: str, members: set[str]) -> None:
-    listed = ",".join(sorted(members))
-    inside = parse_label_selector(f"{key} in ({listed}),{key}")
-    outside = parse_label_selector(f"{key} notin ({listed})")
-    assert inside is not None
-    assert outside is not None
-    assert inside(_obj(labels)) == (labels.get(key) in members)
-    assert outside(_obj(labels)) == (labels.get(key) not in members)
-
-
-def test_existence_and_bad_selectors() -> None:
-    exists, absent = parse_label_selector("app"), parse_label_selector("!app")
-    assert exists is not None
-    assert absent is not None
-    assert exists(_obj({"app": "x"}))
-    assert absent(_obj({}))
-    assert parse_label_selector("") is None
-    with pytest.raises(ApiError) as caught:
-        parse_label_selector("app in a")
-    assert caught.value.code == 400
-    with pytest.raises(ApiError, match="can't understand"):
-        parse_field_selector("spec.nodeName")
-
-
-def test_field_selectors_read_dotted_paths() -> None:
-    selector = parse_field_selector("spec.nodeName=n1,status.phase!=Failed")
-    assert selector is not None
-    assert selector(_obj({}))
-    assert not selector({"spec": {"nodeName": "n1"}, "status": {"phase": "Failed"}})
 
 
 @pytest.mark.parametrize(
