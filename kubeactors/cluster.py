@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 import anyio
 
-from .actors import ActorRef, ActorSystem, Clock, VirtualClock
+from ._store_latency import SetLatency, StoreLatency
+from .actors import ActorRef, ActorSystem, Clock, Supervisor, VirtualClock
 from .api import (
     ApiError,
     ApiRequest,
@@ -28,6 +29,7 @@ from .api import (
 from .client import Client, Delta, Informer
 from .controllers import ControllerManager, ControllerManagerSettings
 from .node import (
+    DispatcherMessage,
     HeartbeatHub,
     HeartbeatMessage,
     Kubelet,
@@ -36,12 +38,16 @@ from .node import (
     NodeShape,
     PodDispatcher,
     ReadLogs,
+    ReportNodeStatus,
+    Track,
+    Unregister,
+    Untrack,
     make_runtime,
 )
 from .node.proxy import KubeProxy, ServiceTable
 from .node.runtime import ContainerRuntime
 from .scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
-from .store import Store
+from .store import Store, StoreRequest
 
 if TYPE_CHECKING:
     from .http import HttpServer, LogRequest
@@ -70,6 +76,11 @@ class Cluster:
 
     `store="etcd://host:port,host:port"` keeps the objects in a real etcd cluster
     instead (see docs/store.md); everything above the store runs unchanged.
+
+    Fault hooks, for tests and simulations (`kubeactors.sim`): `add_nodes`,
+    `stop_node`/`start_node` (a machine switched off and on), `partition_node`/
+    `heal_node` (a kubelet cut off from the API server), and with `store_latency`
+    set (0 is fine) `set_store_latency` (slow store commits).
     """
 
     def __init__(
@@ -90,6 +101,7 @@ class Cluster:
         host: str = "127.0.0.1",
         port: int = 0,
         tls: bool = True,
+        store_latency: float | None = None,
     ) -> None:
         if nodes < 0:
             raise ValueError(f"nodes must not be negative, got {nodes}")
@@ -97,8 +109,18 @@ class Cluster:
         self.node_shape = node_shape if node_shape is not None else NodeShape()
         # The kubelets' runtime ("simulated" or "process"), labels, taints and timings.
         self.node_settings = node_settings if node_settings is not None else NodeSettings()
-        self._runtimes: list[ContainerRuntime] = []
+        self._runtimes: dict[str, ContainerRuntime] = {}
         self._kubelets: dict[str, ActorRef[KubeletMessage]] = {}
+        # What each node was started with (index, shape, settings), to start it again.
+        self._node_specs: dict[str, tuple[int, NodeShape, NodeSettings]] = {}
+        self._stopped_nodes: set[str] = set()
+        self._partitioned: set[str] = set()
+        self._nodes_supervisor: Supervisor | None = None
+        self._dispatcher: ActorRef[DispatcherMessage] | None = None
+        if store_latency is not None and store_latency < 0:
+            raise ValueError(f"store_latency must not be negative, got {store_latency}")
+        self._store_latency = store_latency
+        self._latency: ActorRef[StoreRequest | SetLatency] | None = None
         self.services: ServiceTable | None = None
         """kube-proxy's table: `cluster.services.resolve("web", 80)` picks a ready endpoint."""
         self.heartbeat: ActorRef[HeartbeatMessage] | None = None
@@ -208,16 +230,26 @@ class Cluster:
             store = Store.connect(system.root, self._store_url)
         else:
             store = Store.spawn(system.root, directory / "store.db", synchronous=self._synchronous)
+        store_ref: ActorRef[StoreRequest] = store.ref
+        if self._store_latency is not None:
+            latency = self._store_latency
+            self._latency = system.spawn(
+                lambda: StoreLatency(store.ref, latency),
+                name="store-latency",
+                mailbox_size=StoreLatency.mailbox_size,
+            )
+            store_ref = self._latency  # type: ignore[assignment]
         api: ActorRef[ApiRequest] = system.spawn(
-            lambda: ApiServer(store.ref, wall_clock=wall_clock),
+            lambda: ApiServer(store_ref, wall_clock=wall_clock),
             name="apiserver",
             mailbox_size=ApiServer.mailbox_size,
         )
         client = Client(api)
         self._client = client
         dispatcher = system.spawn(lambda: PodDispatcher(client), name="pod-dispatcher")
+        self._dispatcher = dispatcher
         node_settings = self.node_settings
-        heartbeat = self.heartbeat = system.spawn(
+        self.heartbeat = system.spawn(
             lambda: HeartbeatHub(
                 client,
                 wall_clock=wall_clock,
@@ -231,31 +263,11 @@ class Cluster:
         services = self.services = ServiceTable(clock.now)
         listen = node_settings.runtime == "process"
         system.spawn(lambda: KubeProxy(client, services, listen=listen), name="kube-proxy")
-        nodes = system.spawn_supervisor("nodes", max_restarts=max(3, self.node_count))
-        shape = self.node_shape
-        for index in range(self.node_count):
-            name = f"node-{index}"
-            runtime = make_runtime(
-                node_settings, node=name, clock=clock, wall_clock=wall_clock, seed=self.seed
-            )
-            self._runtimes.append(runtime)
-
-            def make(
-                name: str = name, index: int = index, runtime: ContainerRuntime = runtime
-            ) -> Kubelet:
-                return Kubelet(
-                    client,
-                    dispatcher,
-                    name=name,
-                    index=index,
-                    shape=shape,
-                    wall_clock=wall_clock,
-                    settings=node_settings,
-                    runtime=runtime,
-                    heartbeat=heartbeat,
-                )
-
-            self._kubelets[name] = nodes.spawn(make, name=name, mailbox_size=Kubelet.mailbox_size)
+        self._nodes_supervisor = system.spawn_supervisor(
+            "nodes", max_restarts=max(3, self.node_count)
+        )
+        for _ in range(self.node_count):
+            self._spawn_node(self.node_shape, node_settings)
         self._scheduler = system.spawn(
             lambda: Scheduler(client), name="scheduler", mailbox_size=Scheduler.mailbox_size
         )
@@ -267,9 +279,46 @@ class Cluster:
                 name="controller-manager",
             )
 
+    def _spawn_node(self, shape: NodeShape, settings: NodeSettings) -> str:
+        index = len(self._node_specs)
+        name = f"node-{index}"
+        self._node_specs[name] = (index, shape, settings)
+        self._spawn_kubelet(name)
+        return name
+
+    def _spawn_kubelet(self, name: str) -> None:
+        """Start node `name`'s kubelet over a fresh runtime (no containers running)."""
+        system, client = self.system, self.client
+        assert self._nodes_supervisor is not None
+        assert self._dispatcher is not None
+        assert self._wall_clock is not None
+        index, shape, settings = self._node_specs[name]
+        runtime = make_runtime(
+            settings, node=name, clock=system.clock, wall_clock=self._wall_clock, seed=self.seed
+        )
+        self._runtimes[name] = runtime
+        dispatcher, heartbeat, wall_clock = self._dispatcher, self.heartbeat, self._wall_clock
+
+        def make() -> Kubelet:
+            return Kubelet(
+                client,
+                dispatcher,
+                name=name,
+                index=index,
+                shape=shape,
+                wall_clock=wall_clock,
+                settings=settings,
+                runtime=runtime,
+                heartbeat=heartbeat,
+            )
+
+        self._kubelets[name] = self._nodes_supervisor.spawn(
+            make, name=name, mailbox_size=Kubelet.mailbox_size
+        )
+
     async def _close_runtimes(self) -> None:
-        runtimes, self._runtimes = self._runtimes, []
-        for runtime in runtimes:
+        runtimes, self._runtimes = self._runtimes, {}
+        for runtime in runtimes.values():
             await runtime.close()
 
     async def __aexit__(
@@ -416,6 +465,107 @@ class Cluster:
             group.cancel_scope.cancel()
         if timed_out:
             raise TimeoutError(f"no {goal} after {timeout} s")
+
+    # -- fault hooks ------------------------------------------------------------------
+
+    @property
+    def node_names(self) -> list[str]:
+        """Every node this cluster started, running or stopped, in the order added."""
+        return list(self._node_specs)
+
+    async def add_nodes(
+        self,
+        count: int,
+        *,
+        shape: NodeShape | None = None,
+        settings: NodeSettings | None = None,
+        timeout: float = 120.0,
+    ) -> list[str]:
+        """Start `count` more nodes and wait until they are registered; returns their names.
+
+        `shape` and `settings` (labels, taints, runtime profiles) default to the
+        cluster's; heartbeat timings are the cluster's whatever `settings` says.
+        """
+        if count < 0:
+            raise ValueError(f"count must not be negative, got {count}")
+        shape = shape if shape is not None else self.node_shape
+        settings = settings if settings is not None else self.node_settings
+        names = [self._spawn_node(shape, settings) for _ in range(count)]
+        await self.wait_for_nodes(len(self._node_specs), timeout=timeout)
+        return names
+
+    def _known(self, name: str) -> None:
+        if name not in self._node_specs:
+            raise KeyError(f"no node named {name!r} in this cluster")
+
+    async def stop_node(self, name: str) -> None:
+        """Switch node `name` off: its kubelet stops, its containers are gone.
+
+        Its Node and pods stay in the API, as when a machine dies: the node
+        lifecycle controller notices the silence, marks it Unknown and evicts
+        its pods. Stopping a stopped node does nothing.
+        """
+        self._known(name)
+        if name in self._stopped_nodes:
+            return
+        self._stopped_nodes.add(name)
+        assert self.heartbeat is not None
+        assert self._dispatcher is not None
+        await self.heartbeat.tell(Untrack(name))
+        await self._dispatcher.tell(Unregister(name))
+        await self._kubelets.pop(name).stop()
+        runtime = self._runtimes.pop(name, None)
+        if runtime is not None:
+            await runtime.close()
+
+    async def start_node(self, name: str) -> None:
+        """Switch a stopped node on again: a fresh kubelet and runtime.
+
+        It renews its Lease at once, posts its status with the next status round
+        (so it turns Ready within `status_seconds`), and starts again the pods
+        still bound to it. Starting a running node does nothing.
+        """
+        self._known(name)
+        if name not in self._stopped_nodes:
+            return
+        self._stopped_nodes.discard(name)
+        self._partitioned.discard(name)
+        self._spawn_kubelet(name)
+
+    async def partition_node(self, name: str) -> None:
+        """Cut node `name`'s heartbeats off from the API server: no Lease renewal, no status.
+
+        Its kubelet and pods keep running (and still see their pods change), so
+        the node lifecycle controller sees a silent node, as in a network partition.
+        """
+        self._known(name)
+        if name in self._partitioned or name in self._stopped_nodes:
+            return
+        self._partitioned.add(name)
+        assert self.heartbeat is not None
+        await self.heartbeat.tell(Untrack(name))
+
+    async def heal_node(self, name: str) -> None:
+        """End `partition_node`: heartbeats resume and the status is posted at once."""
+        self._known(name)
+        if name not in self._partitioned:
+            return
+        self._partitioned.discard(name)
+        assert self.heartbeat is not None
+        kubelet = self._kubelets[name]
+        await self.heartbeat.tell(Track(name, kubelet))
+        await kubelet.tell(ReportNodeStatus())
+
+    async def set_store_latency(self, seconds: float) -> None:
+        """Delay every store request by `seconds` from now on (0: no delay).
+
+        Needs `Cluster(store_latency=...)`, which puts the delaying actor in place.
+        """
+        if self._latency is None:
+            raise RuntimeError("set_store_latency needs Cluster(store_latency=...) at start")
+        if seconds < 0:
+            raise ValueError(f"store latency must not be negative, got {seconds}")
+        await self._latency.tell(SetLatency(seconds))
 
     async def pods(self, namespace: str = "") -> list[Pod]:
         return (await self.client.list(Pod, namespace)).items
