@@ -1,18 +1,20 @@
 """The data plane at scale: thousands of simulated nodes in one process.
 
-`python -m benchmarks.nodes [--nodes N] [--pods-per-node K]`: starts N kubelets
+`python -m benchmarks.nodes [--nodes N] [--pods-per-node K] [--profile FILE]`: starts N kubelets
 (default 5,000) with a shared pod dispatcher and heartbeat hub on a store and API
 server, and measures the time until every node is registered Ready with its Lease,
 the resident memory each idle node adds, the CPU an idle heartbeating cluster uses,
 then the time for N x K pods (bound to their nodes, so the data plane alone is
 measured) to be reported Running. Goals (issue 7): 5,000 nodes Ready <= 10 s,
 <= 30 KB per idle node, < 10% of a core idle, 100,000 pods Running <= 60 s.
+`--profile FILE` writes a cProfile of the pod phase (read it with `pstats`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
 import resource
 import tempfile
@@ -72,7 +74,7 @@ async def _count_until(
         group.cancel_scope.cancel()
 
 
-async def run(nodes: int, pods_per_node: int) -> list[dict[str, object]]:
+async def run(nodes: int, pods_per_node: int, profile: str = "") -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     settings = NodeSettings()
     with tempfile.TemporaryDirectory(prefix="kubeactors-bench-") as directory:
@@ -178,6 +180,9 @@ async def run(nodes: int, pods_per_node: int) -> list[dict[str, object]]:
                 informer.add_batch_handler(on_batch)
                 await informer.run()
 
+            profiler = cProfile.Profile() if profile else None
+            if profiler is not None:
+                profiler.enable()
             started = time.perf_counter()
             async with anyio.create_task_group() as group:
                 group.start_soon(watch_running)
@@ -200,6 +205,9 @@ async def run(nodes: int, pods_per_node: int) -> list[dict[str, object]]:
                 await reached.wait()
                 group.cancel_scope.cancel()
             running_seconds = time.perf_counter() - started
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(profile)
             rows.append(
                 {
                     "name": f"{total} pods bound to nodes -> Running",
@@ -215,8 +223,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--pods-per-node", type=int, default=20)
+    parser.add_argument("--profile", default="", help="write a cProfile of the pod phase here")
     args = parser.parse_args()
-    rows = asyncio.run(run(args.nodes, args.pods_per_node))
+    rows = asyncio.run(run(args.nodes, args.pods_per_node, args.profile))
     emit("simulated nodes (issue 7)", rows)
 
 

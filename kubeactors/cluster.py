@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from .client import Client, Delta, Informer
 from .controllers import ControllerManager, ControllerManagerSettings
 from .node import (
     DispatcherMessage,
+    FollowLogs,
     HeartbeatHub,
     HeartbeatMessage,
     Kubelet,
@@ -50,7 +51,7 @@ from .scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
 from .store import Store, StoreRequest
 
 if TYPE_CHECKING:
-    from .http import HttpServer, LogRequest
+    from .http import HttpServer, LogLines, LogRequest
 
 __all__ = ["Cluster"]
 
@@ -195,19 +196,34 @@ class Cluster:
             raise
         return self
 
-    async def _read_logs(self, request: LogRequest) -> list[str]:
-        """A container's log lines, from the kubelet of the pod's node (for `pods/log`)."""
+    async def _read_logs(self, request: LogRequest) -> LogLines:
+        """A container's log lines, from the kubelet of the pod's node (for `pods/log`);
+        when following, an iterator that the kubelet's runtime feeds as lines come."""
         kubelet = self._kubelets.get(request.node)
         if kubelet is None:
             raise ApiError.not_found("nodes", request.node)
+        r = request
+        if r.follow:
+            stream: AsyncIterator[list[str]] = await kubelet.ask(
+                lambda reply: FollowLogs(
+                    namespace=r.namespace,
+                    pod=r.pod,
+                    container=r.container,
+                    tail=r.tail,
+                    previous=r.previous,
+                    timestamps=r.timestamps,
+                    reply=reply,
+                )
+            )
+            return stream
         lines: list[str] = await kubelet.ask(
             lambda reply: ReadLogs(
-                namespace=request.namespace,
-                pod=request.pod,
-                container=request.container,
-                tail=request.tail,
-                previous=request.previous,
-                timestamps=request.timestamps,
+                namespace=r.namespace,
+                pod=r.pod,
+                container=r.container,
+                tail=r.tail,
+                previous=r.previous,
+                timestamps=r.timestamps,
                 reply=reply,
             )
         )

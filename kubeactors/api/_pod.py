@@ -18,6 +18,8 @@ __all__ = [
     "ContainerStateTerminated",
     "ContainerStateWaiting",
     "ContainerStatus",
+    "EnvFromSource",
+    "EnvSourceRef",
     "EnvVar",
     "EnvVarSource",
     "ExecAction",
@@ -42,6 +44,7 @@ __all__ = [
     "PodTemplateSpec",
     "PreferredSchedulingTerm",
     "Probe",
+    "ResourceFieldSelector",
     "ResourceRequirements",
     "TCPSocketAction",
     "Toleration",
@@ -82,8 +85,17 @@ class ObjectFieldSelector(WireStruct, frozen=True):
     api_version: str = ""
 
 
+class ResourceFieldSelector(WireStruct, frozen=True):
+    """A container's request or limit ("limits.memory"), in units of `divisor`."""
+
+    resource: str
+    container_name: str = ""
+    divisor: str = ""
+
+
 class EnvVarSource(WireStruct, frozen=True):
     field_ref: ObjectFieldSelector | None = None
+    resource_field_ref: ResourceFieldSelector | None = None
     config_map_key_ref: KeySelector | None = None
     secret_key_ref: KeySelector | None = None
 
@@ -92,6 +104,19 @@ class EnvVar(WireStruct, frozen=True):
     name: str
     value: str = ""
     value_from: EnvVarSource | None = None
+
+
+class EnvSourceRef(WireStruct, frozen=True):
+    """A whole ConfigMap or Secret as variables (envFrom's configMapRef, secretRef)."""
+
+    name: str = ""
+    optional: bool | None = None
+
+
+class EnvFromSource(WireStruct, frozen=True):
+    prefix: str = ""
+    config_map_ref: EnvSourceRef | None = None
+    secret_ref: EnvSourceRef | None = None
 
 
 class VolumeMount(WireStruct, frozen=True):
@@ -145,6 +170,7 @@ class Container(WireStruct, frozen=True):
     working_dir: str = ""
     ports: list[ContainerPort] = msgspec.field(default_factory=list)
     env: list[EnvVar] = msgspec.field(default_factory=list)
+    env_from: list[EnvFromSource] = msgspec.field(default_factory=list)
     resources: ResourceRequirements = msgspec.field(default_factory=ResourceRequirements)
     volume_mounts: list[VolumeMount] = msgspec.field(default_factory=list)
     liveness_probe: Probe | None = None

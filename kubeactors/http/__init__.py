@@ -5,7 +5,7 @@ from ._auth import TokenFile, User, ensure_token_file
 from ._client import HttpClient, HttpWatch
 from ._kinds import KindIndex, default_kinds
 from ._kubeconfig import write_kubeconfig
-from ._logs import LogReader, LogRequest
+from ._logs import LogLines, LogReader, LogRequest
 from ._metrics import Collector, Metrics, Sample
 from ._server import HttpServer
 from ._table import human_duration
@@ -20,6 +20,7 @@ __all__ = [
     "HttpServer",
     "HttpWatch",
     "KindIndex",
+    "LogLines",
     "LogReader",
     "LogRequest",
     "Metrics",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import msgspec
+from starlette.responses import Response, StreamingResponse
 
 from ..api import ApiError, Status, StatusDetails
 from ._errors import bad_request
 
-__all__ = ["LogReader", "LogRequest", "log_request"]
+__all__ = ["LogLines", "LogReader", "LogRequest", "log_request", "log_response"]
 
 _TRUE = ("1", "true", "True")
 
@@ -24,10 +25,18 @@ class LogRequest(msgspec.Struct, frozen=True, kw_only=True):
     tail: int | None = None
     previous: bool = False
     timestamps: bool = False
+    follow: bool = False
 
 
-LogReader = Callable[[LogRequest], Awaitable[list[str]]]
-"""Reads a container's log lines from the kubelet of `LogRequest.node`."""
+LogLines = list[str] | AsyncIterator[list[str]]
+"""The lines of a log, or (when following) batches of them as they are written."""
+
+LogReader = Callable[[LogRequest], Awaitable[LogLines]]
+"""Reads a container's log lines from the kubelet of `LogRequest.node`.
+
+For a request with `follow`, the answer is an iterator of batches of lines that
+ends when the container does; it is closed early when the client goes away.
+"""
 
 
 def _non_negative(params: Mapping[str, str], name: str) -> int | None:
@@ -54,8 +63,6 @@ def log_request(namespace: str, pod: str, node: str, params: Mapping[str, str]) 
                 details=StatusDetails(name=pod, kind="pods"),
             )
         )
-    if params.get("follow") in _TRUE:
-        raise bad_request("follow: streaming logs (kubectl logs -f) is not supported yet")
     return LogRequest(
         namespace=namespace,
         pod=pod,
@@ -64,4 +71,32 @@ def log_request(namespace: str, pod: str, node: str, params: Mapping[str, str]) 
         tail=_non_negative(params, "tailLines"),
         previous=params.get("previous") in _TRUE,
         timestamps=params.get("timestamps") in _TRUE,
+        follow=params.get("follow") in _TRUE,
     )
+
+
+def _text(lines: list[str]) -> str:
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+async def _stream(batches: AsyncIterator[list[str]]) -> AsyncIterator[str]:
+    try:
+        async for lines in batches:
+            if lines:
+                yield _text(lines)
+    finally:
+        closing = getattr(batches, "aclose", None)
+        if closing is not None:
+            await closing()
+
+
+async def log_response(reader: LogReader, request: LogRequest) -> Response:
+    """The answer to `GET pods/<name>/log`: plain text, streamed (chunked) when following.
+
+    Errors (no such container, say) come before the first byte, so they are Status
+    responses; a followed log then flows until the container ends or the client leaves.
+    """
+    lines = await reader(request)
+    if isinstance(lines, list):
+        return Response(_text(lines), media_type="text/plain")
+    return StreamingResponse(_stream(lines), media_type="text/plain")

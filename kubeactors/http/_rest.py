@@ -28,7 +28,7 @@ from ..client import Client
 from ._apply import APPLY, parse_apply, server_side_apply
 from ._errors import bad_request, method_not_allowed, path_not_found, unsupported_media_type
 from ._kinds import KindIndex
-from ._logs import LogReader, log_request
+from ._logs import LogReader, log_request, log_response
 from ._media import parse_accept, wants
 from ._metrics import Metrics
 from ._subresources import bind, patch_scale, read_scale, write_scale
@@ -276,9 +276,7 @@ class RestApi:
         )
         if self.logs is None:
             raise path_not_found()
-        lines = await self.logs(asked)
-        text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-        return Response(text, media_type="text/plain")
+        return await log_response(self.logs, asked)
 
     # -- writes ----------------------------------------------------------------------
 

@@ -3,9 +3,11 @@
 from ._admission import Rejection, admit, effective_requests, tolerates, untolerated
 from ._backoff import BackOff
 from ._dispatch import NODE_INDEX, PodDispatcher
+from ._env import EnvError, EnvSources, container_env, expand
 from ._messages import (
     ContainerChanged,
     DispatcherMessage,
+    FollowLogs,
     KubeletMessage,
     NodeUpdated,
     PodReported,
@@ -15,9 +17,11 @@ from ._messages import (
     Register,
     ReportNodeStatus,
     RetryPod,
+    ServicesKnown,
     SyncPod,
     Unregister,
 )
+from ._service_env import ServiceEnvironment, service_variables
 from ._settings import NodeSettings
 from ._shape import NodeShape, host_ip, pod_cidr
 from .heartbeat import LEASE_NAMESPACE, HeartbeatHub, HeartbeatMessage, Track, Untrack
@@ -29,6 +33,9 @@ __all__ = [
     "BackOff",
     "ContainerChanged",
     "DispatcherMessage",
+    "EnvError",
+    "EnvSources",
+    "FollowLogs",
     "HeartbeatHub",
     "HeartbeatMessage",
     "Kubelet",
@@ -45,15 +52,20 @@ __all__ = [
     "Rejection",
     "ReportNodeStatus",
     "RetryPod",
+    "ServiceEnvironment",
+    "ServicesKnown",
     "SyncPod",
     "Track",
     "Unregister",
     "Untrack",
     "admit",
+    "container_env",
     "effective_requests",
+    "expand",
     "host_ip",
     "make_runtime",
     "pod_cidr",
+    "service_variables",
     "tolerates",
     "untolerated",
 ]

@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 
 from ..actors import Actor, ActorRef
-from ..api import Node, Pod
+from ..api import Node, Pod, Service
 from ..client import Client, Delta, Informer
 from ._messages import (
     DispatcherMessage,
@@ -14,9 +14,11 @@ from ._messages import (
     NodeUpdated,
     PodsAssigned,
     Register,
+    ServicesKnown,
     Unregister,
     _Synced,
 )
+from ._service_env import ServiceEnvironment
 
 __all__ = ["NODE_INDEX", "PodDispatcher"]
 
@@ -30,12 +32,13 @@ def _node_of(pod: Pod) -> list[str]:
 
 
 class PodDispatcher(Actor[DispatcherMessage]):
-    """Watches all pods and nodes once and hands each change to the kubelet it concerns.
+    """Watches all pods, nodes and Services once and hands each change to its kubelet.
 
     Thousands of kubelets share these two watches: a change reaches its kubelet
     through a dictionary lookup on `spec.nodeName` (or the node's name), never by
     testing every kubelet. A kubelet holds the same frozen Node object the cache
-    holds, not a copy.
+    holds, not a copy, and reads Service variables from the one shared
+    `ServiceEnvironment` (as upstream's kubelet reads its Service lister).
     """
 
     def __init__(self, client: Client) -> None:
@@ -43,6 +46,7 @@ class PodDispatcher(Actor[DispatcherMessage]):
         self._kubelets: dict[str, ActorRef[KubeletMessage]] = {}
         self._pods: Informer[Pod] = Informer(client, Pod)
         self._nodes: Informer[Node] = Informer(client, Node)
+        self._services = ServiceEnvironment(Informer(client, Service))
         self._synced = False
 
     async def on_start(self) -> None:
@@ -52,13 +56,17 @@ class PodDispatcher(Actor[DispatcherMessage]):
         self._pods.add_batch_handler(self._dispatch_pods)
         self._nodes = Informer(self._client, Node)
         self._nodes.add_batch_handler(self._dispatch_nodes)
+        services: Informer[Service] = Informer(self._client, Service)
+        self._services = ServiceEnvironment(services)
         self.context.start_soon(self._pods.run, name="pod-dispatcher-pods")
         self.context.start_soon(self._nodes.run, name="pod-dispatcher-nodes")
+        self.context.start_soon(services.run, name="pod-dispatcher-services")
         self.context.start_soon(self._announce_sync, name="pod-dispatcher-sync")
 
     async def _announce_sync(self) -> None:
         await self._pods.wait_synced()
         await self._nodes.wait_synced()
+        await self._services.wait_synced()
         await self.context.self.tell(_Synced())
 
     async def receive(self, message: DispatcherMessage) -> None:
@@ -76,6 +84,7 @@ class PodDispatcher(Actor[DispatcherMessage]):
 
     async def _introduce(self, node: str, kubelet: ActorRef[KubeletMessage]) -> None:
         """Everything a newly registered kubelet must know: its Node and all its pods."""
+        await kubelet.tell(ServicesKnown(self._services))
         current = self._nodes.get(node)
         if current is not None:
             await kubelet.tell(NodeUpdated(current))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -9,11 +10,13 @@ import msgspec
 from ..actors import ActorRef, Reply
 from ..api import Node, Pod
 from ..client import Delta
+from ._service_env import ServiceEnvironment
 from .runtime import ContainerEvent
 
 __all__ = [
     "ContainerChanged",
     "DispatcherMessage",
+    "FollowLogs",
     "KubeletMessage",
     "NodeUpdated",
     "PodReported",
@@ -23,6 +26,7 @@ __all__ = [
     "Register",
     "ReportNodeStatus",
     "RetryPod",
+    "ServicesKnown",
     "SyncPod",
     "Unregister",
 ]
@@ -38,6 +42,12 @@ class PodsAssigned(msgspec.Struct, frozen=True):
 
     deltas: list[Delta[Pod]]
     initial: bool = False
+
+
+class ServicesKnown(msgspec.Struct, frozen=True):
+    """Where the kubelet reads the Service variables of its pods (shared, read only)."""
+
+    services: ServiceEnvironment
 
 
 class NodeUpdated(msgspec.Struct, frozen=True):
@@ -92,6 +102,19 @@ class ReadLogs(msgspec.Struct, frozen=True, kw_only=True):
     reply: Reply[list[str]]
 
 
+class FollowLogs(msgspec.Struct, frozen=True, kw_only=True):
+    """As `ReadLogs`, answered with a stream: batches of lines, the first the lines
+    written so far, then new ones as they come until the container ends."""
+
+    namespace: str
+    pod: str
+    container: str = ""
+    tail: int | None = None
+    previous: bool = False
+    timestamps: bool = False
+    reply: Reply[AsyncIterator[list[str]]]
+
+
 class ReportNodeStatus(msgspec.Struct, frozen=True):
     """Post the full node status now (the heartbeat hub's periodic cue)."""
 
@@ -106,6 +129,8 @@ KubeletMessage = (
     | ContainerChanged
     | ReportNodeStatus
     | ReadLogs
+    | FollowLogs
+    | ServicesKnown
 )
 
 

@@ -16,7 +16,7 @@ from ..actors import ActorContext, Clock
 from ..api import Container, ContainerStateTerminated, Pod, PodStatus, Probe, Resources, format_time
 from ..api import ContainerStatus as ApiContainerStatus
 from ._backoff import BackOff
-from ._env import EnvError, container_env, expand
+from ._env import EnvError, EnvSources, container_env, expand, references
 from ._ipam import PodAddresses
 from ._messages import KubeletMessage, ProbePod, SyncPod
 from ._podstatus import conditions, container_status, phase, terminated_state
@@ -128,6 +128,7 @@ class PodWorkers:
         wall_clock: Callable[[], datetime],
         report: Callable[[PodRun], Awaitable[None]],
         finished: Callable[[PodRun, bool], Awaitable[None]],
+        env_sources: Callable[[Pod, Container, str], Awaitable[EnvSources]] | None = None,
     ) -> None:
         self.node = node
         self.host_ip = host_ip
@@ -137,6 +138,7 @@ class PodWorkers:
         self._wall_clock = wall_clock
         self._report = report
         self._finished = finished
+        self._env_sources = env_sources
         self._context: ActorContext[KubeletMessage] | None = None
 
     def bind(self, context: ActorContext[KubeletMessage]) -> None:
@@ -178,7 +180,11 @@ class PodWorkers:
         containers = (
             spec.init_containers + spec.containers if spec.init_containers else spec.containers
         )
-        return all(runtime.instant(c.image, c.name, annotations) for c in containers)
+        return all(
+            runtime.instant(c.image, c.name, annotations)
+            and not ((c.env_from or c.env) and any(references(c)))
+            for c in containers
+        )
 
     async def _work(self, run: PodRun) -> None:
         try:
@@ -325,9 +331,15 @@ class PodWorkers:
             self._failed_step(run, record, pull_key, error, "ImagePullBackOff")
             return
         try:
-            env = container_env(pod, container, sandbox_config.ip)
+            if self._env_sources is not None:
+                sources = await self._env_sources(pod, container, sandbox_config.ip)
+            else:
+                sources = EnvSources(pod_ip=sandbox_config.ip, host_ip=self.host_ip)
+            env = container_env(pod, container, sources)
         except EnvError as error:
-            record.waiting = ("CreateContainerConfigError", str(error))
+            # As upstream: the container waits, and is tried again after a back-off.
+            failure = RuntimeFailure("CreateContainerConfigError", str(error))
+            self._failed_step(run, record, pull_key, failure, "CreateContainerConfigError")
             return
         config = ContainerConfig(
             name=container.name,

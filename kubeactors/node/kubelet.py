@@ -12,9 +12,12 @@ import msgspec
 from ..actors import Actor, ActorRef
 from ..api import (
     ApiError,
+    ConfigMap,
+    Container,
     Node,
     Pod,
     Resources,
+    Secret,
     bad_request,
     format_time,
     node_allocatable,
@@ -23,10 +26,12 @@ from ..api import (
 from ..client import Client
 from ._admission import admit, effective_requests, untolerated
 from ._backoff import BackOff
+from ._env import EnvError, EnvSources, references
 from ._ipam import PodAddresses
 from ._messages import (
     ContainerChanged,
     DispatcherMessage,
+    FollowLogs,
     KubeletMessage,
     NodeUpdated,
     PodReported,
@@ -36,10 +41,12 @@ from ._messages import (
     Register,
     ReportNodeStatus,
     RetryPod,
+    ServicesKnown,
     SyncPod,
 )
 from ._node_status import node_object, refreshed
-from ._pods import PodRun, PodWorkers
+from ._pods import ContainerRun, PodRun, PodWorkers
+from ._service_env import ServiceEnvironment
 from ._settings import NodeSettings
 from ._shape import NodeShape, host_ip, pod_cidr
 from .runtime import ContainerRuntime, ProcessRuntime, SandboxStatus, SimulatedRuntime
@@ -114,6 +121,7 @@ class Kubelet(Actor[KubeletMessage]):
         self._used = Resources(0, 0, 0)
         self._orphans: dict[str, SandboxStatus] = {}
         self._addresses = PodAddresses(self._cidr)
+        self._services: ServiceEnvironment | None = None
 
     @property
     def runtime(self) -> ContainerRuntime:
@@ -138,6 +146,7 @@ class Kubelet(Actor[KubeletMessage]):
             wall_clock=self._wall_clock,
             report=self._report,
             finished=self._finished,
+            env_sources=self._env_sources,
         )
         self._workers.bind(context)
         me = context.self
@@ -211,8 +220,10 @@ class Kubelet(Actor[KubeletMessage]):
                         break
             case ReportNodeStatus():
                 await self._post_node_status()
-            case ReadLogs():
+            case ReadLogs() | FollowLogs():
                 self._read_logs(message)
+            case ServicesKnown(services=services):
+                self._services = services
 
     async def _changed(self, pod: Pod) -> None:
         key = object_key(pod)
@@ -334,34 +345,75 @@ class Kubelet(Actor[KubeletMessage]):
         run.pod = msgspec.structs.replace(run.pod, metadata=meta)
         await self._workers.request(run)
 
-    def _read_logs(self, request: ReadLogs) -> None:
+    def _read_logs(self, request: ReadLogs | FollowLogs) -> None:
+        try:
+            ident = self._log_container(request)
+        except ApiError as error:
+            request.reply.fail(error)
+            return
+        if isinstance(request, FollowLogs):
+            request.reply.send(
+                self.runtime.follow_logs(ident, tail=request.tail, timestamps=request.timestamps)
+            )
+        else:
+            request.reply.send(
+                self.runtime.read_logs(ident, tail=request.tail, timestamps=request.timestamps)
+            )
+
+    def _log_container(self, request: ReadLogs | FollowLogs) -> str:
+        """The runtime's id of the container whose logs `request` asks for."""
         run = self._runs.get(f"{request.namespace}/{request.pod}")
         if run is None:
-            request.reply.fail(ApiError.not_found("pods", request.pod))
-            return
+            raise ApiError.not_found("pods", request.pod)
         names = [c.name for c in run.pod.spec.containers]
         name = request.container or (names[0] if len(names) == 1 else "")
-        record = run.containers.get(name) or run.inits.get(name)
+        record: ContainerRun | None = run.containers.get(name) or run.inits.get(name)
         if record is None:
-            request.reply.fail(
-                bad_request(
-                    f"a container name must be specified for pod {request.pod}, "
-                    f"choose one of: {names}"
-                    if not request.container
-                    else f"container {request.container} is not valid for pod {request.pod}"
-                )
+            raise bad_request(
+                f"a container name must be specified for pod {request.pod}, choose one of: {names}"
+                if not request.container
+                else f"container {request.container} is not valid for pod {request.pod}"
             )
-            return
         ident = record.previous_id if request.previous else record.id
         if not ident:
             which = "previous terminated" if request.previous else "running"
-            request.reply.fail(
-                bad_request(f'{which} container "{name}" in pod "{request.pod}" not found')
-            )
-            return
-        request.reply.send(
-            self.runtime.read_logs(ident, tail=request.tail, timestamps=request.timestamps)
+            raise bad_request(f'{which} container "{name}" in pod "{request.pod}" not found')
+        return ident
+
+    # -- container environments -----------------------------------------------------------
+
+    async def _env_sources(self, pod: Pod, container: Container, pod_ip: str) -> EnvSources:
+        """What `container`'s variables draw on: Services, and the ConfigMaps and Secrets
+        it names, read from the API server when it starts (upstream's "Get" strategy)."""
+        config_map_names, secret_names = references(container)
+        namespace = pod.metadata.namespace
+        config_maps: dict[str, ConfigMap | None] = {}
+        secrets: dict[str, Secret | None] = {}
+        try:
+            for name in sorted(config_map_names):
+                config_maps[name] = await self._get_or_none(ConfigMap, name, namespace)
+            for name in sorted(secret_names):
+                secrets[name] = await self._get_or_none(Secret, name, namespace)
+        except ApiError as error:
+            raise EnvError(str(error)) from None
+        return EnvSources(
+            pod_ip=pod_ip,
+            host_ip=self._host_ip,
+            services=self._services.for_pod(pod) if self._services is not None else {},
+            config_maps=config_maps,
+            secrets=secrets,
+            allocatable=self._allocatable,
         )
+
+    async def _get_or_none(
+        self, kind: type[ConfigMap] | type[Secret], name: str, namespace: str
+    ) -> Any:
+        try:
+            return await self._client.get(kind, name, namespace)
+        except ApiError as error:
+            if error.reason == "NotFound":
+                return None
+            raise
 
     # -- reporting --------------------------------------------------------------------------
 

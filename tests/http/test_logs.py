@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 
-from kubeactors.api import ApiError
-from kubeactors.http import LogRequest
+from kubeactors.api import ApiError, Container, EnvVar, ObjectMeta, Pod, PodSpec
+from kubeactors.cluster import Cluster
+from kubeactors.http import LogLines, LogRequest
+from kubeactors.node import NodeSettings
 
-from .harness import KUBECTL, pod, served
+from .harness import KUBECTL, Served, pod, served
 
 pytestmark = pytest.mark.skipif(not Path(KUBECTL).exists(), reason="kubectl is not installed")
 
@@ -21,12 +26,21 @@ class Kubelets:
         self.asked: list[LogRequest] = []
         self.lines = ["starting", "listening on :80", "ready"]
 
-    async def __call__(self, request: LogRequest) -> list[str]:
+    async def __call__(self, request: LogRequest) -> LogLines:
         self.asked.append(request)
         if request.previous:
             raise ApiError.not_found("pods", request.pod)
         lines = self.lines if request.tail is None else self.lines[-request.tail :]
-        return [f"2026-01-01T00:00:00Z {line}" for line in lines] if request.timestamps else lines
+        if request.timestamps:
+            lines = [f"2026-01-01T00:00:00Z {line}" for line in lines]
+        if request.follow:
+            return self._follow(lines)
+        return lines
+
+    async def _follow(self, lines: list[str]) -> AsyncIterator[list[str]]:
+        yield lines[:1]
+        yield []  # nothing new this time
+        yield lines[1:]
 
 
 async def test_logs_reach_the_node_of_the_pod(tmp_path: Path) -> None:
@@ -59,3 +73,75 @@ async def test_logs_of_pods_that_have_none(tmp_path: Path) -> None:
         assert status == 1
         assert 'pods "missing" not found' in err
         assert kubelets.asked == []
+
+
+async def test_following_streams_every_batch(tmp_path: Path) -> None:
+    kubelets = Kubelets()
+    async with served(tmp_path, logs=kubelets) as api:
+        await api.client.create(pod("web", "team", node="node-2"))
+        status, out, err = await api.kubectl("logs", "-f", "-n", "team", "web", "--tail=2")
+        assert (status, out) == (0, "listening on :80\nready\n"), err
+        assert kubelets.asked[-1].follow
+
+
+# Prints a line, waits for the test to create `release`, prints another, and ends.
+STEPS = """
+import os, pathlib, time
+print("first", flush=True)
+while not pathlib.Path(os.environ["RELEASE"]).exists():
+    time.sleep(0.05)
+print("second", flush=True)
+"""
+
+
+async def test_kubectl_follows_a_process_pod_until_it_ends(tmp_path: Path) -> None:
+    settings = NodeSettings(runtime="process", root_dir=str(tmp_path / "nodes"))
+    release = tmp_path / "release"
+    async with Cluster(
+        nodes=1,
+        node_settings=settings,
+        serve=True,
+        controllers=False,
+        data_dir=tmp_path / "cluster",
+    ) as cluster:
+        assert cluster.server is not None
+        api = Served(cluster.client, cluster.server, tmp_path / "kubectl-cache")
+        container = Container(
+            name="steps",
+            image="python",
+            command=[sys.executable, "-u", "-c", STEPS],
+            env=[EnvVar(name="RELEASE", value=str(release))],
+        )
+        await cluster.client.create(
+            Pod(
+                metadata=ObjectMeta(name="steps", namespace="default"),
+                spec=PodSpec(containers=[container], node_name="node-0", restart_policy="Never"),
+            )
+        )
+        status, _, err = await api.kubectl(
+            "wait", "--for=jsonpath={.status.phase}=Running", "pod/steps", "--timeout=30s"
+        )
+        assert status == 0, err
+        command = [
+            KUBECTL,
+            "--kubeconfig",
+            str(cluster.server.kubeconfig),
+            "--cache-dir",
+            str(api.cache_dir),
+            "logs",
+            "-f",
+            "steps",
+        ]
+        received = b""
+        with anyio.fail_after(30):
+            async with await anyio.open_process(command) as kubectl:
+                assert kubectl.stdout is not None
+                # The container prints "second" only once it sees `release`, which
+                # is made only after "first" came through: so it came while running.
+                while b"first\n" not in received:
+                    received += await kubectl.stdout.receive()
+                release.touch()
+                async for chunk in kubectl.stdout:
+                    received += chunk
+            assert await kubectl.wait() == 0
+        assert received == b"first\nsecond\n"

@@ -138,7 +138,7 @@ def test_node_shape_and_settings_reject_bad_values_by_field() -> None:
     assert str(pod_cidr(0, loopback=True)) == "127.0.1.0/24"
 
 
-async def test_all_kubelets_share_one_pod_watch_and_one_node_watch(tmp_path: Path) -> None:
+async def test_all_kubelets_share_the_dispatchers_watches(tmp_path: Path) -> None:
     async with running_api(tmp_path) as h:
         nodes = Nodes(h)
         for index in range(20):
@@ -147,5 +147,6 @@ async def test_all_kubelets_share_one_pod_watch_and_one_node_watch(tmp_path: Pat
         for index in range(20):
             await h.client.create(_bound_to(f"p{index}", f"node-{index}"))
         await wait_for(h.client, Pod, lambda pods: all(p.status.phase == "Running" for p in pods))
-        # The waits above closed their watches: what is left is the dispatcher's two.
-        assert (await h.store.status()).watchers == 2
+        # The waits above closed their watches: what is left is the dispatcher's
+        # three (pods, nodes, and Services for the containers' variables).
+        assert (await h.store.status()).watchers == 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -20,7 +20,10 @@ from ._types import (
     SandboxStatus,
 )
 
-__all__ = ["ContainerRuntime", "EventListener", "RuntimeBase", "WallClock"]
+__all__ = ["FOLLOW_POLL_SECONDS", "ContainerRuntime", "EventListener", "RuntimeBase", "WallClock"]
+
+FOLLOW_POLL_SECONDS = 0.1
+"""How often a followed log is looked at for new lines (on the injected clock)."""
 
 EventListener = Callable[[ContainerEvent], None]
 WallClock = Callable[[], datetime]
@@ -53,6 +56,9 @@ class ContainerRuntime(Protocol):
     def read_logs(
         self, container_id: str, *, tail: int | None = None, timestamps: bool = False
     ) -> list[str]: ...
+    def follow_logs(
+        self, container_id: str, *, tail: int | None = None, timestamps: bool = False
+    ) -> AsyncGenerator[list[str], None]: ...
     def probe(self, container_id: str, kind: str) -> bool | None: ...
     async def close(self) -> None: ...
 
@@ -164,6 +170,35 @@ class RuntimeBase:
         if sandbox is None:
             return []
         return [self._containers[ident] for ident in sandbox.containers]
+
+    def read_logs(
+        self, container_id: str, *, tail: int | None = None, timestamps: bool = False
+    ) -> list[str]:
+        raise NotImplementedError
+
+    async def follow_logs(
+        self, container_id: str, *, tail: int | None = None, timestamps: bool = False
+    ) -> AsyncGenerator[list[str], None]:
+        """The lines so far (the last `tail`), then batches of new ones until the container
+        has exited (or is removed); the consumer stops it by closing the iterator."""
+        yield self.read_logs(container_id, tail=tail, timestamps=timestamps)
+        seen = len(self.read_logs(container_id))
+        while True:
+            status = self._containers.get(container_id)
+            if status is None:
+                return
+            done = status.state is ContainerState.EXITED
+            if not done:
+                await self._clock.sleep(FOLLOW_POLL_SECONDS)
+            try:
+                lines = self.read_logs(container_id, timestamps=timestamps)
+            except NotFoundError:
+                return
+            if len(lines) > seen:
+                yield lines[seen:]
+            seen = len(lines)
+            if done:
+                return
 
     def _forget_container(self, container_id: str) -> ContainerStatus:
         status = self._status(container_id)

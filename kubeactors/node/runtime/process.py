@@ -7,11 +7,12 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import IO
 
 from ...actors import Clock, TimerHandle
-from ._base import RuntimeBase, WallClock, format_log_time
+from ._base import FOLLOW_POLL_SECONDS, RuntimeBase, WallClock, format_log_time
 from ._types import (
     ContainerConfig,
     ContainerState,
@@ -262,10 +263,36 @@ class ProcessRuntime(RuntimeBase):
             text = Path(status.log_path).read_text(errors="replace")
         except FileNotFoundError:
             return []
-        lines = _join_partials(text.splitlines(), timestamps)
+        lines, pending = _join_partials(text.splitlines(), timestamps)
+        if pending:
+            lines.append(pending)
         if tail is not None:
             lines = lines[-tail:] if tail > 0 else []
         return lines
+
+    async def follow_logs(
+        self, container_id: str, *, tail: int | None = None, timestamps: bool = False
+    ) -> AsyncGenerator[list[str], None]:
+        """As `RuntimeBase.follow_logs`, reading only what was appended since the last look."""
+        path = Path(self._status(container_id).log_path)
+        offset, pending, first = 0, "", True
+        while True:
+            status = self._containers.get(container_id)
+            done = status is None or status.state is ContainerState.EXITED
+            records, offset = _read_records(path, offset)
+            lines, pending = _join_partials(records, timestamps, pending)
+            if done and pending:
+                lines.append(pending)
+            if first:
+                first = False
+                if tail is not None:
+                    lines = lines[-tail:] if tail > 0 else []
+                yield lines
+            elif lines:
+                yield lines
+            if done:
+                return
+            await self._clock.sleep(FOLLOW_POLL_SECONDS)
 
     def probe(self, container_id: str, kind: str) -> bool | None:
         return None  # real containers are probed by the kubelet (exec, HTTP, TCP)
@@ -318,10 +345,26 @@ def _open_log(path: str) -> IO[bytes]:
     return open(path, "ab")
 
 
-def _join_partials(records: list[str], timestamps: bool) -> list[str]:
-    """CRI log records to lines: a "P" record continues into the next one."""
+def _read_records(path: Path, offset: int) -> tuple[list[str], int]:
+    """The whole log records written at `offset` and after, and the offset past them."""
+    try:
+        with open(path, "rb") as log:
+            log.seek(offset)
+            data = log.read()
+    except FileNotFoundError:
+        return [], offset
+    end = data.rfind(b"\n") + 1
+    return data[:end].decode(errors="replace").splitlines(), offset + end
+
+
+def _join_partials(
+    records: list[str], timestamps: bool, pending: str = ""
+) -> tuple[list[str], str]:
+    """CRI log records to lines: a "P" record continues into the next one.
+
+    Returns the lines and the text of a line still unfinished at the end.
+    """
     lines: list[str] = []
-    pending = ""
     for record in records:
         parts = record.split(" ", 3)
         if len(parts) < 4:
@@ -333,6 +376,4 @@ def _join_partials(records: list[str], timestamps: bool) -> list[str]:
         line = pending + text
         pending = ""
         lines.append(f"{stamp} {line}" if timestamps else line)
-    if pending:
-        lines.append(pending)
-    return lines
+    return lines, pending

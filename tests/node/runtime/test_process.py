@@ -121,3 +121,50 @@ async def test_removing_a_sandbox_stops_its_processes(tmp_path: Path) -> None:
     await runtime.remove_pod_sandbox(sandbox)
     assert runtime.list_containers() == []
     await runtime.close()
+
+
+async def test_following_a_log_yields_new_lines_until_the_process_ends(tmp_path: Path) -> None:
+    runtime = ProcessRuntime(node="n0", clock=SystemClock(), root=tmp_path)
+    gate = tmp_path / "gate"
+    # A line in two writes (a partial record first), then more once the gate opens.
+    script = (
+        "import pathlib, sys, time\n"
+        "print('one'); print('two', flush=True)\n"
+        "sys.stdout.write('thr'); sys.stdout.flush(); time.sleep(0.2)\n"
+        "print('ee', flush=True)\n"
+        f"while not pathlib.Path({str(gate)!r}).exists(): time.sleep(0.02)\n"
+        "sys.stdout.write('no newline')\n"
+    )
+    ident = await _run(
+        runtime, ContainerConfig(name="c", image="py", command=[PYTHON, "-c", script])
+    )
+    await _poll(lambda: runtime.read_logs(ident) == ["one", "two", "three"])
+    batches = runtime.follow_logs(ident, tail=1)
+    assert await batches.__anext__() == ["three"]
+    gate.touch()
+    rest = [line async for batch in batches for line in batch]
+    assert rest == ["no newline"]
+    assert runtime.container_status(ident).state is ContainerState.EXITED
+    # An exited container's log is followed to its end at once; and `tail=0` is nothing.
+    assert [batch async for batch in runtime.follow_logs(ident)] == [
+        ["one", "two", "three", "no newline"]
+    ]
+    assert [batch async for batch in runtime.follow_logs(ident, tail=0)] == [[]]
+
+
+async def test_a_follower_may_leave_before_the_process_ends(tmp_path: Path) -> None:
+    runtime = ProcessRuntime(node="n0", clock=SystemClock(), root=tmp_path)
+    config = ContainerConfig(
+        name="c",
+        image="py",
+        command=[PYTHON, "-u", "-c", "print('up'); import time; time.sleep(60)"],
+    )
+    ident = await _run(runtime, config)
+    await _poll(lambda: runtime.read_logs(ident) == ["up"])
+    batches = runtime.follow_logs(ident)
+    assert await batches.__anext__() == ["up"]
+    with anyio.move_on_after(0.3):
+        await batches.__anext__()  # nothing more comes: the follower gives up
+    await batches.aclose()
+    assert runtime.container_status(ident).state is ContainerState.RUNNING
+    await runtime.close()

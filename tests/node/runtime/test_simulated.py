@@ -178,3 +178,23 @@ def test_profiles_are_found_by_image_without_tag_then_wildcard() -> None:
     assert resolve_profile(profiles, "registry:5000/other", "c", {}).start_seconds == 2
     with pytest.raises(ValueError, match="pull_seconds"):
         SimulatedProfile(pull_seconds=-1)
+
+
+async def test_following_a_simulated_log_ends_with_the_container() -> None:
+    clock = FakeClock()
+    runtime = _runtime(clock, job=SimulatedProfile(run_seconds=30, exit_code=2))
+    ident = await _started(runtime, ContainerConfig(name="c", image="job:1"))
+    batches = runtime.follow_logs(ident)
+    assert await batches.__anext__() == ["simulated container c started"]
+    rest: list[list[str]] = []
+
+    async def collect() -> None:
+        rest.extend([batch async for batch in batches])
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(collect)
+        await settle()
+        await clock.advance(29)
+        assert rest == []  # still running: the follower waits
+        await clock.advance(1.5)
+    assert rest == [["exited with code 2"]]
