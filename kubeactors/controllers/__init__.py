@@ -20,6 +20,7 @@ from .replicaset import (
     ReplicationControllerController,
     slow_start_batches,
 )
+from .tainteviction import TaintEvictionController
 
 __all__ = [
     "ALL_CONTROLLERS",
@@ -40,6 +41,7 @@ __all__ = [
     "ReplicationControllerController",
     "Resync",
     "State",
+    "TaintEvictionController",
     "deletion_order",
     "is_available",
     "is_ready",

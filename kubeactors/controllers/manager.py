@@ -28,6 +28,7 @@ from .endpoints import EndpointsController, EndpointSliceController
 from .garbagecollector import GarbageCollector
 from .nodelifecycle import NodeLifecycleController, NodeLifecycleSettings
 from .replicaset import ReplicaSetController, ReplicationControllerController
+from .tainteviction import TaintEvictionController
 
 __all__ = [
     "ALL_CONTROLLERS",
@@ -47,6 +48,7 @@ ALL_CONTROLLERS = (
     "replicationcontroller",
     "deployment",
     "nodelifecycle",
+    "taint-eviction",
     "endpoints",
     "endpointslice",
     "garbagecollector",
@@ -98,6 +100,9 @@ def _factories(
         "replicationcontroller": lambda: ReplicationControllerController(client),
         "deployment": lambda: DeploymentController(client),
         "nodelifecycle": lambda: NodeLifecycleController(client, settings.node_lifecycle),
+        "taint-eviction": lambda: TaintEvictionController(
+            client, settings.node_lifecycle.default_toleration_seconds
+        ),
         "endpoints": lambda: EndpointsController(client),
         "endpointslice": lambda: EndpointSliceController(client),
         "garbagecollector": lambda: GarbageCollector(client),

@@ -5,24 +5,23 @@ Every `monitor_period` it looks at each node from its caches. A node whose Lease
 this controller's clock gets every condition set to Unknown. A node that is not Ready
 is queued for a NoExecute taint (`node.kubernetes.io/unreachable` for Unknown,
 `node.kubernetes.io/not-ready` for False); the queues, one per zone, release nodes at
-the rates of `_zones.py`. Pods on a NoExecute-tainted node are deleted once their
-tolerations run out. A node that is Ready again loses both taints at once.
+the rates of `_zones.py`; the taint eviction controller (`tainteviction.py`) then
+deletes the pods whose tolerations run out. A node that is Ready again loses both
+taints at once.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
-import anyio
 import msgspec
 
-from ..api import ApiError, Lease, Node, NodeCondition, Pod, Taint
+from ..api import ApiError, Lease, Node, NodeCondition, Taint
 from ..client import Client, Informer
 from ._base import Controller
-from ._taints import NOT_READY, UNREACHABLE, eviction_delay
-from ._time import format_time, parse_time
+from ._taints import NOT_READY, UNREACHABLE
+from ._time import format_time
 from ._zones import ZoneQueue, ZoneState, zone_rate, zone_state
 
 __all__ = ["LEASE_NAMESPACE", "NodeLifecycleController", "NodeLifecycleSettings"]
@@ -52,8 +51,8 @@ class NodeLifecycleSettings:
     unhealthy_zone_threshold: float = 0.55
     """--unhealthy-zone-threshold."""
     default_toleration_seconds: int | None = 300
-    """DefaultTolerationSeconds admission's value, applied to pods that lack one."""
-    concurrent_evictions: int = 64
+    """DefaultTolerationSeconds admission's value, applied to pods that lack one (used
+    by the taint eviction controller)."""
     require_lease: bool = True
     """Judge only nodes that have a Lease: a node whose kubelet never heartbeats (a
     simulated node without a heartbeat hub) is not declared dead for its silence."""
@@ -98,13 +97,10 @@ class NodeLifecycleController(Controller):
         self._probes: dict[str, tuple[str, float]] = {}
         self._zones: dict[str, ZoneQueue] = {}
         self.zone_states: dict[str, ZoneState] = {}
-        self.evictions = 0
 
     def setup(self) -> None:
         self.nodes: Informer[Node] = self.informer(Node)
         self.leases: Informer[Lease] = self.informer(Lease, LEASE_NAMESPACE)
-        self.pods: Informer[Pod] = self.informer(Pod)
-        self.pods.add_index("node", lambda pod: [pod.spec.node_name] if pod.spec.node_name else [])
         self.nodes.add_handler(on_delete=self._node_deleted)
         self.context.send_every(self.settings.monitor_period, _Monitor())
 
@@ -136,7 +132,6 @@ class NodeLifecycleController(Controller):
                 if waiting is not None:
                     await self._taint(waiting)
                 logger.info("zone %s: node %s tainted", zone, name)
-        await self._evict()
 
     def _heartbeat(self, node: Node) -> str:
         """What changes when the kubelet is alive: its lease renewal and Ready heartbeat."""
@@ -269,40 +264,3 @@ class NodeLifecycleController(Controller):
         except ApiError as error:
             logger.debug("node %s: taint update deferred: %s", node.metadata.name, error)
             return None
-
-    # -- NoExecute eviction -----------------------------------------------------------
-
-    async def _evict(self) -> None:
-        wall = self.context.clock.wall()
-        due: list[Pod] = []
-        for node in self.nodes.items():
-            taints = [t for t in node.spec.taints if t.effect == "NoExecute"]
-            if not taints:
-                continue
-            added = max((parse_time(t.time_added) or wall for t in taints), default=wall)
-            for pod in self.pods.by_index("node", node.metadata.name):
-                if pod.metadata.deletion_timestamp is not None or pod.status.phase in (
-                    "Succeeded",
-                    "Failed",
-                ):
-                    continue
-                delay = eviction_delay(pod, taints, self.settings.default_toleration_seconds)
-                if delay is not None and wall >= added + timedelta(seconds=delay):
-                    due.append(pod)
-        if not due:
-            return
-        limiter = anyio.CapacityLimiter(self.settings.concurrent_evictions)
-
-        async def evict(pod: Pod) -> None:
-            async with limiter:
-                try:
-                    await self.client.delete(Pod, pod.metadata.name, pod.metadata.namespace)
-                except ApiError as error:
-                    if error.code != 404:
-                        logger.debug("evicting %s: %s", pod.metadata.name, error)
-                    return
-                self.evictions += 1
-
-        async with anyio.create_task_group() as group:
-            for pod in due:
-                group.start_soon(evict, pod)

@@ -21,7 +21,11 @@ from kubeactors.api import (
     Toleration,
 )
 from kubeactors.client import Client
-from kubeactors.controllers import NodeLifecycleController, NodeLifecycleSettings
+from kubeactors.controllers import (
+    NodeLifecycleController,
+    NodeLifecycleSettings,
+    TaintEvictionController,
+)
 from kubeactors.controllers._taints import NOT_READY, UNREACHABLE, eviction_delay, tolerates
 from kubeactors.controllers._zones import ZoneQueue, ZoneState, zone_rate, zone_state
 
@@ -101,6 +105,7 @@ async def test_silent_node_goes_unknown_is_tainted_evicted_and_recovers(tmp_path
         await client.update(running(await client.create(make_pod("safe")), node="alive"))
         async with heartbeats(client, ["alive"]):
             ref = h.system.spawn(lambda: NodeLifecycleController(client, FAST), name="nlc")
+            evictor = h.system.spawn(lambda: TaintEvictionController(client, 1), name="evict")
             nodes = await wait_for(
                 client, Node, lambda nodes: _has_taint(_by_name(nodes, "silent"), UNREACHABLE)
             )
@@ -117,6 +122,7 @@ async def test_silent_node_goes_unknown_is_tainted_evicted_and_recovers(tmp_path
             )
             assert _by_name(nodes, "silent").status.conditions[0].status == "True"
             assert len((await client.list(Pod)).items) == 2
+            await evictor.stop()
             await ref.stop()
 
 
