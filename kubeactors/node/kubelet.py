@@ -438,8 +438,10 @@ class Kubelet(Actor[KubeletMessage]):
             if not me.try_tell(message):
                 self.context.start_soon(lambda: me.tell(message))
 
+        # Through the status subresource, as upstream's kubelet: the API server keeps
+        # the stored spec and neither defaults nor merges the whole pod again.
         updated = msgspec.structs.replace(run.pod, status=status)
-        await self._client.send_update(updated, answered)
+        await self._client.send_update(updated, answered, subresource="status")
 
     async def _reported(self, key: str, pod: Pod | None, error: BaseException | None) -> None:
         run = self._runs.get(key)
@@ -479,4 +481,4 @@ class Kubelet(Actor[KubeletMessage]):
             if error is not None:
                 logger.info("posting the status of %s failed: %s", name, error)
 
-        await self._client.send_update(updated, answered)
+        await self._client.send_update(updated, answered, subresource="status")
