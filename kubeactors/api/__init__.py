@@ -117,6 +117,7 @@ from ._meta import (
     LabelSelector,
     LabelSelectorRequirement,
     ListMeta,
+    ManagedFieldsEntry,
     ObjectList,
     ObjectMeta,
     ObjectReference,
@@ -133,6 +134,7 @@ from ._patch import (
     apply_merge_patch,
     apply_patch,
     apply_strategic_merge_patch,
+    list_merge_key,
 )
 from ._pod import (
     Affinity,
@@ -291,6 +293,7 @@ __all__ = [
     "LimitRanger",
     "List",
     "ListMeta",
+    "ManagedFieldsEntry",
     "Namespace",
     "NamespaceLifecycle",
     "NamespaceSpec",
@@ -398,6 +401,7 @@ __all__ = [
     "format_time",
     "internal_error",
     "kind_of",
+    "list_merge_key",
     "node_allocatable",
     "node_user",
     "object_key",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -14,6 +14,7 @@ __all__ = [
     "LabelSelector",
     "LabelSelectorRequirement",
     "ListMeta",
+    "ManagedFieldsEntry",
     "ObjectList",
     "ObjectMeta",
     "ObjectReference",
@@ -39,6 +40,22 @@ class OwnerReference(WireStruct, frozen=True):
     block_owner_deletion: bool | None = None
 
 
+class ManagedFieldsEntry(WireStruct, frozen=True):
+    """metav1.ManagedFieldsEntry: the fields one manager set, by one kind of operation.
+
+    `fields_v1` is the FieldsV1 tree (`{"f:spec": {"f:replicas": {}}}`), kept as
+    plain JSON: only the HTTP face's field manager reads it.
+    """
+
+    manager: str = ""
+    operation: Literal["Apply", "Update"] = "Update"
+    api_version: str = ""
+    time: str | None = None
+    fields_type: str = "FieldsV1"
+    fields_v1: dict[str, Any] = msgspec.field(default_factory=dict)
+    subresource: str = ""
+
+
 class ObjectMeta(WireStruct, frozen=True):
     """metav1.ObjectMeta: identity, version, labels and lifecycle of one object."""
 
@@ -55,6 +72,7 @@ class ObjectMeta(WireStruct, frozen=True):
     annotations: dict[str, str] = msgspec.field(default_factory=dict)
     owner_references: list[OwnerReference] = msgspec.field(default_factory=list)
     finalizers: list[str] = msgspec.field(default_factory=list)
+    managed_fields: list[ManagedFieldsEntry] = msgspec.field(default_factory=list)
 
 
 class ObjectReference(WireStruct, frozen=True):

@@ -16,6 +16,7 @@ __all__ = [
     "apply_merge_patch",
     "apply_patch",
     "apply_strategic_merge_patch",
+    "list_merge_key",
 ]
 
 PatchType = Literal["json", "merge", "strategic"]
@@ -112,6 +113,14 @@ def apply_strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any
             else:
                 result[key] = merged
     return result
+
+
+def list_merge_key(field: str, items: list[Any]) -> str | None:
+    """How the list `field` holding `items` merges: the key its items merge by, `"$set"`
+    for a list of scalars merged as a set, or None for an atomic list."""
+    if field in _SET_LISTS and not any(isinstance(item, dict | list) for item in items):
+        return "$set"
+    return _merge_key(field, items)
 
 
 def _merge_key(field: str, items: list[Any]) -> str | None:

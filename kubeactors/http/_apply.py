@@ -2,9 +2,8 @@
 
 The applied configuration is merged into the live object with the strategic merge
 rules (lists by their merge keys), so the fields it sets take its values and the
-fields it leaves out keep theirs. Field ownership per manager (`managedFields` and
-conflicts between managers) needs `ObjectMeta.managedFields`, which the API types do
-not carry yet: every apply is treated as forced.
+fields it leaves out keep theirs; field ownership (`managedFields`, conflicts between
+managers, fields no longer applied) is the field manager's (`_managed.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import msgspec
 from ..api import ApiError, apply_strategic_merge_patch
 from ..client import Client
 from ._errors import bad_request
+from ._managed import apply_fields, field_set, fields_v1
 
 __all__ = ["APPLY", "parse_apply", "server_side_apply"]
 
@@ -58,30 +58,60 @@ async def server_side_apply(
     namespace: str,
     applied: dict[str, Any],
     convert: Callable[[Any], Any],
+    *,
+    manager: str,
+    force: bool,
+    time: str,
 ) -> tuple[Any, bool]:
-    """Apply `applied` to the object `name`: (the stored object, whether it was created).
+    """Apply `applied` to the object `name` as `manager`: (the stored object, whether
+    it was created).
 
     `convert` turns a wire dict into the kind's struct, checking it against the path.
     """
     metadata = applied.get("metadata") or {}
-    precondition = metadata.get("resourceVersion", "") if isinstance(metadata, dict) else ""
+    if not isinstance(metadata, dict):
+        raise bad_request("metadata: Invalid value: must be an object")
+    precondition = metadata.get("resourceVersion", "")
+    # Ownership is the server's to record: an applied configuration cannot set it.
+    applied = {**applied, "metadata": {k: v for k, v in metadata.items() if k != "managedFields"}}
+    api_version = str(applied["apiVersion"])
     for attempt in range(_RETRIES):
         try:
             current = await client.get(kind, name, namespace)
         except ApiError as error:
             if error.code != 404 or precondition:
                 raise
+            entry = {
+                "manager": manager,
+                "operation": "Apply",
+                "apiVersion": api_version,
+                "time": time,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": fields_v1(field_set(applied)),
+            }
+            created = {**applied, "metadata": {**applied["metadata"], "managedFields": [entry]}}
             try:
-                return await client.create(convert(applied)), True
-            except ApiError as created:
-                if created.reason != "AlreadyExists" or attempt == _RETRIES - 1:
+                return await client.create(convert(created)), True
+            except ApiError as refused:
+                if refused.reason != "AlreadyExists" or attempt == _RETRIES - 1:
                     raise
                 continue
         live = msgspec.to_builtins(current)
         merged = apply_strategic_merge_patch(live, applied)
-        merged.setdefault("metadata", {})["resourceVersion"] = (
-            precondition or current.metadata.resource_version
+        managed = apply_fields(
+            live,
+            applied,
+            merged,
+            manager=manager,
+            force=force,
+            api_version=api_version,
+            time=time,
         )
+        merged["metadata"] = {
+            **merged.get("metadata", {}),
+            "managedFields": managed,
+            "resourceVersion": precondition or current.metadata.resource_version,
+        }
         try:
             return await client.update(convert(merged)), False
         except ApiError as error:

@@ -18,10 +18,12 @@ from ..actors import Clock
 from ..api import (
     PATCH_TYPES,
     ApiError,
+    ManagedFieldsEntry,
     ObjectList,
     ResourceKind,
     Scale,
     apply_patch,
+    format_time,
     unknown_fields,
 )
 from ..client import Client
@@ -29,6 +31,7 @@ from ._apply import APPLY, parse_apply, server_side_apply
 from ._errors import bad_request, method_not_allowed, path_not_found, unsupported_media_type
 from ._kinds import KindIndex
 from ._logs import LogReader, log_request, log_response
+from ._managed import manager_of, update_fields
 from ._media import parse_accept, wants
 from ._metrics import Metrics
 from ._subresources import bind, patch_scale, read_scale, write_scale
@@ -357,19 +360,35 @@ class RestApi:
             raise bad_request(f"{kind.kind} in version {kind.version!r}: {error}") from None
 
     async def _create(self, request: Request, target: Target) -> Response:
-        obj = await self._decode(request, target)
+        obj = self._managed(request, target, None, await self._decode(request, target))
         return _json(await self.client.create(obj), 201)
 
     async def _update(self, request: Request, target: Target) -> Response:
         obj = await self._decode(request, target)
+        current = await self.client.get(target.kind.type, target.name, target.namespace)
         if not obj.metadata.resource_version:
             # An update without a version replaces whatever is there, as upstream allows.
-            current = await self.client.get(target.kind.type, target.name, target.namespace)
             metadata = msgspec.structs.replace(
                 obj.metadata, resource_version=current.metadata.resource_version
             )
             obj = msgspec.structs.replace(obj, metadata=metadata)
+        obj = self._managed(request, target, current, obj)
         return _json(await self._writer(target)(obj))
+
+    def _managed(self, request: Request, target: Target, current: Any, obj: Any) -> Any:
+        """`obj` with its managedFields after this Update (`current` None: a create)."""
+        entries = update_fields(
+            msgspec.to_builtins(current) if current is not None else None,
+            msgspec.to_builtins(obj),
+            manager=manager_of(request.query_params, request.headers.get("user-agent", "")),
+            api_version=target.kind.api_version,
+            time=format_time(self.wall_clock()),
+            subresource=target.subresource,
+        )
+        metadata = msgspec.structs.replace(
+            obj.metadata, managed_fields=msgspec.convert(entries, list[ManagedFieldsEntry])
+        )
+        return msgspec.structs.replace(obj, metadata=metadata)
 
     def _writer(self, target: Target) -> Callable[[Any], Awaitable[Any]]:
         """How a replaced object is written: the `status` subresource keeps the rest."""
@@ -390,6 +409,9 @@ class RestApi:
                 target.namespace,
                 applied,
                 lambda raw: self._convert(raw, target, kind),
+                manager=request.query_params["fieldManager"],
+                force=request.query_params.get("force", "false") in _TRUE,
+                time=format_time(self.wall_clock()),
             )
             return _json(obj, 201 if created else 200)
         if content_type not in PATCH_TYPES:
@@ -398,7 +420,7 @@ class RestApi:
         for attempt in range(_PATCH_RETRIES):
             current = await self.client.get(kind.type, target.name, target.namespace)
             patched = apply_patch(msgspec.to_builtins(current), patch, PATCH_TYPES[content_type])
-            obj = self._convert(patched, target, kind)
+            obj = self._managed(request, target, current, self._convert(patched, target, kind))
             locked = bool(obj.metadata.resource_version) and (
                 obj.metadata.resource_version != current.metadata.resource_version
             )

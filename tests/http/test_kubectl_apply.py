@@ -61,9 +61,7 @@ async def test_server_side_apply_creates_then_merges(tmp_path: Path) -> None:
             + "---\n"
             + DEPLOYMENT.replace("replicas: 2", "replicas: 3")
         )
-        status, out, err = await api.kubectl(
-            "apply", "--server-side", "--field-manager", "ops", "-f", str(manifest)
-        )
+        status, out, err = await api.kubectl("apply", "--server-side", "-f", str(manifest))
         assert status == 0, err
         assert (await api.client.get(ConfigMap, "settings")).data == {
             "mode": "safe",
@@ -72,6 +70,78 @@ async def test_server_side_apply_creates_then_merges(tmp_path: Path) -> None:
         deployment = await api.client.get(Deployment, "web")
         assert deployment.spec.replicas == 3
         assert [c.image for c in deployment.spec.template.spec.containers] == ["nginx:1.27"]
+
+
+def _owners(obj: ConfigMap | Deployment) -> dict[str, str]:
+    """Each manager's operation and FieldsV1 tree, compactly."""
+    return {
+        entry.manager: f"{entry.operation} {entry.fields_v1}"
+        for entry in obj.metadata.managed_fields
+    }
+
+
+async def test_apply_conflicts_with_another_manager_until_forced(tmp_path: Path) -> None:
+    async with served(tmp_path) as api:
+        manifest = tmp_path / "web.yaml"
+        manifest.write_text(DEPLOYMENT)
+        status, _, err = await api.kubectl("apply", "--server-side", "-f", str(manifest))
+        assert status == 0, err
+        created = await api.client.get(Deployment, "web")
+        assert [(e.manager, e.operation) for e in created.metadata.managed_fields] == [
+            ("kubectl", "Apply")
+        ]
+        assert "'f:replicas': {}" in _owners(created)["kubectl"]
+
+        # Another manager setting a field to another value is refused, naming the field.
+        manifest.write_text(DEPLOYMENT.replace("replicas: 2", "replicas: 5"))
+        status, _, err = await api.kubectl(
+            "apply", "--server-side", "--field-manager", "ops", "-f", str(manifest)
+        )
+        assert status != 0
+        assert 'conflict with "kubectl": .spec.replicas' in err
+        unchanged = await api.client.get(Deployment, "web")
+        assert unchanged.spec.replicas == 2
+        assert unchanged.metadata.resource_version == created.metadata.resource_version
+
+        # Forced, it takes the field over; fields applied with the same value are shared.
+        status, _, err = await api.kubectl(
+            "apply",
+            "--server-side",
+            "--field-manager",
+            "ops",
+            "--force-conflicts",
+            "-f",
+            str(manifest),
+        )
+        assert status == 0, err
+        forced = await api.client.get(Deployment, "web")
+        assert forced.spec.replicas == 5
+        owners = _owners(forced)
+        assert "f:replicas" in owners["ops"]
+        assert "f:replicas" not in owners["kubectl"]
+        assert "f:image" in owners["ops"]
+        assert "f:image" in owners["kubectl"]
+
+
+async def test_apply_removes_what_it_no_longer_applies(tmp_path: Path) -> None:
+    async with served(tmp_path) as api:
+        manifest = tmp_path / "config.yaml"
+        manifest.write_text(CONFIG.replace("mode: fast", "mode: fast\n  level: high"))
+        status, _, err = await api.kubectl("apply", "--server-side", "-f", str(manifest))
+        assert status == 0, err
+        # `kubectl label` is an Update: that manager owns the label it added.
+        status, _, err = await api.kubectl("label", "configmap", "settings", "team=core")
+        assert status == 0, err
+        labelled = await api.client.get(ConfigMap, "settings")
+        assert "f:team" in _owners(labelled)["kubectl-label"]
+
+        manifest.write_text(CONFIG.replace("  labels: {app: web}\n", ""))
+        status, _, err = await api.kubectl("apply", "--server-side", "-f", str(manifest))
+        assert status == 0, err
+        applied = await api.client.get(ConfigMap, "settings")
+        # Its own label and key are gone; the label another manager owns stays.
+        assert applied.data == {"mode": "fast"}
+        assert applied.metadata.labels == {"team": "core"}
 
 
 async def test_field_selectors_and_label_sets(tmp_path: Path) -> None:
