@@ -16,10 +16,12 @@ import anyio
 from ._store_latency import SetLatency, StoreLatency
 from .actors import ActorRef, ActorSystem, Clock, Supervisor, VirtualClock
 from .api import (
+    KINDS,
     ApiError,
     ApiRequest,
     ApiServer,
     Container,
+    KindRegistry,
     Node,
     ObjectMeta,
     Pod,
@@ -153,6 +155,8 @@ class Cluster:
         self._serve = (host, port, tls) if serve else None
         self._wall_clock: Callable[[], datetime] | None = None
         self.server: HttpServer | None = None
+        self.kinds = KindRegistry(KINDS)
+        """The kinds the API server serves: the built-in ones and those of each CRD."""
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -171,7 +175,7 @@ class Cluster:
             self._system = system
             self._start_actors(system, directory)
             if self._serve is not None:
-                from .http import HttpServer
+                from .http import HttpServer, KindIndex
 
                 host, port, tls = self._serve
                 assert self._client is not None
@@ -186,6 +190,7 @@ class Cluster:
                         port=port,
                         tls=tls,
                         logs=self._read_logs,
+                        kinds=KindIndex.following(self.kinds),
                     )
                 )
             self._stack = stack.pop_all()
@@ -255,8 +260,9 @@ class Cluster:
                 mailbox_size=StoreLatency.mailbox_size,
             )
             store_ref = self._latency  # type: ignore[assignment]
+        kinds = self.kinds
         api: ActorRef[ApiRequest] = system.spawn(
-            lambda: ApiServer(store_ref, wall_clock=wall_clock),
+            lambda: ApiServer(store_ref, wall_clock=wall_clock, kinds=kinds),
             name="apiserver",
             mailbox_size=ApiServer.mailbox_size,
         )

@@ -86,11 +86,28 @@ from ._core import (
     ServiceStatus,
     SessionAffinityConfig,
 )
+from ._crd import (
+    CRD_GROUP,
+    CustomResourceColumnDefinition,
+    CustomResourceConversion,
+    CustomResourceDefinition,
+    CustomResourceDefinitionCondition,
+    CustomResourceDefinitionNames,
+    CustomResourceDefinitionSpec,
+    CustomResourceDefinitionStatus,
+    CustomResourceDefinitionVersion,
+    CustomResourceSubresources,
+    CustomResourceSubresourceScale,
+    CustomResourceValidation,
+)
+from ._crd_serving import unsupported_custom_patch
+from ._custom import CRD_FINALIZER, CustomObject, CustomResourceKind, unknown_fields_of
 from ._decoding import FieldValidation, decode_object, unknown_fields
 from ._kinds import (
     KINDS,
     NODES,
     PODS,
+    KindListener,
     KindRegistry,
     Resource,
     ResourceKind,
@@ -214,6 +231,8 @@ from ._watch import ApiWatch
 
 __all__ = [
     "ANONYMOUS",
+    "CRD_FINALIZER",
+    "CRD_GROUP",
     "DEFAULT_PLUGINS",
     "EVERYTHING",
     "KINDS",
@@ -251,6 +270,19 @@ __all__ = [
     "ContainerStateWaiting",
     "ContainerStatus",
     "Create",
+    "CustomObject",
+    "CustomResourceColumnDefinition",
+    "CustomResourceConversion",
+    "CustomResourceDefinition",
+    "CustomResourceDefinitionCondition",
+    "CustomResourceDefinitionNames",
+    "CustomResourceDefinitionSpec",
+    "CustomResourceDefinitionStatus",
+    "CustomResourceDefinitionVersion",
+    "CustomResourceKind",
+    "CustomResourceSubresourceScale",
+    "CustomResourceSubresources",
+    "CustomResourceValidation",
     "DefaultTolerationSeconds",
     "Delete",
     "Deployment",
@@ -281,6 +313,7 @@ __all__ = [
     "HTTPHeader",
     "IntOrString",
     "KeySelector",
+    "KindListener",
     "KindRegistry",
     "LabelRequirement",
     "LabelSelector",
@@ -413,4 +446,6 @@ __all__ = [
     "pod_requests",
     "selector_from_struct",
     "unknown_fields",
+    "unknown_fields_of",
+    "unsupported_custom_patch",
 ]

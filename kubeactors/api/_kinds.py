@@ -5,7 +5,7 @@ The API server routes requests by it and the HTTP layer builds discovery from it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -24,6 +24,7 @@ from ._core import (
     Secret,
     Service,
 )
+from ._crd import CRD_GROUP, CustomResourceDefinition
 from ._meta import ApiObject, ObjectMeta
 from ._node import Node
 from ._pod import Pod
@@ -33,6 +34,7 @@ __all__ = [
     "KINDS",
     "NODES",
     "PODS",
+    "KindListener",
     "KindRegistry",
     "Resource",
     "ResourceKind",
@@ -127,26 +129,71 @@ class UnknownKindError(TypeError):
     """A type or name that is not one of the kinds the API server serves."""
 
 
-class KindRegistry:
-    """Every served kind, found by type, by (group, plural), by kind or by short name."""
+KindListener = Callable[[list["ResourceKind[Any]"], list["ResourceKind[Any]"]], None]
+"""Called with the kinds added and the kinds removed by each change to a registry."""
 
-    def __init__(self, kinds: list[ResourceKind[Any]]) -> None:
+
+class KindRegistry:
+    """Every served kind, found by type, by (group, plural), by kind or by short name.
+
+    A registry can change while it serves: `add` and `remove` are how a
+    CustomResourceDefinition comes and goes. Listeners (the HTTP layer's index)
+    hear of each change; `generation` counts them.
+    """
+
+    def __init__(self, kinds: Iterable[ResourceKind[Any]]) -> None:
         self._kinds = list(kinds)
+        self._listeners: list[KindListener] = []
+        self.generation = 0
+        self._index()
+        if len(self._by_type) != len(self._kinds) or len(self._by_version) != len(self._kinds):
+            raise ValueError("every kind needs its own type and its own (group, version, plural)")
+
+    def _index(self) -> None:
+        kinds = self._kinds
         self._by_type: dict[type[Any], ResourceKind[Any]] = {k.type: k for k in kinds}
-        self._by_resource = {(k.group, k.plural): k for k in kinds}
-        self._by_kind = {(k.group, k.kind): k for k in kinds}
+        self._by_version = {(k.group, k.version, k.plural): k for k in kinds}
+        self._by_resource: dict[tuple[str, str], ResourceKind[Any]] = {}
+        self._by_kind: dict[tuple[str, str], ResourceKind[Any]] = {}
         self._by_name: dict[str, ResourceKind[Any]] = {}
         for k in kinds:
+            self._by_resource.setdefault((k.group, k.plural), k)
+            self._by_kind.setdefault((k.group, k.kind), k)
             for name in (k.plural, k.singular_name, *k.short_names):
                 self._by_name.setdefault(name, k)
-        if len(self._by_type) != len(kinds) or len(self._by_resource) != len(kinds):
-            raise ValueError("every kind needs its own type and its own (group, plural)")
 
     def __iter__(self) -> Iterator[ResourceKind[Any]]:
-        return iter(self._kinds)
+        return iter(list(self._kinds))
 
     def __len__(self) -> int:
         return len(self._kinds)
+
+    def subscribe(self, listener: KindListener) -> None:
+        """Call `listener(added, removed)` after each change from now on."""
+        self._listeners.append(listener)
+
+    def add(self, kinds: Iterable[ResourceKind[Any]]) -> None:
+        """Serve `kinds`, each replacing any served at its group, version and plural."""
+        added = list(kinds)
+        if not added:
+            return
+        paths = {(k.group, k.version, k.plural) for k in added}
+        removed = [k for k in self._kinds if (k.group, k.version, k.plural) in paths]
+        self._change(added, removed)
+
+    def remove(self, kinds: Iterable[ResourceKind[Any]]) -> None:
+        """Stop serving `kinds` (those no longer served are ignored)."""
+        removed = [k for k in kinds if self._by_type.get(k.type) is k]
+        if removed:
+            self._change([], removed)
+
+    def _change(self, added: list[ResourceKind[Any]], removed: list[ResourceKind[Any]]) -> None:
+        gone = {id(k) for k in removed}
+        self._kinds = [k for k in self._kinds if id(k) not in gone] + added
+        self._index()
+        self.generation += 1
+        for listener in list(self._listeners):
+            listener(added, removed)
 
     def of_type(self, resource_type: type[R]) -> ResourceKind[R]:
         try:
@@ -156,16 +203,23 @@ class KindRegistry:
                 f"not a resource type the API server serves: {resource_type!r}"
             ) from None
 
-    def of_resource(self, group: str, plural: str) -> ResourceKind[Any]:
-        """The kind served at `/apis/<group>/<version>/<plural>` (`""` is the core group)."""
-        found = self._by_resource.get((group, plural))
+    def of_resource(self, group: str, plural: str, version: str = "") -> ResourceKind[Any]:
+        """The kind served at `/apis/<group>/<version>/<plural>` (`""` is the core
+        group; without a version, the preferred one)."""
+        if version:
+            found = self._by_version.get((group, version, plural))
+        else:
+            found = self._by_resource.get((group, plural))
         if found is None:
             raise UnknownKindError(f'the server could not find the resource "{plural}"')
         return found
 
     def of_kind(self, api_version: str, kind: str) -> ResourceKind[Any]:
-        group = api_version.rpartition("/")[0]
-        found = self._by_kind.get((group, kind))
+        group, _, version = api_version.rpartition("/")
+        found = next(
+            (k for k in self._kinds if (k.group, k.version, k.kind) == (group, version, kind)),
+            None,
+        ) or self._by_kind.get((group, kind))
         if found is None:
             raise UnknownKindError(f'no kind "{kind}" is registered for version "{api_version}"')
         return found
@@ -340,6 +394,17 @@ KINDS = KindRegistry(
             True,
             b"/registry/endpointslices/",
             group="discovery.k8s.io",
+        ),
+        ResourceKind(
+            CustomResourceDefinition,
+            "CustomResourceDefinition",
+            "customresourcedefinitions",
+            False,
+            b"/registry/apiextensions.k8s.io/customresourcedefinitions/",
+            group=CRD_GROUP,
+            short_names=("crd", "crds"),
+            categories=("api-extensions",),
+            subresources=_STATUS,
         ),
     ]
 )

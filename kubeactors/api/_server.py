@@ -3,6 +3,7 @@ versions objects of every registered kind, and persists them in the store."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -39,9 +40,27 @@ from ._auth import ANONYMOUS, TokenAuthenticator, UserInfo
 from ._authz import AlwaysAllow, Attributes, Authorizer
 from ._bootstrap import bootstrap_objects
 from ._core import Binding, Namespace, Service
+from ._crd import CustomResourceDefinition
+from ._crd_rules import terminating
+from ._crd_serving import CustomResources, mark_for_cleanup, unsupported_custom_patch
+from ._custom import (
+    CRD_FINALIZER,
+    CustomResourceKind,
+    custom_scale,
+    custom_with_replicas,
+    normalize_custom,
+)
 from ._decoding import unknown_fields
 from ._defaults import apply_defaults
-from ._kinds import KINDS, Resource, ResourceKind, UnknownKindError, kind_of, object_key
+from ._kinds import (
+    KINDS,
+    KindRegistry,
+    Resource,
+    ResourceKind,
+    UnknownKindError,
+    kind_of,
+    object_key,
+)
 from ._messages import (
     ApiRequest,
     Bind,
@@ -79,6 +98,8 @@ _RETRIES = 8
 # Without security (embedding, tests) namespaces need not be created before use.
 _EMBEDDED_PLUGINS = tuple(p for p in DEFAULT_PLUGINS if p != "NamespaceLifecycle")
 _SCALABLE = ("deployments", "replicasets", "replicationcontrollers")
+# How often a CRD being deleted looks whether its objects' finalizers have let go.
+_CLEANUP_POLL_SECONDS = 0.2
 
 
 class ApiServer(Actor[ApiRequest]):
@@ -114,6 +135,7 @@ class ApiServer(Actor[ApiRequest]):
         admission: Sequence[AdmissionPlugin | str] | None = None,
         bootstrap: bool = True,
         compat_updates: bool = True,
+        kinds: KindRegistry | None = None,
     ) -> None:
         self._store_ref = store
         self._store = Store(store)
@@ -128,6 +150,10 @@ class ApiServer(Actor[ApiRequest]):
         self._bootstrap = bootstrap
         self._compat = compat_updates
         self.state = ClusterState()
+        # The kinds served, built-in and custom: shared with the HTTP layer, which
+        # serves a CRD's kinds from the moment this server registers them.
+        self.kinds = kinds if kinds is not None else KindRegistry(KINDS)
+        self.custom = CustomResources(self.kinds)
         self._quota_locks: dict[str, anyio.Lock] = {}
         self._formatted: tuple[datetime, str] | None = None
 
@@ -140,6 +166,12 @@ class ApiServer(Actor[ApiRequest]):
             for kv in listed.kvs:
                 obj = kind.decode(kv.value, kv.mod_revision)
                 self.state.apply(kind.type, object_key(obj), kv.mod_revision, obj)
+        crds: ResourceKind[CustomResourceDefinition] = kind_of(CustomResourceDefinition)
+        for kv in (await self._store.range_prefix(crds.registry)).kvs:
+            crd = crds.decode(kv.value, kv.mod_revision)
+            self.custom.serve(crd)
+            if crd.metadata.deletion_timestamp is not None:
+                self._start_cleanup(crd.metadata.name)
         if self._bootstrap:
             await self._create_missing(bootstrap_objects())
 
@@ -238,9 +270,9 @@ class ApiServer(Actor[ApiRequest]):
         return self._admission.admit(request)
 
     def _validate(self, kind: ResourceKind[Any], obj: ApiObject) -> None:
-        causes = validate(kind, obj)
+        causes = validate(kind, obj) + self.custom.causes(kind, obj)
         if causes:
-            raise ApiError.invalid(kind.kind, obj.metadata.name, causes)
+            raise self.custom.invalid(kind, obj.metadata.name, causes)
 
     def _written(self, kind: ResourceKind[Any], key: bytes, revision: int, obj: Any) -> Any:
         """Bookkeeping after a successful write: the object at its new version."""
@@ -248,11 +280,15 @@ class ApiServer(Actor[ApiRequest]):
         self._decoded.remember(key, revision, stored)
         if ClusterState.tracks(kind.type):
             self.state.apply(kind.type, object_key(stored), revision, stored)
+        elif isinstance(stored, CustomResourceDefinition):
+            self.custom.serve(stored)
         return stored
 
     def _removed(self, kind: ResourceKind[Any], obj: Any, revision: int) -> Any:
         if ClusterState.tracks(kind.type):
             self.state.apply(kind.type, object_key(obj), revision, None)
+        elif isinstance(obj, CustomResourceDefinition):
+            self.custom.unserve(obj.metadata.name)
         return _versioned(obj, revision)
 
     # -- create ------------------------------------------------------------------
@@ -272,6 +308,10 @@ class ApiServer(Actor[ApiRequest]):
             deletion_grace_period_seconds=None,
         )
         prepared = apply_defaults(replace(obj, metadata=meta))
+        if isinstance(kind, CustomResourceKind):
+            prepared = normalize_custom(kind, prepared, creating=True)
+        elif isinstance(prepared, CustomResourceDefinition):
+            prepared = self.custom.prepare(prepared, self._now())
         if isinstance(prepared, Service):
             prepared = self._allocate_cluster_ip(prepared)
         return prepared
@@ -295,10 +335,11 @@ class ApiServer(Actor[ApiRequest]):
 
     async def _create(self, request: Create, user: UserInfo) -> None:
         obj = request.obj
-        kind: ResourceKind[Any] = kind_of(type(obj))
+        kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
         meta = obj.metadata
         namespace = self._namespace(kind, meta.namespace)
         self._authorize(user, "create", kind, namespace)
+        self.custom.check_create(kind)
         name = meta.name
         generated = not name and bool(meta.generate_name)
         if generated:
@@ -361,7 +402,7 @@ class ApiServer(Actor[ApiRequest]):
     # -- reads -------------------------------------------------------------------
 
     async def _get(self, request: Get, user: UserInfo) -> None:
-        kind: ResourceKind[Any] = kind_of(request.kind)
+        kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
         namespace = self._namespace(kind, request.namespace)
         name = request.name
         self._authorize(user, "get", kind, namespace, name)
@@ -386,7 +427,7 @@ class ApiServer(Actor[ApiRequest]):
         return lambda obj: labels.matches(obj.metadata.labels) and fields.matches(obj)
 
     async def _list(self, request: List, user: UserInfo) -> None:
-        kind: ResourceKind[Any] = kind_of(request.kind)
+        kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
         namespace = request.namespace if kind.namespaced else ""
         self._authorize(user, "list", kind, namespace)
         if request.limit < 0:
@@ -435,7 +476,7 @@ class ApiServer(Actor[ApiRequest]):
         await self._store_ref.tell(StoreRange(start, end, reply, limit=limit, revision=revision))
 
     def _watch(self, request: Watch, user: UserInfo) -> None:
-        kind: ResourceKind[Any] = kind_of(request.kind)
+        kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
         namespace = request.namespace if kind.namespaced else ""
         self._authorize(user, "watch", kind, namespace)
         version = request.resource_version
@@ -489,7 +530,7 @@ class ApiServer(Actor[ApiRequest]):
 
     async def _update(self, request: Update, user: UserInfo) -> None:
         obj = request.obj
-        kind: ResourceKind[Any] = kind_of(type(obj))
+        kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
         meta = obj.metadata
         namespace = self._namespace(kind, meta.namespace)
         subresource = request.subresource
@@ -514,14 +555,19 @@ class ApiServer(Actor[ApiRequest]):
     def _updated(
         self, kind: ResourceKind[Any], old: Any, obj: ApiObject, user: UserInfo, subresource: str
     ) -> ApiObject:
+        custom = isinstance(kind, CustomResourceKind)
         merged = merge_update(
             kind,
             old,
             apply_defaults(obj) if not subresource else obj,
             subresource=subresource,
-            keep_status=not self._compat,
+            keep_status=custom or not self._compat,
             strict_pods=not self._compat,
         )
+        if isinstance(kind, CustomResourceKind):
+            merged = self.custom.updated(kind, old, merged, subresource)
+        elif isinstance(merged, CustomResourceDefinition):
+            merged = self.custom.prepare(merged, self._now())
         admitted = self._admit("UPDATE", kind, merged, old, user, subresource)
         self._validate(kind, admitted)
         return admitted
@@ -622,12 +668,14 @@ class ApiServer(Actor[ApiRequest]):
             upstream.fail(_store_failure(error))
 
     def _patch(self, request: Patch, user: UserInfo) -> None:
-        kind: ResourceKind[Any] = kind_of(request.kind)
+        kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
         namespace = self._namespace(kind, request.namespace)
         subresource = request.subresource
         if subresource not in ("", "status") or (subresource and not kind.has_status):
             raise ApiError.not_found(f"{kind.plural}/{subresource}", request.name)
         self._authorize(user, "patch", kind, namespace, request.name, subresource)
+        if isinstance(kind, CustomResourceKind) and request.patch_type == "strategic":
+            raise unsupported_custom_patch()
 
         def change(old: Any) -> ApiObject:
             document = msgspec.to_builtins(old)
@@ -650,7 +698,7 @@ class ApiServer(Actor[ApiRequest]):
         )
 
     def _delete(self, request: Delete, user: UserInfo) -> None:
-        kind: ResourceKind[Any] = kind_of(request.kind)
+        kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
         namespace = self._namespace(kind, request.namespace)
         name = request.name
         self._authorize(user, "delete", kind, namespace, name)
@@ -679,6 +727,8 @@ class ApiServer(Actor[ApiRequest]):
                 graceful = self._graceful(old, request.grace_period_seconds, now)
                 if graceful is not None:
                     return graceful if graceful != old else None
+            if isinstance(old, CustomResourceDefinition) and meta.deletion_timestamp is None:
+                old = terminating(mark_for_cleanup(old), now)
             marked, stays = mark_deleted(old, now, policy)
             if not stays:
                 gone: ApiObject = replace(
@@ -697,6 +747,12 @@ class ApiServer(Actor[ApiRequest]):
         def answer(obj: Any) -> Any:
             if isinstance(obj, Namespace) and obj.status.phase == "Terminating":
                 self.context.start_soon(lambda: self._finalize_namespace(obj.metadata.name))
+            if (
+                isinstance(obj, CustomResourceDefinition)
+                and CRD_FINALIZER in obj.metadata.finalizers
+            ):
+                self.custom.terminating.add(obj.metadata.name)
+                self._start_cleanup(obj.metadata.name)
             return obj
 
         self.context.start_soon(
@@ -728,9 +784,12 @@ class ApiServer(Actor[ApiRequest]):
         """What the namespace controller does: delete everything in a terminating
         namespace, then let the namespace itself go."""
         try:
-            for kind in KINDS:
-                if not kind.namespaced:
+            prefixes: set[bytes] = set()
+            for kind in self.kinds:
+                # The versions of a custom kind share their objects: one pass for all.
+                if not kind.namespaced or kind.registry in prefixes:
                     continue
+                prefixes.add(kind.registry)
                 listed = await self._store.range_prefix(kind.prefix(namespace))
                 for kv in listed.kvs:
                     obj = kind.decode(kv.value, kv.mod_revision)
@@ -753,6 +812,47 @@ class ApiServer(Actor[ApiRequest]):
             await self._read_modify_write(namespaces, "", namespace, release, _ignore())
         except Exception:
             logger.exception("finalizing namespace %s failed", namespace)
+
+    def _start_cleanup(self, name: str) -> None:
+        self.context.start_soon(lambda: self._clean_up_crd(name))
+
+    async def _clean_up_crd(self, name: str) -> None:
+        """What upstream's finalizing controller does for a CRD being deleted: delete
+        its custom objects (each waits for its own finalizers), then let the CRD go,
+        which stops its kinds being served."""
+        kinds = self.custom.kinds_of(name)
+        try:
+            if kinds:
+                kind = kinds[0]
+                while True:
+                    listed = await self._store.range_prefix(kind.registry)
+                    marked = functools.partial(_deleted_by_namespace, now=self._now())
+                    for kv in listed.kvs:
+                        obj = kind.decode(kv.value, kv.mod_revision)
+                        if obj.metadata.deletion_timestamp is None:
+                            await self._read_modify_write(
+                                kind,
+                                obj.metadata.namespace,
+                                obj.metadata.name,
+                                marked,
+                                _ignore(),
+                            )
+                    if not (await self._store.range_prefix(kind.registry)).kvs:
+                        break
+                    await self.context.clock.sleep(_CLEANUP_POLL_SECONDS)
+            crds = kind_of(CustomResourceDefinition)
+
+            def release(old: Any) -> ApiObject | None:
+                finalizers = old.metadata.finalizers
+                if CRD_FINALIZER not in finalizers:
+                    return None
+                kept = [f for f in finalizers if f != CRD_FINALIZER]
+                released: ApiObject = replace(old, metadata=replace(old.metadata, finalizers=kept))
+                return released
+
+            await self._read_modify_write(crds, "", name, release, _ignore())
+        except Exception:
+            logger.exception("cleaning up custom resource definition %s failed", name)
 
     def _bind(self, request: Bind, user: UserInfo) -> None:
         binding: Binding = request.binding
@@ -801,8 +901,9 @@ class ApiServer(Actor[ApiRequest]):
         )
 
     def _scale(self, request: GetScale | UpdateScale, user: UserInfo) -> None:
-        kind: ResourceKind[Any] = kind_of(request.kind)
-        if kind.plural not in _SCALABLE:
+        kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
+        custom = kind if isinstance(kind, CustomResourceKind) else None
+        if kind.plural not in _SCALABLE and (custom is None or custom.scale is None):
             raise ApiError.not_found(f"{kind.plural}/scale", "")
         if isinstance(request, GetScale):
             namespace = self._namespace(kind, request.namespace)
@@ -823,12 +924,18 @@ class ApiServer(Actor[ApiRequest]):
                 return None
             if version and version != old.metadata.resource_version:
                 raise ApiError.conflict(kind.plural, name)
-            updated: ApiObject = with_replicas(old, replicas)
+            if custom is not None:
+                updated: ApiObject = custom_with_replicas(custom, old, replicas)
+            else:
+                updated = with_replicas(old, replicas)
             return self._updated(kind, old, updated, user, "")
+
+        def answer(obj: Any) -> Any:
+            return custom_scale(custom, obj) if custom is not None else scale_of(kind, obj)
 
         self.context.start_soon(
             lambda: self._read_modify_write(
-                kind, namespace, name, change, request.reply, answer=lambda o: scale_of(kind, o)
+                kind, namespace, name, change, request.reply, answer=answer
             )
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..api import KINDS, ResourceKind
+from ..api import KINDS, KindRegistry, ResourceKind
 
 __all__ = ["KindIndex", "default_kinds"]
 
@@ -22,6 +22,21 @@ class KindIndex:
         self.kinds = list(kinds)
         self._by_path = {(k.group, k.version, k.plural): k for k in self.kinds}
         self.generation = 0
+
+    @classmethod
+    def following(cls, registry: KindRegistry) -> KindIndex:
+        """An index of `registry`'s kinds that follows its changes: the kinds of a
+        CustomResourceDefinition are served as soon as the API server registers them."""
+        index = cls(registry)
+        registry.subscribe(index._changed)
+        return index
+
+    def _changed(self, added: list[ResourceKind[Any]], removed: list[ResourceKind[Any]]) -> None:
+        for kind in removed:
+            if self._by_path.get((kind.group, kind.version, kind.plural)) is kind:
+                self.remove(kind.group, kind.version, kind.plural)
+        for kind in added:
+            self.add(kind)
 
     def add(self, kind: ResourceKind[Any]) -> None:
         """Serve `kind` from now on (replacing one at the same group, version and plural)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from ..api import ResourceKind, Status
+from ..api import CustomResourceKind, ObjectMeta, ResourceKind, Status
 from ._kinds import KindIndex
 
 __all__ = ["openapi_document", "openapi_root"]
@@ -21,6 +21,15 @@ _REF = "#/components/schemas/{name}"
 _GVK = "x-kubernetes-group-version-kind"
 _WRITE_PARAMETERS = ("dryRun", "fieldManager", "fieldValidation", "pretty")
 _encoder = msgspec.json.Encoder(order="sorted")
+_API_VERSION = (
+    "APIVersion defines the versioned schema of this representation of an object. "
+    "Servers should convert recognized schemas to the latest internal value, and may "
+    "reject unrecognized values."
+)
+_KIND = (
+    "Kind is a string value representing the REST resource this object represents. "
+    "Servers may infer this from the endpoint the client submits requests to."
+)
 
 
 def _simplify(schema: Any) -> Any:
@@ -83,20 +92,51 @@ def _paths(kind: ResourceKind[Any], name: str) -> dict[str, Any]:
     }
 
 
+def _custom_schema(kind: CustomResourceKind) -> dict[str, Any]:
+    """A custom kind's schema as upstream publishes it: the CRD's, with the object
+    header every kind has."""
+    schema: dict[str, Any] = {"type": "object"}
+    if isinstance(kind.schema, dict):
+        schema = dict(kind.schema)
+    properties = dict(schema.get("properties") or {})
+    properties["apiVersion"] = {"type": "string", "description": _API_VERSION}
+    properties["kind"] = {"type": "string", "description": _KIND}
+    properties["metadata"] = {
+        "allOf": [{"$ref": _REF.format(name="ObjectMeta")}],
+        "description": "Standard object's metadata.",
+    }
+    schema["properties"] = properties
+    schema[_GVK] = [_gvk(kind)]
+    return schema
+
+
+def _custom_name(kind: ResourceKind[Any]) -> str:
+    """`com.example.v1.Widget`, as upstream names a custom kind's schema."""
+    reversed_group = ".".join(reversed(kind.group.split(".")))
+    return f"{reversed_group}.{kind.version}.{kind.kind}"
+
+
 def openapi_document(kinds: KindIndex, group: str, version: str) -> bytes | None:
     """The OpenAPI v3 document of one group-version, or None if nothing is served there."""
     served = kinds.in_group_version(group, version)
     if not served:
         return None
+    custom = [kind for kind in served if isinstance(kind, CustomResourceKind)]
+    typed = [kind for kind in served if not isinstance(kind, CustomResourceKind)]
+    extra: list[type[Any]] = [Status, ObjectMeta] if custom else [Status]
     refs, components = msgspec.json.schema_components(
-        [kind.type for kind in served] + [Status], ref_template=_REF
+        [kind.type for kind in typed] + extra, ref_template=_REF
     )
     schemas = _simplify(components)
     paths: dict[str, Any] = {}
-    for kind, ref in zip(served, refs, strict=False):
+    for kind, ref in zip(typed, refs, strict=False):
         name = ref["$ref"].rsplit("/", 1)[-1]
         schemas[name][_GVK] = [_gvk(kind)]
         paths.update(_paths(kind, name))
+    for custom_kind in custom:
+        name = _custom_name(custom_kind)
+        schemas[name] = _custom_schema(custom_kind)
+        paths.update(_paths(custom_kind, name))
     document = {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.31.0"},

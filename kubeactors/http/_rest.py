@@ -18,6 +18,7 @@ from ..actors import Clock
 from ..api import (
     PATCH_TYPES,
     ApiError,
+    CustomResourceKind,
     ManagedFieldsEntry,
     ObjectList,
     ResourceKind,
@@ -25,6 +26,8 @@ from ..api import (
     apply_patch,
     format_time,
     unknown_fields,
+    unknown_fields_of,
+    unsupported_custom_patch,
 )
 from ..client import Client
 from ._apply import APPLY, parse_apply, server_side_apply
@@ -197,7 +200,7 @@ class RestApi:
         include = request.query_params.get("includeObject", "Metadata")
         return _json(
             table(
-                kind.kind,
+                kind,
                 objects,
                 self.wall_clock(),
                 version=version,
@@ -309,10 +312,10 @@ class RestApi:
                 raise unsupported_media_type(content_type)
         except msgspec.DecodeError as error:
             raise bad_request(f"the body of the request could not be decoded: {error}") from None
-        self._check_fields(request, raw, kind.type)
+        self._check_fields(request, unknown_fields_of(kind, raw))
         return self._convert(raw, target, kind)
 
-    def _check_fields(self, request: Request, raw: Any, struct_type: type[Any]) -> None:
+    def _check_fields(self, request: Request, unknown_paths: list[str]) -> None:
         """Apply `fieldValidation`: Strict refuses unknown fields, Warn (the default)
         reports them in Warning headers, Ignore drops them silently."""
         validation = request.query_params.get("fieldValidation", "Warn")
@@ -322,7 +325,7 @@ class RestApi:
             )
         if validation == "Ignore":
             return
-        unknown = [f'unknown field "{path}"' for path in unknown_fields(raw, struct_type)]
+        unknown = [f'unknown field "{path}"' for path in unknown_paths]
         if unknown and validation == "Strict":
             raise bad_request("strict decoding error: " + ", ".join(unknown))
         request.state.warnings.extend(unknown)
@@ -401,7 +404,7 @@ class RestApi:
         kind = target.kind
         if content_type == APPLY:
             applied = parse_apply(await self._body(request), request.query_params)
-            self._check_fields(request, applied, kind.type)
+            self._check_fields(request, unknown_fields_of(kind, applied))
             obj, created = await server_side_apply(
                 self.client,
                 kind.type,
@@ -416,6 +419,9 @@ class RestApi:
             return _json(obj, 201 if created else 200)
         if content_type not in PATCH_TYPES:
             raise unsupported_media_type(content_type)
+        if isinstance(kind, CustomResourceKind) and PATCH_TYPES[content_type] == "strategic":
+            # Custom objects have no strategic merge keys: upstream refuses them too.
+            raise unsupported_custom_patch()
         patch = self._parse(await self._body(request))
         for attempt in range(_PATCH_RETRIES):
             current = await self.client.get(kind.type, target.name, target.namespace)
@@ -446,11 +452,13 @@ class RestApi:
                 raise method_not_allowed(method, f"{kind.plural}/binding")
             body = self._parse(await self._body(request))
             return _json(await bind(client, kind.type, name, namespace, body), 201)
+        if isinstance(kind, CustomResourceKind):
+            return await self._custom_scale(request, target)
         if method == "GET":
             return _json(read_scale(await client.get(kind.type, name, namespace)))
         if method == "PUT":
             raw = self._parse(await self._body(request))
-            self._check_fields(request, raw, Scale)
+            self._check_fields(request, unknown_fields(raw, Scale))
             try:
                 scale = msgspec.convert(raw, Scale)
             except msgspec.ValidationError as error:
@@ -465,6 +473,31 @@ class RestApi:
             patch = self._parse(await self._body(request))
             return _json(await patch_scale(client, kind.type, name, namespace, patch, content_type))
         raise method_not_allowed(method, f"{kind.plural}/scale")
+
+    async def _custom_scale(self, request: Request, target: Target) -> Response:
+        """The scale of a custom object, read and written by the API server at the
+        paths its CRD names."""
+        kind, method, client = target.kind, request.method, self.client
+        current = await client.get_scale(kind.type, target.name, target.namespace)
+        if method == "GET":
+            return _json(current)
+        if method not in ("PUT", "PATCH"):
+            raise method_not_allowed(method, f"{kind.plural}/scale")
+        raw = self._parse(await self._body(request))
+        if method == "PATCH":
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type not in PATCH_TYPES:
+                raise unsupported_media_type(content_type)
+            raw = apply_patch(msgspec.to_builtins(current), raw, PATCH_TYPES[content_type])
+        else:
+            self._check_fields(request, unknown_fields(raw, Scale))
+        try:
+            scale = msgspec.convert(raw, Scale)
+        except msgspec.ValidationError as error:
+            raise bad_request(f"Scale: {error}") from None
+        meta = msgspec.structs.replace(scale.metadata, name=target.name, namespace=target.namespace)
+        scale = msgspec.structs.replace(scale, metadata=meta)
+        return _json(await client.update_scale(kind.type, scale))
 
     def _parse(self, body: bytes) -> Any:
         try:

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
+from ..api import CustomResourceColumnDefinition, CustomResourceKind, ResourceKind
+from ._jsonpath import JsonPathError, find, parse
+
 __all__ = ["Column", "human_duration", "table", "table_columns"]
 
 Row = Callable[[Mapping[str, Any], datetime], list[Any]]
@@ -355,8 +360,79 @@ def table_columns(kind: str) -> list[Column]:
     return _PRINTERS.get(kind, ([_NAME, _AGE], _default_row))[0]
 
 
+def _custom_printer(kind: CustomResourceKind) -> tuple[list[Column], Row]:
+    """A CRD's `additionalPrinterColumns` after NAME (AGE alone when it has none)."""
+    definitions = kind.columns or _DEFAULT_CUSTOM_COLUMNS
+    columns = [_NAME]
+    readers = []
+    for definition in definitions:
+        columns.append(
+            Column(
+                definition.name,
+                definition.description,
+                priority=definition.priority,
+                type=definition.type,
+                format=definition.format,
+            )
+        )
+        try:
+            steps = parse(definition.json_path)
+        except JsonPathError:
+            steps = None
+        readers.append((definition.type, steps))
+
+    def row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+        cells: list[Any] = [_name(obj)]
+        for column_type, steps in readers:
+            found = find(obj, steps) if steps is not None else []
+            cells.append(_custom_cell(column_type, found[0], now) if found else None)
+        return cells
+
+    return columns, row
+
+
+_DEFAULT_CUSTOM_COLUMNS = (
+    CustomResourceColumnDefinition(
+        name="Age",
+        type="date",
+        json_path=".metadata.creationTimestamp",
+        description=_AGE.description,
+    ),
+)
+
+
+def _custom_cell(column_type: str, value: Any, now: datetime) -> Any:
+    """A cell as upstream's custom resource table convertor makes it (None: `<none>`)."""
+    if column_type == "date":
+        if not isinstance(value, str):
+            return None
+        return _age({"metadata": {"creationTimestamp": value}}, now)
+    if column_type == "integer":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return int(value)
+    if column_type == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value) if isinstance(value, float) else value
+    if column_type == "boolean":
+        return value if isinstance(value, bool) else None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return msgspec.json.encode(value).decode()
+
+
+def _printer(kind: str | ResourceKind[Any]) -> tuple[list[Column], Row]:
+    if isinstance(kind, CustomResourceKind):
+        return _custom_printer(kind)
+    name = kind if isinstance(kind, str) else kind.kind
+    return _PRINTERS.get(name, ([_NAME, _AGE], _default_row))
+
+
 def table(
-    kind: str,
+    kind: str | ResourceKind[Any],
     objects: list[Mapping[str, Any]],
     now: datetime,
     *,
@@ -365,12 +441,13 @@ def table(
     include_object: str = "Object",
     with_columns: bool = True,
 ) -> dict[str, Any]:
-    """A `Table` of `objects` of `kind` as of `now` (for the ages).
+    """A `Table` of `objects` of `kind` (a kind's name, or the kind, which a custom
+    kind must be for its printer columns) as of `now` (for the ages).
 
     `include_object` is the client's `includeObject`: "Object" embeds each object
     whole, "Metadata" its metadata only, "None" nothing.
     """
-    columns, row = _PRINTERS.get(kind, ([_NAME, _AGE], _default_row))
+    columns, row = _printer(kind)
     rows = []
     for obj in objects:
         entry: dict[str, Any] = {"cells": row(obj, now)}

@@ -85,7 +85,7 @@ async def watch_events(
                 if options.table_version:
                     builtins: Mapping[str, Any] = msgspec.to_builtins(obj)
                     obj = table(
-                        kind.kind,
+                        kind,
                         [builtins],
                         wall_clock(),
                         version=options.table_version,

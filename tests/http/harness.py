@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,9 +14,11 @@ import anyio
 
 from kubeactors.actors import ActorSystem
 from kubeactors.api import (
+    KINDS,
     SYSTEM_MASTERS,
     ApiServer,
     Container,
+    KindRegistry,
     Node,
     NodeCondition,
     NodeStatus,
@@ -28,7 +30,7 @@ from kubeactors.api import (
     default_authorizer,
 )
 from kubeactors.client import Client
-from kubeactors.http import HttpServer, LogReader, ensure_token_file
+from kubeactors.http import HttpServer, KindIndex, LogReader, ensure_token_file
 from kubeactors.store import Store
 
 KUBECTL = "/usr/bin/kubectl"
@@ -40,6 +42,7 @@ class Served:
     client: Client
     server: HttpServer
     cache_dir: Path
+    kinds: KindRegistry = field(default_factory=lambda: KindRegistry(KINDS))
 
     async def kubectl(self, *args: str, token: str | None = None) -> tuple[int, str, str]:
         """Run kubectl against the server: (exit status, stdout, stderr)."""
@@ -112,12 +115,14 @@ async def served(
             authenticator = TokenAuthenticator.from_csv(tokens.read_text())
             authorizer = default_authorizer()
             user = UserInfo("test-admin", "test-admin", (SYSTEM_MASTERS,))
+        kinds = KindRegistry(KINDS)
         api = system.spawn(
             lambda: ApiServer(
                 store.ref,
                 wall_clock=wall_clock,
                 authenticator=authenticator,
                 authorizer=authorizer,
+                kinds=kinds,
             ),
             name="apiserver",
         )
@@ -131,6 +136,7 @@ async def served(
             tls=tls,
             logs=logs,
             forward_tokens=users is not None,
+            kinds=KindIndex.following(kinds),
         )
         async with server:
-            yield Served(client, server, directory / "kubectl-cache")
+            yield Served(client, server, directory / "kubectl-cache", kinds)
