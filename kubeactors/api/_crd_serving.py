@@ -3,6 +3,7 @@ rules of custom objects (pruning, defaulting, validation, status, generation).""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -70,7 +71,13 @@ class CustomResources:
         if not established(crd) or validate_crd(crd):
             self.kinds.remove(old)
             return
-        new = custom_kinds(crd)
+        if old and old[0].spec == crd.spec:
+            # Nothing served changes (a status or metadata write): the same kinds stay.
+            self._served[name] = old
+            if crd.metadata.deletion_timestamp is not None:
+                self.terminating.add(name)
+            return
+        new = [_reusing(kind, old) for kind in custom_kinds(crd)]
         kept = {(k.version, k.plural) for k in new}
         self.kinds.remove([k for k in old if (k.version, k.plural) not in kept])
         self.kinds.add(new)
@@ -126,6 +133,17 @@ class CustomResources:
         status = ApiError.invalid(qualified(kind), name, causes).status
         details = replace(status.details, kind=kind.kind, group=kind.group)
         return ApiError(replace(status, details=details))
+
+
+def _reusing(kind: CustomResourceKind, old: list[CustomResourceKind]) -> CustomResourceKind:
+    """`kind`, with the type its version had before when that type has the same
+    fields: a client holding the type keeps working across a schema change."""
+    for previous in old:
+        if previous.version == kind.version and (
+            previous.type.__struct_encode_fields__ == kind.type.__struct_encode_fields__
+        ):
+            return dataclasses.replace(kind, type=previous.type)
+    return kind
 
 
 def mark_for_cleanup(crd: CustomResourceDefinition) -> CustomResourceDefinition:

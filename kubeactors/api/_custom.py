@@ -20,6 +20,7 @@ from ._crd import (
     CRD_GROUP,
     CustomResourceColumnDefinition,
     CustomResourceDefinition,
+    CustomResourceDefinitionSpec,
     CustomResourceSubresourceScale,
 )
 from ._decoding import unknown_fields
@@ -59,6 +60,8 @@ class CustomResourceKind(ResourceKind[Any]):
     storage prefix; an object read through a version carries that `apiVersion`."""
 
     crd_name: str = ""
+    spec: CustomResourceDefinitionSpec | None = None
+    """The CRD spec this kind was made from (to tell whether a CRD write changes it)."""
     schema: Any = None
     columns: tuple[CustomResourceColumnDefinition, ...] = ()
     scale: CustomResourceSubresourceScale | None = None
@@ -150,6 +153,7 @@ def custom_kinds(crd: CustomResourceDefinition) -> list[CustomResourceKind]:
                 categories=tuple(names.categories),
                 subresources=tuple(served),
                 crd_name=crd.metadata.name,
+                spec=spec,
                 schema=schema,
                 columns=tuple(version.additional_printer_columns),
                 scale=scale,

@@ -545,7 +545,7 @@ class ApiServer(Actor[ApiRequest]):
         key = kind.key(namespace, meta.name)
         obj = replace(obj, metadata=replace(meta, namespace=namespace))
         old = self._decoded.peek(key, expected)
-        if old is not None:
+        if old is not None and type(old) is kind.type:
             # The version the client read is at hand: check and forward, no read needed.
             stored = self._updated(kind, old, obj, user, subresource)
             self._send_put(kind, key, stored, old, expected, request.reply)

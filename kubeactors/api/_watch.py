@@ -43,6 +43,9 @@ class DecodeCache:
     def decode(self, kind: ResourceKind[R], key: bytes, data: bytes, revision: int) -> R:
         entry = (key, revision)
         obj: R | None = self._items.get(entry)
+        if obj is not None and type(obj) is not kind.type:
+            # Another version of a custom kind read the same object: decode it afresh.
+            return kind.decode(data, revision)
         if obj is None:
             obj = kind.decode(data, revision)
             if len(self._items) >= self._size:
