@@ -118,8 +118,14 @@ async def test_discovery_and_openapi_show_the_custom_kind(tmp_path: Path) -> Non
         assert served_names["widgets/status"] == ["get", "patch", "update"]
         assert served_names["widgets/scale"] == ["get", "patch", "update"]
         assert "watch" in served_names["widgets"]
-        categories = await _ok(api, "get", "toys")
-        assert "w1" in categories
+        (tmp_path / "w2.yaml").write_text(WIDGET_YAML.replace("w1", "w2").replace("3", "6"))
+        applied = await _ok(api, "apply", "--server-side", "-f", str(tmp_path / "w2.yaml"))
+        assert applied.strip() == "widget.example.com/w2 serverside-applied"
+        categories = await _ok(api, "get", "toys", "--no-headers")
+        assert [line.split()[:2] for line in categories.splitlines()] == [
+            ["w1", "3"],
+            ["w2", "6"],
+        ]
         document = json.loads(await _ok(api, "get", "--raw", "/openapi/v3/apis/example.com/v1"))
         schema = document["components"]["schemas"]["com.example.v1.Widget"]
         assert schema["x-kubernetes-group-version-kind"] == [
