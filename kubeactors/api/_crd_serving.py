@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import weakref
 from typing import Any
 
 import msgspec
@@ -22,6 +23,7 @@ from ._custom import (
 from ._kinds import KindRegistry, ResourceKind
 from ._meta import ApiObject
 from ._status import ApiError, Status, StatusCause
+from ._watch import ApiWatch
 from ._writes import spec_changed
 
 __all__ = ["CustomResources", "unsupported_custom_patch"]
@@ -52,6 +54,7 @@ class CustomResources:
     def __init__(self, kinds: KindRegistry) -> None:
         self.kinds = kinds
         self._served: dict[str, list[CustomResourceKind]] = {}
+        self._watches: dict[str, weakref.WeakSet[ApiWatch[Any]]] = {}
         self.terminating: set[str] = set()
 
     # -- the CRDs themselves ------------------------------------------------------------
@@ -87,8 +90,17 @@ class CustomResources:
         logger.info("serving %s (%s)", name, ", ".join(k.api_version for k in new))
 
     def unserve(self, name: str) -> None:
+        """Stop serving a CRD's kinds, and end the watches on them (as upstream does:
+        their clients relist and find the resource gone)."""
         self.kinds.remove(self._served.pop(name, []))
         self.terminating.discard(name)
+        for watch in list(self._watches.pop(name, ())):
+            watch.close()
+
+    def track(self, kind: ResourceKind[Any], watch: ApiWatch[Any]) -> None:
+        """Remember a watch on a custom kind, to end it when its CRD goes."""
+        if isinstance(kind, CustomResourceKind):
+            self._watches.setdefault(kind.crd_name, weakref.WeakSet()).add(watch)
 
     def kinds_of(self, name: str) -> list[CustomResourceKind]:
         return list(self._served.get(name, []))

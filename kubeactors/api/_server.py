@@ -515,16 +515,16 @@ class ApiServer(Actor[ApiRequest]):
         except Exception as error:
             request.reply.fail(_store_failure(error))
             return
-        request.reply.send(
-            ApiWatch(
-                kind,
-                stream,
-                initial,
-                self._decoded,
-                predicate=predicate,
-                bookmarks=request.allow_bookmarks,
-            )
+        watch = ApiWatch(
+            kind,
+            stream,
+            initial,
+            self._decoded,
+            predicate=predicate,
+            bookmarks=request.allow_bookmarks,
         )
+        self.custom.track(kind, watch)
+        request.reply.send(watch)
 
     # -- update ------------------------------------------------------------------
 

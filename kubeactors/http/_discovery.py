@@ -30,6 +30,13 @@ _SUBRESOURCE_VERBS = {
     "log": ["get"],
 }
 
+# The kinds a subresource answers with, when not its resource's own.
+_SUBRESOURCE_KINDS = {
+    "scale": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+    "binding": {"group": "", "version": "v1", "kind": "Binding"},
+    "eviction": {"group": "policy", "version": "v1", "kind": "Eviction"},
+}
+
 
 def api_versions(address: str) -> dict[str, Any]:
     """`/api`: the versions of the core group."""
@@ -116,7 +123,7 @@ def _aggregated_resource(kind: ResourceKind[Any]) -> dict[str, Any]:
         entry["subresources"] = [
             {
                 "subresource": sub,
-                "responseKind": response_kind,
+                "responseKind": _SUBRESOURCE_KINDS.get(sub, response_kind),
                 "verbs": _SUBRESOURCE_VERBS.get(sub, ["get"]),
             }
             for sub in kind.subresources

@@ -316,6 +316,10 @@ def _endpoints_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
     return [_name(obj), shown or "<none>", _age(obj, now)]
 
 
+def _created_at_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+    return [_name(obj), obj.get("metadata", {}).get("creationTimestamp") or "<unknown>"]
+
+
 def _default_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
     return [_name(obj), _age(obj, now)]
 
@@ -352,6 +356,10 @@ _PRINTERS: dict[str, tuple[list[Column], Row]] = {
         _event_row,
     ),
     "Endpoints": ([_NAME, Column("Endpoints", "Endpoints of the service."), _AGE], _endpoints_row),
+    "CustomResourceDefinition": (
+        [_NAME, Column("Created At", "When the definition was created.", type="date")],
+        _created_at_row,
+    ),
 }
 
 

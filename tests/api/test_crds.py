@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import msgspec
 import pytest
 
@@ -267,29 +268,57 @@ async def test_deleting_a_crd_deletes_its_objects_then_stops_serving(tmp_path: P
         held = _widget(widget, "b", size=2)
         held = replace(held, metadata=replace(held.metadata, finalizers=["example.com/hold"]))
         await client.create(held)
-        marked = await client.delete(CRDS, "widgets.example.com")
-        assert marked.metadata.deletion_timestamp is not None
-        assert any(c.type == "Terminating" for c in marked.status.conditions)
+        watch = await client.watch(widget, "default")
+        seen: list[tuple[str, str]] = []
+        watched = anyio.Event()
 
-        # The object with a finalizer holds the CRD (and its kind) until it lets go.
-        [left] = await wait_for(
-            client,
-            widget,
-            lambda items: (
-                [(w.metadata.name, bool(w.metadata.deletion_timestamp)) for w in items]
-                == [("b", True)]
-            ),
-        )
-        with pytest.raises(ApiError) as caught:
-            await client.create(_widget(widget, "c", size=1))
-        assert caught.value.code == 405
-        assert (await client.get(CRDS, "widgets.example.com")).metadata.finalizers
+        async def follow() -> None:
+            async for batch in watch:
+                seen.extend((event.type, event.object.metadata.name) for event in batch)
+            watched.set()
 
-        await client.update(replace(left, metadata=replace(left.metadata, finalizers=[])))
-        await wait_for(client, CRDS, lambda crds: not crds)
-        with pytest.raises(UnknownKindError):
-            _server_kinds().of_type(widget)
-        assert (await api.store.range_prefix(kind.registry)).kvs == []
+        async with anyio.create_task_group() as group:
+            group.start_soon(follow)
+            await _delete_widgets(client, widget, kind, api, watched, seen)
+
+
+async def _delete_widgets(
+    client: Client,
+    widget: type[Any],
+    kind: CustomResourceKind,
+    api: Harness,
+    watched: anyio.Event,
+    seen: list[tuple[str, str]],
+) -> None:
+    marked = await client.delete(CRDS, "widgets.example.com")
+    assert marked.metadata.deletion_timestamp is not None
+    assert any(c.type == "Terminating" for c in marked.status.conditions)
+
+    # The object with a finalizer holds the CRD (and its kind) until it lets go.
+    [left] = await wait_for(
+        client,
+        widget,
+        lambda items: (
+            [(w.metadata.name, bool(w.metadata.deletion_timestamp)) for w in items] == [("b", True)]
+        ),
+    )
+    with pytest.raises(ApiError) as caught:
+        await client.create(_widget(widget, "c", size=1))
+    assert caught.value.code == 405
+    assert (await client.get(CRDS, "widgets.example.com")).metadata.finalizers
+
+    await client.update(replace(left, metadata=replace(left.metadata, finalizers=[])))
+    await wait_for(client, CRDS, lambda crds: not crds)
+    with pytest.raises(UnknownKindError):
+        _server_kinds().of_type(widget)
+    assert (await api.store.range_prefix(kind.registry)).kvs == []
+    # Watches on the kind end with it, having seen every object go.
+    with anyio.fail_after(10):
+        await watched.wait()
+    assert [change for change in seen if change[0] == "DELETED"] == [
+        ("DELETED", "a"),
+        ("DELETED", "b"),
+    ]
 
 
 async def test_a_name_conflict_leaves_the_second_crd_unestablished(tmp_path: Path) -> None:

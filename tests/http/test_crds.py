@@ -60,6 +60,10 @@ async def test_kubectl_applies_gets_explains_patches_and_deletes(tmp_path: Path)
         by_short_name = json.loads(await _ok(api, "get", "wd", "w1", "-o", "json"))
         assert by_short_name["spec"] == {"size": 3, "replicas": 2, "color": "red"}
 
+        crds = (await _ok(api, "get", "crds")).splitlines()
+        assert crds[0].split() == ["NAME", "CREATED", "AT"]
+        assert crds[1].split() == ["widgets.example.com", "2026-01-01T00:00:00Z"]
+
         explained = await _ok(api, "explain", "widget.spec.size")
         assert "FIELD: size <integer>" in explained
         assert "How big, from 1 to 10." in explained
