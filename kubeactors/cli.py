@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -94,9 +95,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--seed", type=int, default=0, help="seed of the cluster's randomness")
 
+    sim = commands.add_parser(
+        "sim",
+        help="play a scenario (YAML) on the virtual clock and report what happened",
+        description="Play a scenario on a cluster on the virtual clock (see docs/scenarios.md). "
+        "Exits 1 if an invariant was violated, 2 if the scenario cannot be read.",
+    )
+    sim.add_argument("scenario", type=Path, help="the scenario's YAML file")
+    sim.add_argument("--seed", type=int, default=0, help="seed of the run's randomness")
+    sim.add_argument(
+        "--until",
+        type=_duration,
+        default=None,
+        help="virtual time to run (default: the scenario's)",
+    )
+    sim.add_argument(
+        "--plot", type=Path, default=None, help="draw the cluster over time here (PNG)"
+    )
+    sim.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    sim.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     etcd = commands.add_parser("etcd", help="serve etcd's v3 gRPC API over a store", add_help=False)
     etcd.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _duration(text: str) -> float:
+    from .sim import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _port(text: str) -> int:
@@ -178,6 +208,68 @@ async def _run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     }
 
 
+async def _simulate(args: argparse.Namespace, scenario: Any, console: Console) -> Any:
+    from .sim import run_scenario
+
+    until = args.until if args.until is not None else scenario.until
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} virtual s"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.no_progress,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task(scenario.name or "scenario", total=until)
+        return await run_scenario(
+            scenario,
+            seed=args.seed,
+            until=until,
+            on_sample=lambda sample: progress.update(task, completed=sample.t),
+        )
+
+
+def _sim(args: argparse.Namespace, console: Console) -> int:
+    """`kubeactors sim`: run the scenario, print the report, draw the plot."""
+    import time
+
+    from .sim import ScenarioError, load_scenario
+    from .sim._gc import relaxed_gc
+    from .sim._table import report_tables
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except (OSError, ScenarioError) as error:
+        console.print(f"kubeactors sim: {error}", style="red", markup=False, highlight=False)
+        return 2
+    if args.plot is not None:
+        from .sim.plot import PlotUnavailable, _figure_class
+
+        try:
+            _figure_class()  # fail before a long run, not after it
+        except PlotUnavailable as error:
+            console.print(f"kubeactors sim: {error}", style="red", markup=False, highlight=False)
+            return 2
+    started = time.perf_counter()
+    with relaxed_gc():
+        report = anyio.run(_simulate, args, scenario, console)
+    wall = time.perf_counter() - started
+    if args.plot is not None:
+        from .sim.plot import plot_report
+
+        plot_report(report, args.plot)
+    if args.json:
+        print(json.dumps({**msgspec.to_builtins(report), "wall_s": round(wall, 3)}), flush=True)
+    else:
+        out = Console(width=max(100, Console().width))
+        for table in report_tables(report, wall):
+            out.print(table)
+        print(f"trace hash: {report.trace_hash}", flush=True)
+    return 1 if report.violations else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -205,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.print(f"[red]kubeactors up: {error}[/red]")
             return 1
         return 0
+    if args.command == "sim":
+        return _sim(args, console)
     if args.command == "run":
         try:
             result = anyio.run(_run, args, console)

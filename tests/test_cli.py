@@ -117,3 +117,82 @@ async def test_up_serves_a_cluster_that_survives_a_restart(tmp_path: Path) -> No
         assert pods.split() == ["pod/web"]
     finally:
         assert await _stop(process) == 0
+
+
+TINY = """
+name: tiny
+until: 5m
+cluster:
+  nodes:
+    - {name: pool, count: 2}
+workloads:
+  - {type: deployment, name: web, replicas: 4}
+faults:
+  - {type: node-crash, at: 1m, nodes: [node-1], for: 2m}
+"""
+
+
+def test_sim_prints_the_report_and_the_trace_hash_and_draws_a_png(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, png = tmp_path / "tiny.yaml", tmp_path / "out.png"
+    scenario.write_text(TINY)
+    status = main(["sim", str(scenario), "--seed", "4", "--plot", str(png), "--no-progress"])
+    assert status == 0
+    out = capsys.readouterr().out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("trace hash: ")
+    assert len(last.removeprefix("trace hash: ")) == 64
+    for figure in ("pods scheduled", "evictions", "time unschedulable", "node-crash"):
+        assert figure in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 10_000
+
+
+def test_sim_json_is_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    status = main(["sim", str(scenario), "--seed", "4", "--until", "2m", "--json", "--no-progress"])
+    assert status == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["scenario"] == "tiny"
+    assert report["until"] == 120.0
+    assert [sample["t"] for sample in report["samples"]] == [30.0 * i for i in range(5)]
+    assert report["faults"][0]["target"] == "node-1"
+    assert report["violations"] == []
+    assert report["wall_s"] > 0
+
+
+def test_sim_names_the_field_at_fault_in_a_bad_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(TINY.replace("at: 1m", "at: soon"))
+    assert main(["sim", str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert 'scenario.faults[0].at: expected a duration like "5m"' in err
+    assert main(["sim", str(tmp_path / "missing.yaml")]) == 2
+    with pytest.raises(SystemExit) as caught:
+        main(["sim", str(scenario), "--until", "forever"])
+    assert caught.value.code == 2
+
+
+def test_sim_without_matplotlib_says_how_to_get_it_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    status = main(["sim", str(scenario), "--plot", str(tmp_path / "out.png"), "--no-progress"])
+    assert status == 2
+    assert "pip install 'kubeactors[plot]'" in capsys.readouterr().err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_the_example_scenarios_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    # A few virtual minutes of each: enough to start them, their faults come later.
+    for path in sorted(root.glob("*.yaml")):
+        assert main(["sim", str(path), "--until", "3m", "--json", "--no-progress"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["pods_scheduled"] > 0, path.name

@@ -65,7 +65,9 @@ class Informer(Generic[R]):
         self.synced = anyio.Event()
         self._items: dict[str, R] = {}
         self._indexers: dict[str, Indexer[R]] = {}
-        self._indices: dict[str, dict[str, set[str]]] = {}
+        # Keys per indexed value in insertion order (a dict, not a set: a set of strings
+        # iterates in an order that changes per process, and runs must replay).
+        self._indices: dict[str, dict[str, dict[str, None]]] = {}
         self._handlers: list[
             tuple[
                 Callable[[R], None] | None,
@@ -80,10 +82,10 @@ class Informer(Generic[R]):
     def add_index(self, name: str, indexer: Indexer[R]) -> None:
         """Index the cache by `indexer`; query with `by_index(name, value)`."""
         self._indexers[name] = indexer
-        index: dict[str, set[str]] = {}
+        index: dict[str, dict[str, None]] = {}
         for key, obj in self._items.items():
             for value in indexer(obj):
-                index.setdefault(value, set()).add(key)
+                index.setdefault(value, {})[key] = None
         self._indices[name] = index
 
     def add_handler(
@@ -208,7 +210,7 @@ class Informer(Generic[R]):
                 for value in indexer(previous):
                     _discard(index, value, key)
             for value in indexer(obj):
-                index.setdefault(value, set()).add(key)
+                index.setdefault(value, {})[key] = None
 
     def _remove(self, key: str, previous: R) -> None:
         del self._items[key]
@@ -233,10 +235,10 @@ class Informer(Generic[R]):
             await handler(deltas)
 
 
-def _discard(index: dict[str, set[str]], value: str, key: str) -> None:
+def _discard(index: dict[str, dict[str, None]], value: str, key: str) -> None:
     keys = index.get(value)
     if keys is not None:
-        keys.discard(key)
+        keys.pop(key, None)
         if not keys:
             del index[value]
 

@@ -134,7 +134,8 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
         slot = self._tick % self._slots
         status_round = (self._tick // self._slots) % self._status_every == 0
         self._tick += 1
-        for node in list(self._by_slot[slot]):
+        # In name order: a set of strings iterates in an order that changes per process.
+        for node in sorted(self._by_slot[slot]):
             entry = self._entries[node]
             await self._renew(node, entry)
             if status_round:
