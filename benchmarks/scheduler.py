@@ -142,6 +142,8 @@ class Result(msgspec.Struct):
     measured: int = 0
     scheduled: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of the whole process (every actor, the store's thread) while measuring."""
     samples: list[float] = msgspec.field(default_factory=list)
     attempt_seconds: list[float] = msgspec.field(default_factory=list)
     incomplete: str = ""
@@ -308,6 +310,7 @@ class WorkloadRun:
         collect = bool(op.get("collectMetrics"))
         before = (await self.scheduler.ask(Inspect)).attempts
         start = self.clock.now()
+        cpu_start = _cpu_seconds()
         async with anyio.create_task_group() as group:
             group.start_soon(self._create_many, template, count, f"pods in {namespace}")
             if op.get("skipWaitToCompletion"):
@@ -324,6 +327,7 @@ class WorkloadRun:
             measured=self.result.measured + count,
             scheduled=self.result.scheduled + done,
             seconds=self.result.seconds + (self.clock.now() - start),
+            cpu_seconds=self.result.cpu_seconds + (_cpu_seconds() - cpu_start),
             samples=self.result.samples + samples,
             attempt_seconds=self.result.attempt_seconds
             + snapshot.attempt_seconds[-(snapshot.attempts - before) :],
@@ -392,6 +396,11 @@ def _seconds(text: str) -> float:
     return float(text)
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _wall_clock() -> Any:
     from datetime import UTC, datetime
 
@@ -453,6 +462,7 @@ async def _run_one(
         "p99_pods_per_s": round(_percentile(samples, 0.99), 1),
         "overall_pods_per_s": round(result.measured / result.seconds, 1) if result.seconds else 0.0,
         "samples": len(samples),
+        "cpu_us_per_pod": round(result.cpu_seconds * 1e6 / max(result.measured, 1), 1),
         "attempt_p50_ms": round(_percentile(attempts, 0.5), 3),
         "attempt_p99_ms": round(_percentile(attempts, 0.99), 3),
         "attempt_mean_ms": round(sum(attempts) / len(attempts), 3) if attempts else 0.0,

@@ -141,6 +141,10 @@ class Bind(msgspec.Struct, frozen=True, kw_only=True):
     reply: Reply[Any]
     user: UserInfo | None = None
     token: str = ""
+    seen_version: str = ""
+    """The pod's resourceVersion as the binder last saw it. Not a precondition: when
+    the server has that version at hand it writes the binding conditionally on it
+    without reading first; if the pod has changed since, it reads and retries."""
 
 
 class GetScale(msgspec.Struct, frozen=True, kw_only=True):

@@ -896,9 +896,39 @@ class ApiServer(Actor[ApiRequest]):
                 status=replace(pod.status, conditions=conditions),
             )
 
+        key = kind.key(namespace, name)
+        version = request.seen_version
+        old = self._decoded.peek(key, int(version)) if version.isdigit() else None
+        if old is not None:
+            try:
+                bound = change(old)
+            except ApiError:
+                bound = None  # perhaps only as of that version: decide on a fresh read
+            if bound is not None:
+                self._bind_at(request, kind, key, bound, int(version))
+                return
         self.context.start_soon(
             lambda: self._read_modify_write(kind, namespace, name, change, request.reply)
         )
+
+    def _bind_at(
+        self, request: Bind, kind: ResourceKind[Any], key: bytes, bound: ApiObject, version: int
+    ) -> None:
+        """Write a binding conditionally on the pod's version the binder saw, with no
+        read; if the pod has changed since, the request is taken again from a read."""
+        me = self.context.self
+
+        def translate(error: BaseException) -> BaseException | None:
+            if not isinstance(error, ConflictError):
+                return _store_failure(error)
+            if me.try_tell(replace(request, seen_version="")):
+                return None
+            return ApiError.conflict(kind.plural, bound.metadata.name)
+
+        written: Reply[WriteResult] = request.reply.forward(
+            lambda r: self._written(kind, key, r.revision, bound), translate
+        )
+        self._tell_store(StorePut(key, kind.encode(bound), written, expect_mod_revision=version))
 
     def _scale(self, request: GetScale | UpdateScale, user: UserInfo) -> None:
         kind: ResourceKind[Any] = self.kinds.of_type(request.kind)

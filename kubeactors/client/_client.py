@@ -237,8 +237,11 @@ class Client:
         """Bind `pod` to `node` through the pod's `binding` subresource."""
         user, token = self.user, self._token
         binding = _binding(pod, node)
+        version = pod.metadata.resource_version
         result: Any = await self.api.ask(
-            lambda reply: Bind(binding=binding, reply=reply, user=user, token=token),
+            lambda reply: Bind(
+                binding=binding, reply=reply, user=user, token=token, seen_version=version
+            ),
             self._timeout,
         )
         return cast(Pod, result)
@@ -251,6 +254,7 @@ class Client:
                 reply=callback_reply(on_done),
                 user=self.user,
                 token=self._token,
+                seen_version=pod.metadata.resource_version,
             )
         )
 

@@ -14,6 +14,7 @@ from ._messages import (
     SchedulerMessage,
     SchedulerSnapshot,
 )
+from ._parsed import ParsedPods, signature_of
 from ._podinfo import NodeView, PodInfo, node_view, node_view_from, pod_info, pod_info_from
 from ._profile import Profile
 from ._scheduler import Scheduler
@@ -37,6 +38,7 @@ __all__ = [
     "NodeTable",
     "NodeView",
     "NodesChanged",
+    "ParsedPods",
     "Placement",
     "PodInfo",
     "PodsChanged",
@@ -57,4 +59,5 @@ __all__ = [
     "node_view_from",
     "pod_info",
     "pod_info_from",
+    "signature_of",
 ]

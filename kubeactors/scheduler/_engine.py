@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from ._batch import Run
 from ._cache import Cache
 from ._podinfo import PodInfo
 from ._profile import Profile
+from ._result import ScheduleResult, feasible_nodes_to_find
 from ._table import BoolArray
 from .framework import (
     CycleState,
@@ -31,46 +33,6 @@ from .framework import (
 __all__ = ["ENGINES", "Engine", "ScheduleResult", "feasible_nodes_to_find"]
 
 ENGINES = ("vectorised", "reference")
-
-_MIN_FEASIBLE_NODES = 100
-_BASE_PERCENTAGE = 50
-
-
-def feasible_nodes_to_find(nodes: int, percentage: int) -> int:
-    """How many feasible nodes to find before scoring, as upstream (adaptive when 0)."""
-    if nodes < _MIN_FEASIBLE_NODES or percentage >= 100:
-        return nodes
-    if percentage <= 0:
-        percentage = max(_BASE_PERCENTAGE - nodes // 125, 5)
-    return max(nodes * percentage // 100, _MIN_FEASIBLE_NODES)
-
-
-@dataclass(slots=True)
-class ScheduleResult:
-    node: str = ""
-    """The chosen node; empty when none fits."""
-    row: int = -1
-    evaluated: int = 0
-    feasible: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
-    """Why nodes failed, counted by reason (when no node fits)."""
-    failed_plugins: set[str] = field(default_factory=set)
-    """The Filter plugins that turned nodes away (when no node fits)."""
-    nodes: int = 0
-    state: CycleState = field(default_factory=CycleState)
-    prefilter: Status | None = None
-    """A PreFilter rejection, which applies to every node."""
-
-    @property
-    def message(self) -> str:
-        """Upstream's FitError text: `0/5 nodes are available: 3 Insufficient cpu, ...`."""
-        if self.nodes == 0:
-            return "no nodes available to schedule pods"
-        if self.prefilter is not None:
-            detail = "; ".join(self.prefilter.reasons)
-            return f"0/{self.nodes} nodes are available: {detail}."
-        parts = sorted(f"{count} {reason}" for reason, count in self.reasons.items())
-        return f"0/{self.nodes} nodes are available: {', '.join(parts)}."
 
 
 class Engine:
@@ -122,6 +84,29 @@ class Engine:
             result.row = self._select(state, pod, snapshot, chosen)
         result.node = self.cache.table.names[result.row]
         return result
+
+    def schedule_run(
+        self, pods: Sequence[PodInfo], assume: Callable[[PodInfo, ScheduleResult], None]
+    ) -> list[ScheduleResult]:
+        """Schedule pods that schedule alike (equal `signature`s) one after the other.
+
+        `assume(pod, result)` must place each pod that fits in the cache before the
+        next is tried. Stops after the first pod that fits nowhere (what happens to
+        it, a preemption say, may change the cluster for the next). The answers are
+        those of `schedule` on each pod in turn; the vectorised engine gets them with
+        one pass of the plugins over the table when the plugins allow (`_batch`).
+        """
+        run = Run.prepare(self, pods[0]) if len(pods) > 1 and not self.reference else None
+        results = []
+        for pod in pods:
+            result = self.schedule(pod) if run is None else run.schedule(pod)
+            results.append(result)
+            if not result.node:
+                break
+            assume(pod, result)
+            if run is not None:
+                run.placed(pod)
+        return results
 
     # -- filter ------------------------------------------------------------------
 

@@ -167,6 +167,8 @@ class PodInfo:
     scheduler_name: str = "default-scheduler"
     terminating: bool = False
     start_time: str = ""
+    signature: bytes = b""
+    """Equal for pods that schedule alike (see `ParsedPods`); empty: unlike any other."""
 
     @property
     def has_pod_affinity(self) -> bool:

@@ -24,7 +24,7 @@ from ..api import (
 )
 from ..client import Client, Delta, Informer
 from ._cache import Cache, Placement
-from ._engine import Engine
+from ._engine import Engine, ScheduleResult
 from ._messages import (
     BindFailed,
     ExpireAssumed,
@@ -37,7 +37,8 @@ from ._messages import (
     SchedulerMessage,
     SchedulerSnapshot,
 )
-from ._podinfo import NodeView, PodInfo, node_view, pod_info
+from ._parsed import ParsedPods
+from ._podinfo import NodeView, PodInfo, node_view
 from ._profile import Profile
 from ._selectors import SelectorError
 from .config import SchedulerConfiguration, load_configuration
@@ -88,6 +89,7 @@ class Scheduler(Actor[SchedulerMessage]):
         self._report = report_unschedulable
         self._grace = preemption_grace_seconds
         self._cache = Cache()
+        self._parsed = ParsedPods()
         self._profiles: dict[str, Profile] = self._config.build(Handle(self._cache))
         self._engines: dict[str, Engine] = {}
         self._queue: SchedulingQueue | None = None
@@ -203,7 +205,7 @@ class Scheduler(Actor[SchedulerMessage]):
             queued.info.pod = pod
             return
         try:
-            info = pod_info(pod)
+            info = self._parsed.info(pod)
         except SelectorError as error:
             logger.warning("pod %s cannot be scheduled: %s", key, error)
             self._report_unschedulable(pod, f"invalid pod: {error}")
@@ -223,7 +225,7 @@ class Scheduler(Actor[SchedulerMessage]):
                 return False
             self._cache.remove(key)
         try:
-            info = pod_info(pod)
+            info = self._parsed.info(pod)
         except SelectorError:
             info = PodInfo(pod=pod, key=key, namespace=pod.metadata.namespace, labels={})
         self._cache.add(info, node, assumed=False)
@@ -249,30 +251,56 @@ class Scheduler(Actor[SchedulerMessage]):
     # -- scheduling --------------------------------------------------------------
 
     async def _schedule_some(self) -> None:
-        """Schedule up to one batch, then let other messages in before the next."""
+        """Schedule up to one batch, then let other messages in before the next.
+
+        Pods alike (replicas of one template) are popped as runs and placed by the
+        engine in one go; the binds go out once the batch is placed.
+        """
         queue = self.queue
-        for _ in range(self._batch_size):
-            queued = queue.pop()
-            if queued is None:
+        budget = self._batch_size
+        placed: list[Placement] = []
+        while budget > 0:
+            run = queue.pop_run(budget)
+            if not run:
                 break
-            await self._schedule_one(queued)
+            budget -= len(run)
+            await self._schedule_run(run, placed)
+        for placement in placed:
+            await self._bind(placement)
         if queue.has_active() and not self._more_requested:
             self._more_requested = self.context.self.try_tell(ScheduleMore())
 
-    async def _schedule_one(self, queued: QueuedPod) -> None:
-        info = queued.info
+    async def _schedule_run(self, run: list[QueuedPod], placed: list[Placement]) -> None:
+        """Schedule pods alike in turn; each that fits is assumed on its node at once."""
+        engine = self._engines[run[0].info.scheduler_name]
         clock = self.context.clock
-        started = clock.now()
-        result = self._engines[info.scheduler_name].schedule(info)
-        self._attempts += 1
-        if result.node:
-            self.queue.done(info.key)
-            placement = self._cache.add(info, result.node, assumed=True, since=started)
-            self._scheduled += 1
-            self._latencies.append(clock.now() - started)
-            await self._bind(placement)
-            return
-        self._latencies.append(clock.now() - started)
+        cache, queue, latencies = self._cache, self.queue, self._latencies
+        last = started = clock.now()
+
+        def assume(info: PodInfo, result: ScheduleResult) -> None:
+            nonlocal last
+            queue.done(info.key)
+            placed.append(cache.add(info, result.node, assumed=True, since=started))
+            now = clock.now()
+            latencies.append(now - last)
+            last = now
+
+        while run:
+            results = engine.schedule_run([queued.info for queued in run], assume)
+            self._attempts += len(results)
+            failure = results[-1]
+            if failure.node:
+                self._scheduled += len(results)
+                return
+            self._scheduled += len(results) - 1
+            latencies.append(clock.now() - last)
+            await self._unschedulable(run[len(results) - 1], failure)
+            run = run[len(results) :]
+            last = clock.now()
+
+    async def _unschedulable(self, queued: QueuedPod, result: ScheduleResult) -> None:
+        """No node fits: preempt if that helps, park the pod, say why on the pod."""
+        info = queued.info
         message = result.message
         if result.prefilter is None:
             message = await self._post_filter(info, message)

@@ -147,11 +147,36 @@ class SchedulingQueue:
             _, seq, key = heapq.heappop(self._active)
             queued = self.pods.get(key)
             if queued is not None and queued.where == ACTIVE and queued.seq == seq:
-                queued.where = IN_FLIGHT
-                queued.attempts += 1
-                queued.popped_at_move = self._moves
-                return queued
+                return self._take(queued)
         return None
+
+    def pop_run(self, limit: int) -> list[QueuedPod]:
+        """The next pod and, right behind it, those that schedule alike (equal
+        non-empty signatures), `limit` at most: what as many `pop`s would return up to
+        the first pod unlike the first. Empty if activeQ is empty."""
+        first = self.pop()
+        if first is None:
+            return []
+        run = [first]
+        signature = first.info.signature
+        active = self._active
+        while signature and active and len(run) < limit:
+            _, seq, key = active[0]
+            queued = self.pods.get(key)
+            if queued is None or queued.where != ACTIVE or queued.seq != seq:
+                heapq.heappop(active)  # a stale entry, as `pop` would skip it
+                continue
+            if queued.info.signature != signature:
+                break
+            heapq.heappop(active)
+            run.append(self._take(queued))
+        return run
+
+    def _take(self, queued: QueuedPod) -> QueuedPod:
+        queued.where = IN_FLIGHT
+        queued.attempts += 1
+        queued.popped_at_move = self._moves
+        return queued
 
     def done(self, key: str) -> None:
         """The pod was placed (assumed): it leaves the queue."""

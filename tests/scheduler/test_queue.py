@@ -110,3 +110,43 @@ def test_gated_pods_wait_until_their_gates_are_removed() -> None:
     popped = queue.pop()
     assert popped is not None
     assert popped.key == "default/g"
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.sampled_from([b"", b"a", b"b"])), max_size=30),
+    st.lists(st.integers(0, 29), max_size=5),
+    st.integers(1, 8),
+)
+def test_runs_pop_what_single_pops_would_up_to_the_first_unlike_pod(
+    pods: list[tuple[int, bytes]], deleted: list[int], limit: int
+) -> None:
+    queues = []
+    for _ in range(2):
+        clock = FakeClock()
+        queue = _queue(clock)
+        for index, (priority, signature) in enumerate(pods):
+            clock.now = float(index)
+            info = info_of(_pod(f"p{index}", priority))
+            info.signature = signature
+            queue.add(info)
+        for index in deleted:
+            queue.delete(f"default/p{index}")
+        queues.append(queue)
+    by_run, one_by_one = queues
+    runs: list[list[str]] = []
+    while popped := by_run.pop_run(limit):
+        runs.append([queued.key for queued in popped])
+    singles: list[tuple[str, bytes]] = []
+    while (queued := one_by_one.pop()) is not None:
+        singles.append((queued.key, queued.info.signature))
+    assert [key for run in runs for key in run] == [key for key, _ in singles]
+    signature_of = dict(singles)
+    for index, run in enumerate(runs):
+        assert len(run) <= limit
+        alike = {signature_of[key] for key in run}
+        if len(run) > 1:
+            assert len(alike) == 1
+            assert alike != {b""}
+        if index + 1 < len(runs) and len(run) < limit and alike != {b""}:
+            # A run stops only where it must: at a pod unlike it.
+            assert signature_of[runs[index + 1][0]] not in alike

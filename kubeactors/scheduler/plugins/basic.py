@@ -52,6 +52,7 @@ class SchedulingGates(PreEnqueuePlugin):
 
 class NodeName(FilterPlugin):
     name = "NodeName"
+    node_local = True
     reason = "node(s) didn't match the requested node name"
 
     def filter_all(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> BoolArray | None:
@@ -74,6 +75,7 @@ class NodeUnschedulable(FilterPlugin):
     """A cordoned node takes only pods that tolerate its unschedulable taint."""
 
     name = "NodeUnschedulable"
+    node_local = True
     reason = "node(s) were unschedulable"
 
     def _tolerated(self, pod: PodInfo) -> bool:

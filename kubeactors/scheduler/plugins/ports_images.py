@@ -28,6 +28,7 @@ _MAX_CONTAINER_THRESHOLD = 1000 * _MB
 
 class NodePorts(PreFilterPlugin, FilterPlugin):
     name = "NodePorts"
+    node_local = True
     reason = "node(s) didn't have free ports for the requested pod ports"
 
     def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status | None:
@@ -57,6 +58,7 @@ class ImageLocality(PreScorePlugin, ScorePlugin):
     """Prefers nodes that already have the pod's images, weighted by how widely spread."""
 
     name = "ImageLocality"
+    node_local = True
 
     def _images(self, pod: PodInfo) -> list[str]:
         return list(pod.images)

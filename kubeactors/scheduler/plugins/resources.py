@@ -127,6 +127,7 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
     """Filters nodes without room for the pod's requests; scores by a strategy."""
 
     name = "NodeResourcesFit"
+    node_local = True
 
     def __init__(self, args: Mapping[str, Any], handle: Handle) -> None:
         super().__init__(args, handle)
@@ -249,6 +250,7 @@ class NodeResourcesBalancedAllocation(PreScorePlugin, ScorePlugin):
     """Prefers nodes whose resources would be used in equal shares after placing the pod."""
 
     name = "NodeResourcesBalancedAllocation"
+    node_local = True
 
     def __init__(self, args: Mapping[str, Any], handle: Handle) -> None:
         super().__init__(args, handle)

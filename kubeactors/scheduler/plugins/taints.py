@@ -60,6 +60,7 @@ def untolerated(pod: PodInfo, node: NodeInfo) -> Taint | None:
 
 class TaintToleration(FilterPlugin, NormalizeScorePlugin):
     name = "TaintToleration"
+    node_local = True
 
     def filter_all(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> BoolArray | None:
         return taint_mask(snapshot.cache.table, pod)

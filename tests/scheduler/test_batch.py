@@ -1,0 +1,153 @@
+"""A run of alike pods placed in one go lands exactly where one-by-one cycles would."""
+
+import random
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kubeactors.scheduler import (
+    Cache,
+    Engine,
+    Handle,
+    PodInfo,
+    ScheduleResult,
+    load_configuration,
+)
+
+from .strategies import cache_of, info_of, node_list, pod_data, pod_list
+
+
+def _engine(nodes: list[dict[str, Any]], seed: int, engine: str, config: str | None) -> Engine:
+    cache = cache_of(nodes)
+    profile = load_configuration(config).build(Handle(cache))["default-scheduler"]
+    return Engine(profile, cache, random.Random(seed), engine=engine)
+
+
+def _replicas(template: dict[str, Any], count: int) -> list[PodInfo]:
+    infos = []
+    for index in range(count):
+        info = info_of(template)
+        info.key = f"{info.namespace}/replica-{index}"
+        info.signature = b"one template"
+        infos.append(info)
+    return infos
+
+
+def _place_one_by_one(engine: Engine, pods: list[PodInfo]) -> list[str]:
+    placed = []
+    for pod in pods:
+        result = engine.schedule(pod)
+        placed.append(result.node)
+        if result.node:
+            engine.cache.add(pod, result.node, assumed=True)
+    return placed
+
+
+def _place_as_runs(engine: Engine, pods: list[PodInfo]) -> list[str]:
+    placed: list[str] = []
+
+    def assume(pod: PodInfo, result: ScheduleResult) -> None:
+        engine.cache.add(pod, result.node, assumed=True)
+
+    while pods:
+        results = engine.schedule_run(pods, assume)
+        placed.extend(result.node for result in results)
+        pods = pods[len(results) :]
+    return placed
+
+
+def _check(
+    nodes: list[dict[str, Any]],
+    before: list[dict[str, Any]],
+    template: dict[str, Any],
+    replicas: int,
+    seed: int,
+    config: str | None = None,
+) -> list[str]:
+    outcomes = []
+    for engine_name, place in (
+        ("vectorised", _place_as_runs),
+        ("vectorised", _place_one_by_one),
+        ("reference", _place_one_by_one),
+    ):
+        engine = _engine(nodes, seed, engine_name, config)
+        _place_one_by_one(engine, [info_of(data) for data in before])
+        placed = place(engine, _replicas(template, replicas))
+        outcomes.append((placed, engine.next_start, engine.rng.getstate(), _usage(engine.cache)))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    return outcomes[0][0]
+
+
+def _usage(cache: Cache) -> dict[str, dict[str, int]]:
+    return {name: dict(node.requested) for name, node in sorted(cache.nodes.items())}
+
+
+@st.composite
+def replica_template(draw: st.DrawFn) -> dict[str, Any]:
+    """A pod as `pod_data` draws it, most often without pod affinity or spreading (the
+    pods a run places in one go); the others check that runs fall back to one by one."""
+    data = draw(pod_data(0))
+    if draw(st.integers(0, 3)):
+        data["spec"]["affinity"] = {"nodeAffinity": data["spec"]["affinity"]["nodeAffinity"]}
+        data["spec"].pop("topologySpreadConstraints", None)
+    return data
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    node_list(),
+    pod_list(max_size=4),
+    replica_template(),
+    st.integers(1, 12),
+    st.integers(0, 2**16),
+)
+def test_a_run_places_replicas_as_one_by_one_cycles_would(
+    nodes: list[dict[str, Any]],
+    before: list[dict[str, Any]],
+    template: dict[str, Any],
+    replicas: int,
+    seed: int,
+) -> None:
+    _check(nodes, before, template, replicas, seed)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(100, 200),
+    st.integers(0, 60),
+    st.integers(1, 2),
+    st.sampled_from(["", "spot", "team"]),
+    st.integers(0, 2**16),
+)
+def test_runs_sample_the_same_windows_as_one_by_one_cycles(
+    count: int, percentage: int, room: int, prefer_no: str, seed: int
+) -> None:
+    rng = random.Random(seed)
+    nodes = [
+        {
+            "metadata": {"name": f"n{i}", "labels": {"zone": rng.choice("abc")}},
+            "spec": {
+                "taints": [{"key": prefer_no, "effect": "PreferNoSchedule"}]
+                if prefer_no and rng.random() < 0.3
+                else []
+            },
+            "status": {
+                "allocatable": {
+                    "cpu": f"{rng.randrange(0, 2000)}m",
+                    "memory": "4Gi",
+                    "pods": str(rng.randrange(0, room + 1)),
+                }
+            },
+        }
+        for i in range(count)
+    ]
+    template = {
+        "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "300m"}}}]},
+    }
+    replicas = room * count + 1
+    placed = _check(nodes, [], template, replicas, seed, f"percentageOfNodesToScore: {percentage}")
+    # Enough replicas to fill the cluster: the runs went through nodes filling up and
+    # ended on a pod that fits nowhere.
+    assert placed[-1] == ""
