@@ -1,5 +1,6 @@
-"""A kopf operator, run in process, against a served API: it sees custom objects
-created, changed and deleted, keeps a ConfigMap per object and reports status."""
+"""A kopf operator, run in process, against a served cluster (what `kubeactors up`
+runs): it sees custom objects created, changed and deleted, keeps a ConfigMap per
+object and reports status."""
 
 from __future__ import annotations
 
@@ -16,10 +17,9 @@ import kopf
 import msgspec
 import yaml
 
+from kubeactors import Cluster
 from kubeactors.api import ApiError, ConfigMap, CustomResourceDefinition, ObjectMeta
 from kubeactors.client import Client
-
-from .harness import Served, served
 
 GREETINGS_CRD = """\
 apiVersion: apiextensions.k8s.io/v1
@@ -81,8 +81,8 @@ def _operator_registry(client: Client) -> kopf.OperatorRegistry:
     return registry
 
 
-def _login(api: Served, directory: Path) -> kopf.ConnectionInfo:
-    config = yaml.safe_load(api.server.kubeconfig.read_text())
+def _login(kubeconfig: Path, directory: Path) -> kopf.ConnectionInfo:
+    config = yaml.safe_load(kubeconfig.read_text())
     cluster = config["clusters"][0]["cluster"]
     ca = directory / "kopf-ca.crt"
     ca.write_bytes(base64.b64decode(cluster["certificate-authority-data"]))
@@ -95,9 +95,11 @@ def _login(api: Served, directory: Path) -> kopf.ConnectionInfo:
 
 
 @asynccontextmanager
-async def _running_operator(api: Served, directory: Path) -> AsyncIterator[None]:
-    registry = _operator_registry(api.client)
-    connection = _login(api, directory)
+async def _running_operator(
+    client: Client, kubeconfig: Path, directory: Path
+) -> AsyncIterator[None]:
+    registry = _operator_registry(client)
+    connection = _login(kubeconfig, directory)
 
     @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
@@ -147,13 +149,14 @@ async def _eventually(check: Any, what: str) -> Any:
 
 
 async def test_a_kopf_operator_handles_create_update_and_delete(tmp_path: Path) -> None:
-    async with served(tmp_path) as api:
+    async with Cluster(nodes=1, serve=True, data_dir=tmp_path / "cluster") as cluster:
+        assert cluster.server is not None
+        client = cluster.client
         crd = msgspec.yaml.decode(GREETINGS_CRD, type=CustomResourceDefinition)
-        await api.client.create(crd)
-        greetings = api.kinds.of_resource("example.com", "greetings").type
-        client = api.client
+        await client.create(crd)
+        greetings = cluster.kinds.of_resource("example.com", "greetings").type
 
-        async with _running_operator(api, tmp_path):
+        async with _running_operator(client, cluster.server.kubeconfig, tmp_path):
             await client.create(
                 greetings(
                     metadata=ObjectMeta(name="hello", namespace="default"),
