@@ -8,6 +8,13 @@ then the time for N x K pods (bound to their nodes, so the data plane alone is
 measured) to be reported Running. Goals (issue 7): 5,000 nodes Ready <= 10 s,
 <= 30 KB per idle node, < 10% of a core idle, 100,000 pods Running <= 60 s.
 `--profile FILE` writes a cProfile of the pod phase (read it with `pstats`).
+
+`--gc-threshold` sets the garbage collector's thresholds for the run (default
+50000,20,100; `python` keeps Python's 700,10,10). A cluster holds millions of
+long-lived objects and many more that live a few milliseconds (messages, futures):
+at Python's thresholds the short-lived ones are promoted and full collections,
+each scanning the whole heap, take about half the CPU of the pod phase. See
+docs/nodes.md ("A large cluster in one process").
 """
 
 from __future__ import annotations
@@ -46,6 +53,20 @@ IDLE_SECONDS = 20.0
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+class _GcTimer:
+    """Seconds the cyclic garbage collector runs while installed (it stops the world)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
 
 
 def _cpu_seconds() -> float:
@@ -183,7 +204,9 @@ async def run(nodes: int, pods_per_node: int, profile: str = "") -> list[dict[st
             profiler = cProfile.Profile() if profile else None
             if profiler is not None:
                 profiler.enable()
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), _cpu_seconds()
+            gc_timer = _GcTimer()
+            gc.callbacks.append(gc_timer)
             async with anyio.create_task_group() as group:
                 group.start_soon(watch_running)
                 remaining = iter(range(total))
@@ -205,6 +228,8 @@ async def run(nodes: int, pods_per_node: int, profile: str = "") -> list[dict[st
                 await reached.wait()
                 group.cancel_scope.cancel()
             running_seconds = time.perf_counter() - started
+            pods_cpu = _cpu_seconds() - cpu_before
+            gc.callbacks.remove(gc_timer)
             if profiler is not None:
                 profiler.disable()
                 profiler.dump_stats(profile)
@@ -213,6 +238,8 @@ async def run(nodes: int, pods_per_node: int, profile: str = "") -> list[dict[st
                     "name": f"{total} pods bound to nodes -> Running",
                     "seconds": round(running_seconds, 2),
                     "created_seconds": round(created_seconds, 2),
+                    "cpu_seconds": round(pods_cpu, 2),
+                    "gc_seconds": round(gc_timer.seconds, 2),
                     "pods_per_s": round(total / running_seconds),
                 }
             )
@@ -224,7 +251,18 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--pods-per-node", type=int, default=20)
     parser.add_argument("--profile", default="", help="write a cProfile of the pod phase here")
+    parser.add_argument(
+        "--gc-threshold",
+        default="50000,20,100",
+        help='gc.set_threshold for the run, "python" for the interpreter\'s default',
+    )
     args = parser.parse_args()
+    if args.gc_threshold != "python":
+        try:
+            thresholds = [int(part) for part in args.gc_threshold.split(",")]
+        except ValueError:
+            parser.error(f"--gc-threshold: not integers: {args.gc_threshold!r}")
+        gc.set_threshold(*thresholds)
     rows = asyncio.run(run(args.nodes, args.pods_per_node, args.profile))
     emit("simulated nodes (issue 7)", rows)
 

@@ -25,6 +25,7 @@ class PodAddresses:
         # Addresses are formatted often: for a /24 the text is a prefix and a number.
         octets = str(cidr.network_address).split(".")
         self._prefix = ".".join(octets[:3]) + "." if cidr.prefixlen >= 24 else ""
+        self._base = int(cidr.network_address) % 256
 
     def __len__(self) -> int:
         return len(self._by_pod)
@@ -37,7 +38,7 @@ class PodAddresses:
             self._by_pod[pod] = offset
             self._taken.add(offset)
         if self._prefix:
-            return f"{self._prefix}{int(self.cidr.network_address) % 256 + offset}"
+            return f"{self._prefix}{self._base + offset}"
         return str(self.cidr.network_address + offset)
 
     def _free_offset(self) -> int:

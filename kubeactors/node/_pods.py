@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from ..actors import ActorContext, Clock
-from ..api import Container, ContainerStateTerminated, Pod, PodStatus, Probe, Resources, format_time
+from ..api import Container, ContainerStateTerminated, Pod, PodStatus, Probe, Resources
 from ..api import ContainerStatus as ApiContainerStatus
 from ._backoff import BackOff
 from ._env import EnvError, EnvSources, container_env, expand, references
 from ._ipam import PodAddresses
 from ._messages import KubeletMessage, ProbePod, SyncPod
-from ._podstatus import conditions, container_status, phase, terminated_state
+from ._podstatus import conditions, container_status, phase, stamp, terminated_state
 from ._probes import probe_period, run_probe
 from .runtime import (
     ContainerConfig,
@@ -234,7 +234,7 @@ class PodWorkers:
                 )
             )
         if run.start_time is None:
-            run.start_time = format_time(self._wall_clock())
+            run.start_time = stamp(self._wall_clock())
         if await self._sync_inits(run):
             await self._sync_containers(run)
         await self._report(run)
@@ -484,7 +484,7 @@ class PodWorkers:
     def status(self, run: PodRun) -> PodStatus:
         """The pod's status as the runtime and the records say now."""
         pod = run.pod
-        now = format_time(self._wall_clock())
+        now = stamp(self._wall_clock())
         ip = self.addresses.allocate(run.key) if run.sandbox else pod.status.pod_ip
         if run.rejection is not None:
             reason, message = run.rejection

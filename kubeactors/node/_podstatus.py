@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
@@ -19,12 +20,32 @@ from ..api import (
 from .runtime import ContainerState as RuntimeState
 from .runtime import ContainerStatus as RuntimeStatus
 
-__all__ = ["api_time", "conditions", "container_status", "phase", "terminated_state"]
+__all__ = ["api_time", "conditions", "container_status", "phase", "stamp", "terminated_state"]
+
+
+_last_stamp: tuple[int, str] = (-1, "")
 
 
 def api_time(moment: float) -> str:
-    """Wall-clock seconds as Kubernetes writes a timestamp."""
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Wall-clock seconds as Kubernetes writes a timestamp (whole seconds).
+
+    Formatting is slow next to the rest of a status and thousands of pods report
+    within one second, so the text of the last second is kept.
+    """
+    global _last_stamp
+    second = math.floor(moment)
+    if moment - second > 0.999999:
+        # Within a microsecond of the next second: `fromtimestamp` may round up.
+        return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if _last_stamp[0] != second:
+        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        _last_stamp = (second, text)
+    return _last_stamp[1]
+
+
+def stamp(moment: datetime) -> str:
+    """`api_time` of a datetime (as `format_time`, from the cache)."""
+    return api_time(moment.replace(microsecond=0).timestamp())
 
 
 def terminated_state(status: RuntimeStatus, container_id: str) -> ContainerStateTerminated:

@@ -95,8 +95,11 @@ def resolve_profile(
     `sim.kubeactors.io/<container>.<field>` to one; a bad value is a `ValueError`
     naming the annotation.
     """
-    profile = profiles.get(image) or profiles.get(_image_name(image)) or profiles.get("*")
-    profile = profile or DEFAULT_PROFILE
+    if profiles:
+        found = profiles.get(image) or profiles.get(_image_name(image)) or profiles.get("*")
+        profile = found or DEFAULT_PROFILE
+    else:
+        profile = DEFAULT_PROFILE
     if not annotations:
         return profile
     overrides: dict[str, object] = {}

@@ -39,7 +39,9 @@ class SandboxState(enum.Enum):
     NOT_READY = "SANDBOX_NOTREADY"
 
 
-class SandboxConfig(msgspec.Struct, frozen=True, kw_only=True):
+# These hold only strings, numbers and containers of them, so they cannot be in a
+# reference cycle: `gc=False` keeps the collector from scanning one per container.
+class SandboxConfig(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What a pod sandbox is made from: the pod's identity and its network address."""
 
     name: str
@@ -51,14 +53,14 @@ class SandboxConfig(msgspec.Struct, frozen=True, kw_only=True):
     annotations: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class SandboxStatus(msgspec.Struct, frozen=True, kw_only=True):
+class SandboxStatus(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     id: str
     config: SandboxConfig
     state: SandboxState
     created_at: float
 
 
-class ContainerConfig(msgspec.Struct, frozen=True, kw_only=True):
+class ContainerConfig(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One container to create in a sandbox, as the kubelet resolves it from the pod spec."""
 
     name: str
@@ -73,7 +75,7 @@ class ContainerConfig(msgspec.Struct, frozen=True, kw_only=True):
     annotations: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class ContainerStatus(msgspec.Struct, frozen=True, kw_only=True):
+class ContainerStatus(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A container as the runtime sees it now; `reason` explains an exit ("Completed")."""
 
     id: str
