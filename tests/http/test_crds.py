@@ -62,7 +62,8 @@ async def test_kubectl_applies_gets_explains_patches_and_deletes(tmp_path: Path)
 
         crds = (await _ok(api, "get", "crds")).splitlines()
         assert crds[0].split() == ["NAME", "CREATED", "AT"]
-        assert crds[1].split() == ["widgets.example.com", "2026-01-01T00:00:00Z"]
+        crd = await api.client.get(api.kinds.of_name("crd").type, "widgets.example.com")
+        assert crds[1].split() == ["widgets.example.com", crd.metadata.creation_timestamp]
 
         explained = await _ok(api, "explain", "widget.spec.size")
         assert "FIELD: size <integer>" in explained
