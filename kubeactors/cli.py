@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ._serve_cli import add_serve_commands, run_serve_command
 from .api import QuantityError, parse_cpu, parse_memory
 from .cluster import Cluster
 from .node import NodeShape
@@ -73,27 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for Running")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    up = commands.add_parser(
-        "up", help="start a whole cluster and serve its API over HTTPS until Ctrl-C"
-    )
-    up.add_argument("--nodes", type=_positive_int, default=3, help="simulated nodes")
-    up.add_argument("--node-cpu", type=_cpu, default="4", help="CPU of each node")
-    up.add_argument("--node-memory", type=_memory, default="16Gi", help="memory of each node")
-    up.add_argument("--node-pods", type=_positive_int, default=110, help="pods per node")
-    up.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path(".kubeactors"),
-        help="store, certificates, token file and kubeconfig (kept across restarts)",
-    )
-    up.add_argument("--host", default="127.0.0.1", help="address to serve on")
-    up.add_argument("--port", type=_port, default=6443, help="port to serve on (0: any free)")
-    up.add_argument(
-        "--insecure-http",
-        action="store_true",
-        help="serve plain HTTP instead of HTTPS (loopback addresses only)",
-    )
-    up.add_argument("--seed", type=int, default=0, help="seed of the cluster's randomness")
+    add_serve_commands(commands, count=_positive_int, port=_port, cpu=_cpu, memory=_memory)
 
     sim = commands.add_parser(
         "sim",
@@ -134,33 +114,6 @@ def _port(text: str) -> int:
     if value > 65535:
         raise argparse.ArgumentTypeError(f"not a port (0..65535): {text!r}")
     return value
-
-
-async def _up(args: argparse.Namespace, console: Console) -> None:
-    """Serve a cluster until SIGINT or SIGTERM, then stop it gracefully."""
-    shape = NodeShape(cpu=args.node_cpu, memory=args.node_memory, pods=args.node_pods)
-    data_dir = args.data_dir.resolve()
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with Cluster(
-            nodes=args.nodes,
-            node_shape=shape,
-            seed=args.seed,
-            data_dir=data_dir,
-            serve=True,
-            host=args.host,
-            port=args.port,
-            tls=not args.insecure_http,
-        ) as cluster:
-            server = cluster.server
-            assert server is not None
-            console.print(
-                f"kubeactors: {args.nodes} nodes, API at {server.url} (data in {data_dir}); "
-                "Ctrl-C stops"
-            )
-            print(f"export KUBECONFIG={server.kubeconfig}", flush=True)
-            async for _ in signals:
-                console.print("kubeactors: stopping")
-                break
 
 
 async def _run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
@@ -290,13 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .etcd import main as etcd_main
 
         return etcd_main(args.args)
-    if args.command == "up":
-        try:
-            anyio.run(_up, args, console)
-        except (OSError, ValueError) as error:
-            console.print(f"[red]kubeactors up: {error}[/red]")
-            return 1
-        return 0
+    served = run_serve_command(args, console)
+    if served is not None:
+        return served
     if args.command == "sim":
         return _sim(args, console)
     if args.command == "run":

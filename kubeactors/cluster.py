@@ -17,9 +17,12 @@ from ._store_latency import SetLatency, StoreLatency
 from .actors import ActorRef, ActorSystem, Clock, Supervisor, VirtualClock
 from .api import (
     KINDS,
+    NODE_SIMULATOR,
+    SYSTEM_MASTERS,
     ApiError,
     ApiRequest,
     ApiServer,
+    Authorizer,
     Container,
     KindRegistry,
     Node,
@@ -27,6 +30,10 @@ from .api import (
     Pod,
     PodSpec,
     ResourceRequirements,
+    TokenAuthenticator,
+    component_user,
+    default_authorizer,
+    node_user,
 )
 from .client import Client, Delta, Informer
 from .controllers import ControllerManager, ControllerManagerSettings
@@ -84,6 +91,21 @@ class Cluster:
     `stop_node`/`start_node` (a machine switched off and on), `partition_node`/
     `heal_node` (a kubelet cut off from the API server), and with `store_latency`
     set (0 is fine) `set_store_latency` (slow store commits).
+
+    Every component asks the API server as its own identity, as upstream's do: each
+    kubelet as `system:node:<name>`, the scheduler as `system:kube-scheduler`, the
+    controller manager as `system:kube-controller-manager`, kube-proxy as
+    `system:kube-proxy`. Whether that matters is the `authorizer`'s choice: None
+    (the default) allows every request; `"rbac"` is kube-apiserver's
+    `--authorization-mode=Node,RBAC` (with upstream's default roles and bindings
+    bootstrapped), or pass any `Authorizer`. `cluster.client` acts as `kubeactors-admin`
+    in `system:masters`. Bearer tokens (HTTP callers, `Client.with_token`) are checked
+    against `authenticator`, which with `serve=True` defaults to the token file in the
+    data directory; with an authoriser, the HTTP layer hands each caller's token to
+    the API server, so RBAC decides per caller. With `serve=True` the kubeconfig goes
+    to `kubeconfig` (default: in the data directory). `scheduler=False` leaves the
+    scheduler out; with `nodes=0` and `controllers=False` too, the cluster is its API
+    server alone (`kubeactors apiserver`).
     """
 
     def __init__(
@@ -105,6 +127,10 @@ class Cluster:
         port: int = 0,
         tls: bool = True,
         store_latency: float | None = None,
+        authorizer: Authorizer | Literal["rbac"] | None = None,
+        authenticator: TokenAuthenticator | None = None,
+        scheduler: bool = True,
+        kubeconfig: str | Path | None = None,
     ) -> None:
         if nodes < 0:
             raise ValueError(f"nodes must not be negative, got {nodes}")
@@ -157,6 +183,16 @@ class Cluster:
         self.server: HttpServer | None = None
         self.kinds = KindRegistry(KINDS)
         """The kinds the API server serves: the built-in ones and those of each CRD."""
+        if isinstance(authorizer, str):
+            if authorizer != "rbac":
+                raise ValueError(f"authorizer must be an Authorizer or 'rbac', got {authorizer!r}")
+            authorizer = default_authorizer()
+        self._authorizer = authorizer
+        self._authenticator = authenticator
+        self._run_scheduler = scheduler
+        self._kubeconfig = Path(kubeconfig) if kubeconfig is not None else None
+        # The components' client, before each takes its own identity.
+        self._components: Client | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -191,6 +227,8 @@ class Cluster:
                         tls=tls,
                         logs=self._read_logs,
                         kinds=KindIndex.following(self.kinds),
+                        forward_tokens=self._authorizer is not None,
+                        kubeconfig=self._kubeconfig,
                     )
                 )
             self._stack = stack.pop_all()
@@ -260,15 +298,32 @@ class Cluster:
                 mailbox_size=StoreLatency.mailbox_size,
             )
             store_ref = self._latency  # type: ignore[assignment]
+        authenticator = self._authenticator
+        if authenticator is None and self._serve is not None:
+            from .http import ensure_token_file
+
+            tokens = directory / "tokens.csv"
+            ensure_token_file(tokens)
+            authenticator = TokenAuthenticator.from_file(tokens)
+        authorizer = self._authorizer
         kinds = self.kinds
         api: ActorRef[ApiRequest] = system.spawn(
-            lambda: ApiServer(store_ref, wall_clock=wall_clock, kinds=kinds),
+            lambda: ApiServer(
+                store_ref,
+                wall_clock=wall_clock,
+                authenticator=authenticator,
+                authorizer=authorizer,
+                kinds=kinds,
+            ),
             name="apiserver",
             mailbox_size=ApiServer.mailbox_size,
         )
-        client = Client(api)
-        self._client = client
-        dispatcher = system.spawn(lambda: PodDispatcher(client), name="pod-dispatcher")
+        self._client = Client(api, user=component_user("kubeactors-admin", SYSTEM_MASTERS))
+        if self.node_count == 0 and not self._run_scheduler and self._controllers is None:
+            return  # the API server alone (`kubeactors apiserver`)
+        client = self._components = Client(api)
+        dispatcher_client = client.as_user(component_user(NODE_SIMULATOR))
+        dispatcher = system.spawn(lambda: PodDispatcher(dispatcher_client), name="pod-dispatcher")
         self._dispatcher = dispatcher
         node_settings = self.node_settings
         self.heartbeat = system.spawn(
@@ -278,26 +333,33 @@ class Cluster:
                 lease_seconds=node_settings.lease_seconds,
                 lease_duration_seconds=node_settings.lease_duration_seconds,
                 status_seconds=node_settings.status_seconds,
+                client_for=lambda node: client.as_user(node_user(node)),
             ),
             name="node-heartbeat",
             mailbox_size=HeartbeatHub.mailbox_size,
         )
         services = self.services = ServiceTable(clock.now)
         listen = node_settings.runtime == "process"
-        system.spawn(lambda: KubeProxy(client, services, listen=listen), name="kube-proxy")
+        proxy_client = client.as_user(component_user("system:kube-proxy"))
+        system.spawn(lambda: KubeProxy(proxy_client, services, listen=listen), name="kube-proxy")
         self._nodes_supervisor = system.spawn_supervisor(
             "nodes", max_restarts=max(3, self.node_count)
         )
         for _ in range(self.node_count):
             self._spawn_node(self.node_shape, node_settings)
-        self._scheduler = system.spawn(
-            lambda: Scheduler(client), name="scheduler", mailbox_size=Scheduler.mailbox_size
-        )
+        if self._run_scheduler:
+            scheduler_client = client.as_user(component_user("system:kube-scheduler"))
+            self._scheduler = system.spawn(
+                lambda: Scheduler(scheduler_client),
+                name="scheduler",
+                mailbox_size=Scheduler.mailbox_size,
+            )
         settings = self._controllers
         if settings is not None:
             controllers = system.spawn_supervisor("controllers", max_restarts=10)
+            manager_client = client.as_user(component_user("system:kube-controller-manager"))
             system.spawn(
-                lambda: ControllerManager(client, controllers, settings),
+                lambda: ControllerManager(manager_client, controllers, settings),
                 name="controller-manager",
             )
 
@@ -310,7 +372,9 @@ class Cluster:
 
     def _spawn_kubelet(self, name: str) -> None:
         """Start node `name`'s kubelet over a fresh runtime (no containers running)."""
-        system, client = self.system, self.client
+        system = self.system
+        assert self._components is not None
+        client = self._components.as_user(node_user(name))
         assert self._nodes_supervisor is not None
         assert self._dispatcher is not None
         assert self._wall_clock is not None

@@ -54,27 +54,21 @@ def test_up_refuses_plain_http_off_loopback(tmp_path: Path) -> None:
     assert status == 1
 
 
-async def _start_up(data_dir: Path) -> tuple[anyio.abc.Process, Path]:
-    process = await anyio.open_process(
-        [
-            sys.executable,
-            "-m",
-            "kubeactors.cli",
-            "up",
-            "--data-dir",
-            str(data_dir),
-            "--port",
-            "0",
-            "--nodes",
-            "2",
-        ],
-    )
+async def _first_line(*args: str) -> tuple[anyio.abc.Process, str]:
+    """`kubeactors ARGS` in a process of its own, and the first line it prints."""
+    process = await anyio.open_process([sys.executable, "-m", "kubeactors.cli", *args])
     assert process.stdout is not None
     line = b""
     with anyio.fail_after(60):
         while not line.endswith(b"\n"):
             line += await process.stdout.receive(1)
-    exported = line.decode().strip()
+    return process, line.decode().strip()
+
+
+async def _start_up(data_dir: Path, nodes: int = 2) -> tuple[anyio.abc.Process, Path]:
+    process, exported = await _first_line(
+        "up", "--data-dir", str(data_dir), "--port", "0", "--nodes", str(nodes)
+    )
     assert exported.startswith("export KUBECONFIG=")
     return process, Path(exported.removeprefix("export KUBECONFIG="))
 
@@ -196,3 +190,68 @@ def test_the_example_scenarios_run(tmp_path: Path, capsys: pytest.CaptureFixture
         assert main(["sim", str(path), "--until", "3m", "--json", "--no-progress"]) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["pods_scheduled"] > 0, path.name
+
+
+@pytest.mark.skipif(not Path("/usr/bin/kubectl").exists(), reason="kubectl is not installed")
+async def test_up_authorises_each_token_by_rbac(tmp_path: Path) -> None:
+    # A token file written before the first start is kept: the admin and a plain user.
+    (tmp_path / "tokens.csv").write_text(
+        'admin-token-0123456789,admin,admin,"system:masters"\nbob-token-0123456789,bob,bob\n'
+    )
+    process, kubeconfig = await _start_up(tmp_path)
+    try:
+        bob = ["--token", "bob-token-0123456789"]
+        assert await _kubectl(kubeconfig, "auth", "can-i", "create", "deployments") == "yes\n"
+        result = await anyio.run_process(
+            [
+                "/usr/bin/kubectl",
+                "--kubeconfig",
+                str(kubeconfig),
+                *bob,
+                "auth",
+                "can-i",
+                "create",
+                "deployments",
+            ],
+            check=False,
+        )
+        assert (result.returncode, result.stdout) == (1, b"no\n")
+        whoami = await _kubectl(kubeconfig, *bob, "auth", "whoami", "-o", "jsonpath={.status}")
+        assert json.loads(whoami)["userInfo"]["username"] == "bob"
+        denied = await anyio.run_process(
+            ["/usr/bin/kubectl", "--kubeconfig", str(kubeconfig), *bob, "get", "pods"],
+            check=False,
+        )
+        assert denied.stderr.decode().strip() == (
+            'Error from server (Forbidden): pods is forbidden: User "bob" cannot list '
+            'resource "pods" in API group "" in the namespace "default"'
+        )
+        # The components run under RBAC with their own identities: a pod gets to Running.
+        await _kubectl(kubeconfig, "run", "web", "--image=nginx", "--restart=Never")
+        await _kubectl(kubeconfig, "wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
+    finally:
+        assert await _stop(process) == 0
+
+
+@pytest.mark.skipif(not Path("/usr/bin/kubectl").exists(), reason="kubectl is not installed")
+async def test_nodes_in_another_process_join_over_https_and_run_pods(tmp_path: Path) -> None:
+    process, kubeconfig = await _start_up(tmp_path, nodes=0)
+    try:
+        nodes, ready = await _first_line(
+            "nodes", "--kubeconfig", str(kubeconfig), "--count", "3", "--name-prefix", "far-"
+        )
+        try:
+            assert ready == "3 nodes ready"
+            listed = await _kubectl(kubeconfig, "get", "nodes", "-o", "name")
+            assert sorted(listed.split()) == ["node/far-0", "node/far-1", "node/far-2"]
+            await _kubectl(kubeconfig, "run", "web", "--image=nginx", "--restart=Never")
+            await _kubectl(kubeconfig, "wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
+            node = await _kubectl(
+                kubeconfig, "get", "pod", "web", "-o", "jsonpath={.spec.nodeName}"
+            )
+            assert node in ("far-0", "far-1", "far-2")
+            await _kubectl(kubeconfig, "delete", "pod", "web")
+        finally:
+            assert await _stop(nodes) == 0
+    finally:
+        assert await _stop(process) == 0

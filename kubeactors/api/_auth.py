@@ -20,7 +20,10 @@ __all__ = [
 
 SYSTEM_MASTERS = "system:masters"
 AUTHENTICATED = "system:authenticated"
+UNAUTHENTICATED = "system:unauthenticated"
 NODES_GROUP = "system:nodes"
+NODE_SIMULATOR = "system:kubeactors:node-simulator"
+"""The identity of the pod dispatcher, which watches pods for every simulated kubelet."""
 
 
 class UserInfo(msgspec.Struct, frozen=True):
@@ -38,7 +41,7 @@ class UserInfo(msgspec.Struct, frozen=True):
         return None
 
 
-ANONYMOUS = UserInfo("system:anonymous", groups=("system:unauthenticated",))
+ANONYMOUS = UserInfo("system:anonymous", groups=(UNAUTHENTICATED,))
 
 
 def component_user(name: str, *groups: str) -> UserInfo:

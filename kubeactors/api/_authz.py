@@ -3,8 +3,11 @@ with members of `system:masters` allowed everything."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
+
+from msgspec.structs import replace
 
 from ._auth import SYSTEM_MASTERS, UserInfo
 from ._rbac import ClusterRole, PolicyRule, Role, Subject
@@ -17,7 +20,9 @@ __all__ = [
     "AuthorizerChain",
     "NodeAuthorizer",
     "RBACAuthorizer",
+    "Rules",
     "default_authorizer",
+    "rules_for",
 ]
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
@@ -25,18 +30,26 @@ NODE_LEASE_NAMESPACE = "kube-node-lease"
 
 @dataclass(frozen=True)
 class Attributes:
-    """What a request does: who, which verb, on which resource and object."""
+    """What a request does: who, which verb, on which resource and object; or, with
+    `path` set, which verb on a path that names no resource (`get` `/healthz`)."""
 
     user: UserInfo
     verb: str
-    group: str
-    resource: str
+    group: str = ""
+    resource: str = ""
     subresource: str = ""
     namespace: str = ""
     name: str = ""
+    path: str = ""
+
+    @property
+    def is_resource(self) -> bool:
+        return not self.path
 
     @property
     def describe(self) -> str:
+        if not self.is_resource:
+            return f'User "{self.user.name}" cannot {self.verb} path "{self.path}"'
         what = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
         where = (
             f' in the namespace "{self.namespace}"' if self.namespace else " at the cluster scope"
@@ -49,6 +62,40 @@ class Authorizer(Protocol):
     def authorize(self, attributes: Attributes, state: ClusterState) -> bool | None:
         """True: allowed; False: denied; None: no opinion (the next authoriser decides)."""
         ...
+
+
+class Rules(NamedTuple):
+    """What a user may do in a namespace, as `SelfSubjectRulesReview` reports it;
+    `incomplete` when some authoriser cannot enumerate its rules."""
+
+    resource: list[PolicyRule]
+    non_resource: list[PolicyRule]
+    incomplete: bool = False
+
+
+def rules_for(authorizer: Authorizer, user: UserInfo, namespace: str, state: ClusterState) -> Rules:
+    """The rules `authorizer` grants `user` in `namespace` (upstream's `RulesFor`)."""
+    if isinstance(authorizer, AuthorizerChain):
+        resource: list[PolicyRule] = []
+        non_resource: list[PolicyRule] = []
+        incomplete = False
+        for member in authorizer.authorizers:
+            found = rules_for(member, user, namespace, state)
+            resource += found.resource
+            non_resource += found.non_resource
+            incomplete = incomplete or found.incomplete
+        return Rules(resource, non_resource, incomplete)
+    if isinstance(authorizer, RBACAuthorizer):
+        return authorizer.rules_for(user, namespace, state)
+    if isinstance(authorizer, AlwaysAllow):
+        return Rules(
+            [PolicyRule(verbs=["*"], api_groups=["*"], resources=["*"])],
+            [PolicyRule(verbs=["*"], non_resource_urls=["*"])],
+        )
+    if isinstance(authorizer, NodeAuthorizer):
+        # Upstream's Node authoriser lists no rules either: it decides per object.
+        return Rules([], [], incomplete=user.node_name is not None)
+    return Rules([], [], incomplete=True)
 
 
 class AlwaysAllow:
@@ -89,7 +136,7 @@ class NodeAuthorizer:
 
     def _allows(self, attributes: Attributes) -> bool:
         node = attributes.user.node_name
-        if node is None:
+        if node is None or not attributes.is_resource:
             return False
         verb, resource, sub = attributes.verb, attributes.resource, attributes.subresource
         if verb in _READ_VERBS and resource in _NODE_READS and not sub:
@@ -121,9 +168,17 @@ def _subject_matches(subject: Subject, user: UserInfo) -> bool:
     return False
 
 
+def _path_matches(granted: str, path: str) -> bool:
+    if granted == "*" or granted == path:
+        return True
+    return granted.endswith("*") and path.startswith(granted[:-1])
+
+
 def _rule_allows(rule: PolicyRule, attributes: Attributes) -> bool:
     if "*" not in rule.verbs and attributes.verb not in rule.verbs:
         return False
+    if not attributes.is_resource:
+        return any(_path_matches(granted, attributes.path) for granted in rule.non_resource_urls)
     if "*" not in rule.api_groups and attributes.group not in rule.api_groups:
         return False
     resource, sub = attributes.resource, attributes.subresource
@@ -142,25 +197,48 @@ class RBACAuthorizer:
         user = attributes.user
         if SYSTEM_MASTERS in user.groups:
             return True
+        # A ClusterRoleBinding grants everywhere; a RoleBinding only in its namespace,
+        # and never a path or a cluster-scoped resource.
+        namespace = attributes.namespace if attributes.is_resource else ""
+        for rules in self._granted(user, namespace, state):
+            if any(_rule_allows(r, attributes) for r in rules):
+                return True
+        return None
+
+    def rules_for(self, user: UserInfo, namespace: str, state: ClusterState) -> Rules:
+        resource: list[PolicyRule] = []
+        non_resource: list[PolicyRule] = []
+        for rules in self._granted(user, namespace, state):
+            for rule in rules:
+                if rule.resources:
+                    resource.append(replace(rule, non_resource_urls=[]))
+                if rule.non_resource_urls:
+                    non_resource.append(
+                        PolicyRule(verbs=rule.verbs, non_resource_urls=rule.non_resource_urls)
+                    )
+        return Rules(resource, non_resource)
+
+    def _granted(
+        self, user: UserInfo, namespace: str, state: ClusterState
+    ) -> Iterator[list[PolicyRule]]:
+        """The rules of each role bound to `user`, cluster-wide then in `namespace`."""
         for binding in state.cluster_role_bindings():
             if any(_subject_matches(s, user) for s in binding.subjects):
                 role = state.cluster_role(binding.role_ref.name)
-                if role is not None and any(_rule_allows(r, attributes) for r in role.rules):
-                    return True
-        if attributes.namespace:
-            for namespaced in state.role_bindings(attributes.namespace):
+                if role is not None:
+                    yield role.rules
+        if namespace:
+            for namespaced in state.role_bindings(namespace):
                 if not any(_subject_matches(s, user) for s in namespaced.subjects):
                     continue
                 ref = namespaced.role_ref
                 granting: Role | ClusterRole | None = (
                     state.cluster_role(ref.name)
                     if ref.kind == "ClusterRole"
-                    else state.role(attributes.namespace, ref.name)
+                    else state.role(namespace, ref.name)
                 )
-                rules = granting.rules if granting is not None else []
-                if any(_rule_allows(r, attributes) for r in rules):
-                    return True
-        return None
+                if granting is not None:
+                    yield granting.rules
 
 
 class AuthorizerChain:

@@ -3,7 +3,7 @@ built-in priority classes, and the default RBAC roles and bindings of the compon
 
 from __future__ import annotations
 
-from ._auth import AUTHENTICATED, SYSTEM_MASTERS
+from ._auth import AUTHENTICATED, NODE_SIMULATOR, SYSTEM_MASTERS, UNAUTHENTICATED
 from ._cluster_kinds import PriorityClass
 from ._core import Namespace
 from ._meta import ApiObject, ObjectMeta
@@ -30,10 +30,36 @@ _ROLES: dict[str, list[PolicyRule]] = {
         PolicyRule(verbs=["*"], non_resource_urls=["*"]),
     ],
     "system:discovery": [
-        PolicyRule(verbs=["get"], non_resource_urls=["/api", "/api/*", "/apis", "/apis/*"])
+        PolicyRule(
+            verbs=["get"],
+            non_resource_urls=[
+                "/api",
+                "/api/*",
+                "/apis",
+                "/apis/*",
+                "/healthz",
+                "/livez",
+                "/openapi",
+                "/openapi/*",
+                "/readyz",
+                "/version",
+                "/version/",
+            ],
+        )
+    ],
+    "system:public-info-viewer": [
+        PolicyRule(
+            verbs=["get"],
+            non_resource_urls=["/healthz", "/livez", "/readyz", "/version", "/version/"],
+        )
     ],
     "system:basic-user": [
-        _rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews"])
+        _rule(
+            ["create"],
+            ["authorization.k8s.io"],
+            ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+        ),
+        _rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"]),
     ],
     "view": [
         _rule(
@@ -73,6 +99,11 @@ _ROLES: dict[str, list[PolicyRule]] = {
         _rule(_READ, ["discovery.k8s.io"], ["endpointslices"]),
         _rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
     ],
+    # kubeactors' own: the shared watches that hand each simulated kubelet its pods,
+    # its Node and the Services of its pods' environment.
+    NODE_SIMULATOR: [
+        _rule(_READ, [""], ["pods", "nodes", "services"]),
+    ],
     "system:node": [
         _rule(_READ, [""], ["pods", "nodes", "services", "endpoints", "configmaps", "secrets"]),
         _rule(["create", "update", "patch"], [""], ["nodes", "nodes/status"]),
@@ -90,6 +121,10 @@ _BINDINGS: dict[str, list[Subject]] = {
     "system:discovery": [
         Subject(kind="Group", name=AUTHENTICATED, api_group="rbac.authorization.k8s.io")
     ],
+    "system:public-info-viewer": [
+        Subject(kind="Group", name=AUTHENTICATED, api_group="rbac.authorization.k8s.io"),
+        Subject(kind="Group", name=UNAUTHENTICATED, api_group="rbac.authorization.k8s.io"),
+    ],
     "system:basic-user": [
         Subject(kind="Group", name=AUTHENTICATED, api_group="rbac.authorization.k8s.io")
     ],
@@ -105,6 +140,9 @@ _BINDINGS: dict[str, list[Subject]] = {
     ],
     "system:node-proxier": [
         Subject(kind="User", name="system:kube-proxy", api_group="rbac.authorization.k8s.io")
+    ],
+    NODE_SIMULATOR: [
+        Subject(kind="User", name=NODE_SIMULATOR, api_group="rbac.authorization.k8s.io")
     ],
 }
 

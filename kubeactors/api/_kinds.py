@@ -29,6 +29,14 @@ from ._meta import ApiObject, ObjectMeta
 from ._node import Node
 from ._pod import Pod
 from ._rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
+from ._reviews import (
+    LocalSubjectAccessReview,
+    SelfSubjectAccessReview,
+    SelfSubjectReview,
+    SelfSubjectRulesReview,
+    SubjectAccessReview,
+    TokenReview,
+)
 
 __all__ = [
     "KINDS",
@@ -242,6 +250,9 @@ class KindRegistry:
 
 
 _STATUS = ("status",)
+_CREATE_ONLY = ("create",)
+_AUTHZ = "authorization.k8s.io"
+_AUTHN = "authentication.k8s.io"
 _SCALED = ("status", "scale")
 _RBAC = "rbac.authorization.k8s.io"
 
@@ -405,6 +416,61 @@ KINDS = KindRegistry(
             short_names=("crd", "crds"),
             categories=("api-extensions",),
             subresources=_STATUS,
+        ),
+        # The reviews are answered, never stored: their registry prefix is never used.
+        ResourceKind(
+            SelfSubjectAccessReview,
+            "SelfSubjectAccessReview",
+            "selfsubjectaccessreviews",
+            False,
+            b"/registry/-/selfsubjectaccessreviews/",
+            group=_AUTHZ,
+            verbs=_CREATE_ONLY,
+        ),
+        ResourceKind(
+            SelfSubjectRulesReview,
+            "SelfSubjectRulesReview",
+            "selfsubjectrulesreviews",
+            False,
+            b"/registry/-/selfsubjectrulesreviews/",
+            group=_AUTHZ,
+            verbs=_CREATE_ONLY,
+        ),
+        ResourceKind(
+            SubjectAccessReview,
+            "SubjectAccessReview",
+            "subjectaccessreviews",
+            False,
+            b"/registry/-/subjectaccessreviews/",
+            group=_AUTHZ,
+            verbs=_CREATE_ONLY,
+        ),
+        ResourceKind(
+            LocalSubjectAccessReview,
+            "LocalSubjectAccessReview",
+            "localsubjectaccessreviews",
+            True,
+            b"/registry/-/localsubjectaccessreviews/",
+            group=_AUTHZ,
+            verbs=_CREATE_ONLY,
+        ),
+        ResourceKind(
+            SelfSubjectReview,
+            "SelfSubjectReview",
+            "selfsubjectreviews",
+            False,
+            b"/registry/-/selfsubjectreviews/",
+            group=_AUTHN,
+            verbs=_CREATE_ONLY,
+        ),
+        ResourceKind(
+            TokenReview,
+            "TokenReview",
+            "tokenreviews",
+            False,
+            b"/registry/-/tokenreviews/",
+            group=_AUTHN,
+            verbs=_CREATE_ONLY,
         ),
     ]
 )

@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import anyio
@@ -22,13 +23,16 @@ from ..store import (
     RequestTooLargeError,
     Store,
     StoreRequest,
+    WatchCancelledError,
     WriteResult,
     prefix_end,
 )
 from ..store import Delete as StoreDelete
+from ..store import EventType as StoreEventType
 from ..store import Get as StoreGet
 from ..store import Put as StorePut
 from ..store import Range as StoreRange
+from ._access import answer_review
 from ._admission import (
     DEFAULT_PLUGINS,
     AdmissionChain,
@@ -78,6 +82,7 @@ from ._meta import ApiObject, ListMeta, ObjectList, WatchEvent, format_time
 from ._paging import decode_continue, encode_continue
 from ._patch import apply_patch
 from ._pod import Pod, PodCondition
+from ._reviews import REVIEW_TYPES
 from ._selectors import parse_field_selector, parse_label_selector
 from ._state import POLICY_KINDS, ClusterState
 from ._status import ApiError, StatusCause, bad_request, internal_error
@@ -100,6 +105,7 @@ _EMBEDDED_PLUGINS = tuple(p for p in DEFAULT_PLUGINS if p != "NamespaceLifecycle
 _SCALABLE = ("deployments", "replicasets", "replicationcontrollers")
 # How often a CRD being deleted looks whether its objects' finalizers have let go.
 _CLEANUP_POLL_SECONDS = 0.2
+_REVIEWS = frozenset(REVIEW_TYPES)
 
 
 class ApiServer(Actor[ApiRequest]):
@@ -162,10 +168,8 @@ class ApiServer(Actor[ApiRequest]):
     async def on_start(self) -> None:
         for resource_type in POLICY_KINDS:
             kind = kind_of(resource_type)
-            listed = await self._store.range_prefix(kind.registry)
-            for kv in listed.kvs:
-                obj = kind.decode(kv.value, kv.mod_revision)
-                self.state.apply(kind.type, object_key(obj), kv.mod_revision, obj)
+            revision = await self._load_policy(kind)
+            self.context.start_soon(partial(self._follow, kind, revision))
         crds: ResourceKind[CustomResourceDefinition] = kind_of(CustomResourceDefinition)
         for kv in (await self._store.range_prefix(crds.registry)).kvs:
             crd = crds.decode(kv.value, kv.mod_revision)
@@ -174,6 +178,38 @@ class ApiServer(Actor[ApiRequest]):
                 self._start_cleanup(crd.metadata.name)
         if self._bootstrap:
             await self._create_missing(bootstrap_objects())
+
+    async def _load_policy(self, kind: ResourceKind[Any]) -> int:
+        listed = await self._store.range_prefix(kind.registry)
+        for kv in listed.kvs:
+            obj = kind.decode(kv.value, kv.mod_revision)
+            self.state.apply(kind.type, object_key(obj), kv.mod_revision, obj)
+        return listed.revision
+
+    async def _follow(self, kind: ResourceKind[Any], revision: int) -> None:
+        """Keep the policy objects of `kind` current with every write to the store, so
+        that API servers sharing one store (an etcd cluster) decide alike: a Role
+        written through one authorises requests to the others."""
+        prefix = kind.registry
+        while True:
+            try:
+                stream = await self._store.watch_prefix(
+                    prefix, start_revision=revision + 1, prev_kv=False
+                )
+                async for batch in stream:
+                    for event in batch:
+                        kv = event.kv
+                        key = kv.key[len(prefix) :].decode()
+                        deleted = event.type is StoreEventType.DELETE
+                        obj = None if deleted else kind.decode(kv.value, kv.mod_revision)
+                        self.state.apply(kind.type, key, kv.mod_revision, obj)
+                        revision = kv.mod_revision
+                return  # the store is closing
+            except WatchCancelledError:
+                revision = await self._load_policy(kind)  # compacted meanwhile: relist
+            except Exception as error:
+                logger.warning("following %s failed (%s); again in 1 s", kind.plural, error)
+                await self.context.clock.sleep(1.0)
 
     async def _create_missing(self, objects: list[ApiObject]) -> None:
         for obj in objects:
@@ -194,6 +230,15 @@ class ApiServer(Actor[ApiRequest]):
         try:
             user = self._authenticate(message.user, message.token)
             match message:
+                case Create() if type(message.obj) in _REVIEWS:
+                    self._review(message, user)
+                case Get() | List() | Update() | Patch() | Delete() | Watch() if (
+                    _kind_type(message) in _REVIEWS
+                ):
+                    raise ApiError.method_not_allowed(
+                        f"the server does not allow this method on the requested resource "
+                        f"({kind_of(_kind_type(message)).plural}): it is create-only"
+                    )
                 case Create():
                     await self._create(message, user)
                 case Get():
@@ -228,6 +273,21 @@ class ApiServer(Actor[ApiRequest]):
         if self._secure:
             raise ApiError.unauthorized()
         return ANONYMOUS
+
+    def _review(self, request: Create, user: UserInfo) -> None:
+        """A review is answered at once from the policy the server holds, never stored."""
+        review = request.obj
+        kind: ResourceKind[Any] = kind_of(type(review))
+        namespace = review.metadata.namespace if kind.namespaced else ""
+        self._authorize(user, "create", kind, namespace)
+        answered = answer_review(
+            review,
+            user,
+            authorizer=self._authorizer,
+            authenticator=self._authenticator,
+            state=self.state,
+        )
+        request.reply.send(answered)
 
     def _authorize(
         self,
@@ -787,7 +847,7 @@ class ApiServer(Actor[ApiRequest]):
             prefixes: set[bytes] = set()
             for kind in self.kinds:
                 # The versions of a custom kind share their objects: one pass for all.
-                if not kind.namespaced or kind.registry in prefixes:
+                if not kind.namespaced or kind.registry in prefixes or "delete" not in kind.verbs:
                     continue
                 prefixes.add(kind.registry)
                 listed = await self._store.range_prefix(kind.prefix(namespace))
@@ -968,6 +1028,10 @@ class ApiServer(Actor[ApiRequest]):
                 kind, namespace, name, change, request.reply, answer=answer
             )
         )
+
+
+def _kind_type(message: Get | List | Update | Patch | Delete | Watch) -> type[Any]:
+    return type(message.obj) if isinstance(message, Update) else message.kind
 
 
 def _to_remove(obj: ApiObject) -> bool:

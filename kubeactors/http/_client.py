@@ -16,7 +16,19 @@ import yaml
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..api import KINDS, ApiError, ApiObject, ObjectList, ResourceKind, Status, WatchEvent
+from ..api import (
+    KINDS,
+    PATCH_TYPES,
+    ApiError,
+    ApiObject,
+    ObjectList,
+    PatchType,
+    Pod,
+    ResourceKind,
+    Scale,
+    Status,
+    WatchEvent,
+)
 from ..client import Callback
 
 __all__ = ["HttpClient", "HttpWatch"]
@@ -32,6 +44,20 @@ class _Event(msgspec.Struct):
 
 
 _event_decoder = msgspec.json.Decoder(_Event)
+_encoder = msgspec.json.Encoder()
+_JSON = "application/json"
+_PATCH_MEDIA_TYPES: dict[str, str] = {kind: media for media, kind in PATCH_TYPES.items()}
+
+
+def _selectors(label_selector: str, field_selector: str) -> dict[str, str]:
+    params = {}
+    if label_selector:
+        params["labelSelector"] = label_selector
+    if field_selector:
+        params["fieldSelector"] = field_selector
+    return params
+
+
 _status_decoder = msgspec.json.Decoder(Status)
 
 
@@ -78,7 +104,8 @@ class HttpWatch(Generic[R]):
 
 
 class HttpClient:
-    """Create, get, list, update, delete and watch over the Kubernetes REST API.
+    """The `ApiClient` protocol over the Kubernetes REST API, so that any component
+    (informers, controllers, kubelets) can run in another process.
 
     ```python
     async with HttpClient.from_kubeconfig(path) as client:
@@ -96,6 +123,7 @@ class HttpClient:
         verify: ssl.SSLContext | bool = True,
         timeout: float = 30.0,
     ) -> None:
+        self.server = server
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -175,7 +203,7 @@ class HttpClient:
         obj: R = msgspec.json.decode(response.content, type=kind.type)
         return obj
 
-    # -- the Client interface ------------------------------------------------------------
+    # -- the ApiClient interface ------------------------------------------------------------
 
     async def create(self, obj: R) -> R:
         kind: ResourceKind[R] = KINDS.of_type(type(obj))
@@ -186,28 +214,53 @@ class HttpClient:
         resource: ResourceKind[R] = KINDS.of_type(kind)
         return await self._send("GET", self._path(resource, namespace, name), resource)
 
-    async def list(self, kind: type[R], namespace: str = "") -> ObjectList[R]:
+    async def list(
+        self,
+        kind: type[R],
+        namespace: str = "",
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        limit: int = 0,
+        continue_: str = "",
+    ) -> ObjectList[R]:
+        """Objects matching the selectors; with `limit`, one page (`.continue_` for the next)."""
         resource: ResourceKind[R] = KINDS.of_type(kind)
-        response = await self._http.get(self._path(resource, namespace, listing=True))
+        params = _selectors(label_selector, field_selector)
+        if limit:
+            params["limit"] = str(limit)
+        if continue_:
+            params["continue"] = continue_
+        response = await self._http.get(
+            self._path(resource, namespace, listing=True), params=params
+        )
         if response.is_error:
             raise _error(response)
         listed: ObjectList[R] = msgspec.json.decode(response.content, type=ObjectList[kind])  # type: ignore[valid-type]
         return listed
 
     async def update(self, obj: R) -> R:
+        return await self._update(obj, "")
+
+    async def update_status(self, obj: R) -> R:
+        """Replace only the status of `obj` (the `status` subresource)."""
+        return await self._update(obj, "status")
+
+    async def _update(self, obj: R, subresource: str) -> R:
         kind: ResourceKind[R] = KINDS.of_type(type(obj))
         meta = obj.metadata
-        return await self._send(
-            "PUT", self._path(kind, meta.namespace, meta.name), kind, kind.encode(obj)
-        )
+        path = self._path(kind, meta.namespace, meta.name)
+        if subresource:
+            path += f"/{subresource}"
+        return await self._send("PUT", path, kind, kind.encode(obj))
 
-    async def send_update(self, obj: R, on_done: Callback[R]) -> None:
+    async def send_update(self, obj: R, on_done: Callback[R], *, subresource: str = "") -> None:
         """Update in a task of the client; `on_done(updated, None)` or `(None, error)`."""
         group = self._running()
 
         async def run() -> None:
             try:
-                updated = await self.update(obj)
+                updated = await self._update(obj, subresource)
             except Exception as error:
                 on_done(None, error)
             else:
@@ -215,12 +268,111 @@ class HttpClient:
 
         group.start_soon(run)
 
-    async def delete(self, kind: type[R], name: str, namespace: str = "") -> R:
+    async def patch(
+        self,
+        kind: type[R],
+        name: str,
+        patch: Any,
+        *,
+        patch_type: PatchType = "strategic",
+        namespace: str = "",
+        subresource: str = "",
+    ) -> R:
+        """Apply a patch (decoded JSON) of `patch_type`: "json", "merge" or "strategic"."""
         resource: ResourceKind[R] = KINDS.of_type(kind)
-        return await self._send("DELETE", self._path(resource, namespace, name), resource)
+        path = self._path(resource, namespace, name)
+        if subresource:
+            path += f"/{subresource}"
+        response = await self._http.patch(
+            path,
+            content=_encoder.encode(patch),
+            headers={"Content-Type": _PATCH_MEDIA_TYPES[patch_type]},
+        )
+        if response.is_error:
+            raise _error(response)
+        obj: R = msgspec.json.decode(response.content, type=resource.type)
+        return obj
+
+    async def delete(
+        self,
+        kind: type[R],
+        name: str,
+        namespace: str = "",
+        *,
+        propagation_policy: str = "",
+        precondition_uid: str = "",
+        precondition_resource_version: str = "",
+        grace_period_seconds: int | None = None,
+    ) -> R:
+        """Delete an object; returns it as last stored (see the in-process `Client`)."""
+        resource: ResourceKind[R] = KINDS.of_type(kind)
+        options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if propagation_policy:
+            options["propagationPolicy"] = propagation_policy
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
+        preconditions = {
+            key: value
+            for key, value in (
+                ("uid", precondition_uid),
+                ("resourceVersion", precondition_resource_version),
+            )
+            if value
+        }
+        if preconditions:
+            options["preconditions"] = preconditions
+        return await self._send(
+            "DELETE", self._path(resource, namespace, name), resource, _encoder.encode(options)
+        )
+
+    async def bind(self, pod: Pod, node: str) -> Pod:
+        """Bind `pod` to `node` through the pod's `binding` subresource."""
+        meta = pod.metadata
+        pods: ResourceKind[Pod] = KINDS.of_type(Pod)
+        binding = {
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+        }
+        path = self._path(pods, meta.namespace, meta.name) + "/binding"
+        response = await self._http.post(
+            path, content=_encoder.encode(binding), headers={"Content-Type": _JSON}
+        )
+        if response.is_error:
+            raise _error(response)
+        # The answer is a Status, as upstream's: the bound pod is read back.
+        return await self.get(Pod, meta.name, meta.namespace)
+
+    async def get_scale(self, kind: type[Any], name: str, namespace: str = "") -> Scale:
+        resource: ResourceKind[Any] = KINDS.of_type(kind)
+        response = await self._http.get(self._path(resource, namespace, name) + "/scale")
+        if response.is_error:
+            raise _error(response)
+        return msgspec.json.decode(response.content, type=Scale)
+
+    async def update_scale(self, kind: type[Any], scale: Scale) -> Scale:
+        """Set `scale.spec.replicas` on a Deployment, ReplicaSet or ReplicationController."""
+        resource: ResourceKind[Any] = KINDS.of_type(kind)
+        meta = scale.metadata
+        response = await self._http.put(
+            self._path(resource, meta.namespace, meta.name) + "/scale",
+            content=_encoder.encode(scale),
+            headers={"Content-Type": _JSON},
+        )
+        if response.is_error:
+            raise _error(response)
+        return msgspec.json.decode(response.content, type=Scale)
 
     async def watch(
-        self, kind: type[R], namespace: str = "", resource_version: str = ""
+        self,
+        kind: type[R],
+        namespace: str = "",
+        resource_version: str = "",
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        allow_bookmarks: bool = False,
     ) -> HttpWatch[R]:
         """Changes after `resource_version`; unset or "0" first replays the current state."""
         resource: ResourceKind[R] = KINDS.of_type(kind)
@@ -230,7 +382,8 @@ class HttpClient:
         params = {
             "watch": "true",
             "resourceVersion": resource_version,
-            "allowWatchBookmarks": "false",
+            "allowWatchBookmarks": "true" if allow_bookmarks else "false",
+            **_selectors(label_selector, field_selector),
         }
         path = self._path(resource, namespace, listing=True)
         started = anyio.Event()
@@ -248,7 +401,7 @@ class HttpClient:
                         started.set()
                         return
                     started.set()
-                    await _pump(response, resource, send)
+                    await _pump(response, resource, send, allow_bookmarks)
             started.set()
 
         group.start_soon(read)
@@ -268,6 +421,7 @@ async def _pump(
     response: httpx.Response,
     kind: ResourceKind[R],
     send: MemoryObjectSendStream[list[WatchEvent[R]] | ApiError],
+    bookmarks: bool = False,
 ) -> None:
     """Turn the response's chunks into batches of events (one batch per chunk read)."""
     pending = b""
@@ -284,7 +438,7 @@ async def _pump(
                     await send.send(batch)
                 await send.send(ApiError(_status_decoder.decode(event.object)))
                 return
-            if event.type == "BOOKMARK":
+            if event.type == "BOOKMARK" and not bookmarks:
                 continue
             obj: R = msgspec.json.decode(event.object, type=kind.type)
             batch.append(WatchEvent(event.type, obj))  # type: ignore[arg-type]

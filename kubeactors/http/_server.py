@@ -59,6 +59,7 @@ class HttpServer:
     written once stays good. `port=0` picks a free port. `logs` reads container
     logs from the pod's node (the kubelet), for `kubectl logs`. `forward_tokens`
     lets the API server authenticate and authorise each caller (see `HttpApi`).
+    The kubeconfig is written to `kubeconfig` (default: `data_dir/kubeconfig`).
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class HttpServer:
         kinds: KindIndex | None = None,
         logs: LogReader | None = None,
         forward_tokens: bool = False,
+        kubeconfig: Path | None = None,
     ) -> None:
         if not tls and not is_loopback(host):
             raise ValueError(f"plain HTTP is served on loopback only, not on {host!r}: use TLS")
@@ -85,7 +87,7 @@ class HttpServer:
         self._requested_port = port
         self.port = port
         self.token = ""
-        self.kubeconfig = self.data_dir / "kubeconfig"
+        self.kubeconfig = kubeconfig if kubeconfig is not None else self.data_dir / "kubeconfig"
         self._wall_clock = wall_clock
         self.api = HttpApi(
             client,

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from ..actors import Actor, ActorRef
 from ..api import Node, Pod, Service
-from ..client import Client, Delta, Informer
+from ..client import ApiClient, Delta, Informer
 from ._messages import (
     DispatcherMessage,
     KubeletMessage,
@@ -41,7 +41,7 @@ class PodDispatcher(Actor[DispatcherMessage]):
     `ServiceEnvironment` (as upstream's kubelet reads its Service lister).
     """
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ApiClient) -> None:
         self._client = client
         self._kubelets: dict[str, ActorRef[KubeletMessage]] = {}
         self._pods: Informer[Pod] = Informer(client, Pod)

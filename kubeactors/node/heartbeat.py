@@ -17,7 +17,7 @@ import msgspec
 
 from ..actors import Actor, ActorRef
 from ..api import ApiError, Lease, LeaseSpec, ObjectMeta
-from ..client import Client
+from ..client import ApiClient
 from ._messages import ReportNodeStatus
 
 __all__ = ["LEASE_NAMESPACE", "HeartbeatHub", "HeartbeatMessage", "Track", "Untrack"]
@@ -57,34 +57,41 @@ HeartbeatMessage = Track | Untrack | _Tick | _Renewed | _Lost
 
 
 class _Entry:
-    __slots__ = ("kubelet", "slot", "version")
+    __slots__ = ("client", "kubelet", "slot", "version")
 
-    def __init__(self, kubelet: ActorRef[Any], slot: int) -> None:
+    def __init__(self, kubelet: ActorRef[Any], slot: int, client: ApiClient) -> None:
         self.kubelet = kubelet
         self.slot = slot
+        self.client = client
         self.version = ""
 
 
 class HeartbeatHub(Actor[HeartbeatMessage]):
-    """Renews each tracked node's Lease and asks each kubelet for its status, in slices."""
+    """Renews each tracked node's Lease and asks each kubelet for its status, in slices.
+
+    `client_for(node)` is the client a node's Lease is written with (each node's own
+    identity, as its kubelet would); by default `client` for all.
+    """
 
     mailbox_size = 8192
 
     def __init__(
         self,
-        client: Client,
+        client: ApiClient,
         *,
         wall_clock: Callable[[], datetime],
         lease_seconds: float = 10.0,
         lease_duration_seconds: int = 40,
         status_seconds: float = 60.0,
         slots: int = 10,
+        client_for: Callable[[str], ApiClient] | None = None,
     ) -> None:
         if not lease_seconds > 0 or not status_seconds > 0 or slots < 1:
             raise ValueError(
                 "heartbeat: lease_seconds and status_seconds must be positive and slots >= 1"
             )
         self._client = client
+        self._client_for = client_for
         self._wall_clock = wall_clock
         self._lease_seconds = lease_seconds
         self._duration = lease_duration_seconds
@@ -107,7 +114,8 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                     self._by_slot[old.slot].discard(node)
                 slot = self._next_slot
                 self._next_slot = (slot + 1) % self._slots
-                self._entries[node] = _Entry(kubelet, slot)
+                client = self._client_for(node) if self._client_for else self._client
+                self._entries[node] = _Entry(kubelet, slot, client)
                 self._by_slot[slot].add(node)
                 await self._renew(node, self._entries[node])
             case Untrack(node=node):
@@ -124,7 +132,7 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                 entry = self._entries.get(node)
                 if entry is not None:
                     try:
-                        lease = await self._client.get(Lease, node, LEASE_NAMESPACE)
+                        lease = await entry.client.get(Lease, node, LEASE_NAMESPACE)
                     except ApiError:
                         entry.version = ""
                     else:
@@ -165,10 +173,10 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                 logger.info("renewing the lease of %s failed: %s", node, error)
 
         lease = self._lease(node, entry.version)
+        client = entry.client
         if entry.version:
-            await self._client.send_update(lease, answered)
+            await client.send_update(lease, answered)
             return
-        client = self._client
 
         async def create() -> None:
             try:

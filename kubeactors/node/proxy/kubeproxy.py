@@ -6,7 +6,7 @@ import logging
 
 from ...actors import Actor
 from ...api import EndpointSlice, Service
-from ...client import Client, Delta, Informer
+from ...client import ApiClient, Delta, Informer
 from ._table import ServiceTable
 from ._tcp import LoopbackProxy
 
@@ -26,7 +26,7 @@ class KubeProxy(Actor[None]):
 
     mailbox_size = 16
 
-    def __init__(self, client: Client, table: ServiceTable, *, listen: bool = False) -> None:
+    def __init__(self, client: ApiClient, table: ServiceTable, *, listen: bool = False) -> None:
         self._client = client
         self.table = table
         self._listen = listen
