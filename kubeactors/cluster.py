@@ -314,6 +314,7 @@ class Cluster:
                 authenticator=authenticator,
                 authorizer=authorizer,
                 kinds=kinds,
+                shared_store=(self._store_url or "").startswith("etcd://"),
             ),
             name="apiserver",
             mailbox_size=ApiServer.mailbox_size,

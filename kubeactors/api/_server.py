@@ -126,7 +126,10 @@ class ApiServer(Actor[ApiRequest]):
     an embedded server takes objects in any namespace). `compat_updates` lets a
     main-resource update change a pod's status and `spec.nodeName` (as components
     that do not yet use the status and binding subresources need); turned off, the
-    server keeps Kubernetes' rules.
+    server keeps Kubernetes' rules. With `shared_store` (an etcd cluster other API
+    servers write to as well), the server follows the policy objects it decides by
+    (namespaces, RBAC, priority classes, quotas, limit ranges) with store watches,
+    instead of knowing only its own writes to them.
     """
 
     mailbox_size = 8192
@@ -142,6 +145,7 @@ class ApiServer(Actor[ApiRequest]):
         bootstrap: bool = True,
         compat_updates: bool = True,
         kinds: KindRegistry | None = None,
+        shared_store: bool = False,
     ) -> None:
         self._store_ref = store
         self._store = Store(store)
@@ -155,6 +159,7 @@ class ApiServer(Actor[ApiRequest]):
         self._admission = AdmissionChain(admission)
         self._bootstrap = bootstrap
         self._compat = compat_updates
+        self._shared = shared_store
         self.state = ClusterState()
         # The kinds served, built-in and custom: shared with the HTTP layer, which
         # serves a CRD's kinds from the moment this server registers them.
@@ -169,7 +174,8 @@ class ApiServer(Actor[ApiRequest]):
         for resource_type in POLICY_KINDS:
             kind = kind_of(resource_type)
             revision = await self._load_policy(kind)
-            self.context.start_soon(partial(self._follow, kind, revision))
+            if self._shared:
+                self.context.start_soon(partial(self._follow, kind, revision))
         crds: ResourceKind[CustomResourceDefinition] = kind_of(CustomResourceDefinition)
         for kv in (await self._store.range_prefix(crds.registry)).kvs:
             crd = crds.decode(kv.value, kv.mod_revision)

@@ -20,6 +20,7 @@ from .replicaset import (
     ReplicationControllerController,
     slow_start_batches,
 )
+from .resourcequota import ResourceQuotaController, quota_usage
 from .tainteviction import TaintEvictionController
 
 __all__ = [
@@ -39,12 +40,14 @@ __all__ = [
     "NodeLifecycleSettings",
     "ReplicaSetController",
     "ReplicationControllerController",
+    "ResourceQuotaController",
     "Resync",
     "State",
     "TaintEvictionController",
     "deletion_order",
     "is_available",
     "is_ready",
+    "quota_usage",
     "rollback",
     "selector_from_labels",
     "selector_matches",

@@ -28,6 +28,7 @@ from .endpoints import EndpointsController, EndpointSliceController
 from .garbagecollector import GarbageCollector
 from .nodelifecycle import NodeLifecycleController, NodeLifecycleSettings
 from .replicaset import ReplicaSetController, ReplicationControllerController
+from .resourcequota import ResourceQuotaController
 from .tainteviction import TaintEvictionController
 
 __all__ = [
@@ -52,6 +53,7 @@ ALL_CONTROLLERS = (
     "endpoints",
     "endpointslice",
     "garbagecollector",
+    "resourcequota",
 )
 
 
@@ -106,6 +108,7 @@ def _factories(
         "endpoints": lambda: EndpointsController(client),
         "endpointslice": lambda: EndpointSliceController(client),
         "garbagecollector": lambda: GarbageCollector(client),
+        "resourcequota": lambda: ResourceQuotaController(client),
     }
 
 
