@@ -343,19 +343,6 @@ class Kubelet(Actor[KubeletMessage]):
             run.pod.metadata, deletion_timestamp=format_time(self._wall_clock())
         )
         run.pod = msgspec.structs.replace(run.pod, metadata=meta)
-        # The mark is made through the API too (a graceful delete, which a kubelet may
-        # send for its own pods): a status write could not carry it.
-        grace = int(self._workers._grace(run.pod))
-        client, name, namespace = self._client, meta.name, meta.namespace
-
-        async def mark() -> None:
-            try:
-                await client.delete(Pod, name, namespace, grace_period_seconds=grace)
-            except ApiError as error:
-                if error.reason != "NotFound":
-                    logger.info("evicting %s/%s failed: %s", namespace, name, error)
-
-        self.context.start_soon(mark)
         await self._workers.request(run)
 
     def _read_logs(self, request: ReadLogs | FollowLogs) -> None:
