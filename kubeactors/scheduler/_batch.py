@@ -1,15 +1,16 @@
-"""Placing a run of alike pods with one pass of the plugins over the node table.
+"""Placing a run of alike pods with one pass of the node-local plugins over the table.
 
 The replicas of one template schedule alike: the same filters pass the same nodes,
-the same scores rank them. When every plugin that applies to such a pod is
-*node-local* (a node's verdict and raw score depend only on the pod and that node,
-and on cluster facts that placing pods does not change), placing a pod on node X
-changes the answers for X alone. So the run filters and scores the whole table once;
-then each pod only takes its window of feasible nodes (the same rotating window
-the one-pod cycle would visit), picks the best of it with the same draw from the
-seeded generator, and after it is assumed, X alone is filtered and scored again
-through the plugins' per-node forms. The answers are those of `Engine.schedule` on
-each pod in turn, which the property tests check.
+the same scores rank them. Most plugins are *node-local*: a node's verdict and raw
+score depend only on the pod and that node (its labels, taints, resources and the
+pods on it) and on cluster facts that placing pods does not change. Placing a pod
+on node X changes their answers for X alone. So a run filters and scores the whole
+table with them once; each pod then runs only the other plugins (topology spread,
+inter-pod affinity: their answers move with every placement), takes its window of
+feasible nodes (the same rotating window the one-pod cycle would visit), picks the
+best with the same draw from the seeded generator, and once it is assumed, X alone
+is filtered and scored again through the node-local plugins' per-node forms. The
+answers are those of `Engine.schedule` on each pod in turn (property-tested).
 
 A plugin says it is node-local with a class attribute `node_local = True`. Its
 per-node forms (`filter`, `score`) must then read nothing of the `CycleState` that
@@ -26,6 +27,7 @@ import numpy.typing as npt
 
 from ._podinfo import PodInfo
 from ._result import ScheduleResult, feasible_nodes_to_find
+from ._table import Int64Array
 from .framework import (
     CycleState,
     FilterPlugin,
@@ -61,24 +63,33 @@ class _Scores:
 
 
 class Run:
-    """The state of one run: feasible positions, summed scores, the cycle state."""
+    """One run: the node-local plugins' verdicts and scores over the whole table,
+    kept current as pods are placed; the other plugins run per pod as usual."""
 
     def __init__(
         self,
         engine: Engine,
         state: CycleState,
         nodes: Positions,
-        feasible: Positions,
-        filters: list[FilterPlugin],
+        local_ok: npt.NDArray[np.bool_],
+        local_filters: list[FilterPlugin],
         scores: list[_Scores],
     ) -> None:
         self.engine = engine
         self.state = state
+        self.snapshot = Snapshot(engine.cache, False)
         self.nodes = nodes
         self.count = len(nodes)
-        self.feasible = feasible
-        self.filters = filters
+        self.local_ok = local_ok
+        """Per position: passes every node-local filter."""
+        self.feasible = np.flatnonzero(local_ok)
+        self.local_filters = local_filters
         self.scores = scores
+        profile = engine.profile
+        self.other_pre_filters = [p for p in profile.pre_filter if not node_local(p)]
+        self.other_filters = [p for p in profile.filter if not node_local(p)]
+        self.other_pre_scores = [p for p in profile.pre_score if not node_local(p)]
+        self.other_scores = [(s, w) for s, w in profile.score if not node_local(s)]
         self.wanted = _wanted(engine, self.count)
         self.total = np.zeros(self.count, np.int64)
         for entry in scores:
@@ -88,8 +99,8 @@ class Run:
 
     @classmethod
     def prepare(cls, engine: Engine, pod: PodInfo) -> Run | None:
-        """Filter and score the whole table for `pod`; None if a plugin that applies
-        to it is not node-local (or a PreFilter rejects it): schedule one by one."""
+        """Run the node-local plugins over the whole table for `pod`; None if there
+        are no nodes or a node-local PreFilter rejects the pod (one by one, then)."""
         cache = engine.cache
         profile = engine.profile
         nodes = cache.table.present_rows()
@@ -98,36 +109,47 @@ class Run:
         snapshot = Snapshot(cache, False)
         state = CycleState()
         for pre in profile.pre_filter:
-            status = pre.pre_filter(state, pod, snapshot)
-            if status is not None and not status.ok:
-                return None
-        filters = [p for p in profile.filter if p.name not in state.skip_filter]
-        if not all(node_local(p) for p in filters):
-            return None
-        mask = None
+            if node_local(pre):
+                status = pre.pre_filter(state, pod, snapshot)
+                if status is not None and not status.ok:
+                    return None
+        filters = [p for p in profile.filter if node_local(p) and p.name not in state.skip_filter]
+        local_ok = np.ones(len(nodes), np.bool_)
         for plugin in filters:
             passed = plugin.filter_all(state, pod, snapshot)
             if passed is not None:
-                mask = passed if mask is None else mask & passed
-        feasible = np.arange(len(nodes)) if mask is None else np.flatnonzero(mask[nodes])
+                local_ok &= passed[nodes]
         for pre_score in profile.pre_score:
-            pre_score.pre_score(state, pod, snapshot, nodes)
+            if node_local(pre_score):
+                pre_score.pre_score(state, pod, snapshot, nodes)
         scores = []
         for scorer, weight in profile.score:
-            if scorer.name in state.skip_score:
+            if not node_local(scorer) or scorer.name in state.skip_score:
                 continue
-            if not node_local(scorer):
-                return None
             raw = np.array(scorer.score_all(state, pod, snapshot, nodes), np.int64)
             normalised = isinstance(scorer, NormalizeScorePlugin)
             varies = normalised and len(raw) > 0 and int(raw.min()) != int(raw.max())
             scores.append(_Scores(scorer, weight, raw, normalised, varies))
-        return cls(engine, state, nodes, feasible, filters, scores)
+        return cls(engine, state, nodes, local_ok, filters, scores)
 
     def schedule(self, pod: PodInfo) -> ScheduleResult:
         """`Engine.schedule(pod)`, from the run's arrays."""
         engine = self.engine
+        snapshot = self.snapshot
+        state = CycleState()
+        for pre in self.other_pre_filters:
+            status = pre.pre_filter(state, pod, snapshot)
+            if status is not None and not status.ok:
+                return engine.schedule(pod)  # rejected everywhere: as one cycle says
         feasible = self.feasible
+        others = [p for p in self.other_filters if p.name not in state.skip_filter]
+        if others:
+            mask = self.local_ok
+            for plugin in others:
+                passed = plugin.filter_all(state, pod, snapshot)
+                if passed is not None:
+                    mask = mask & passed[self.nodes]
+            feasible = np.flatnonzero(mask)
         found = len(feasible)
         if not found:
             # Fits nowhere: the one-pod cycle says why, as it would have.
@@ -147,14 +169,7 @@ class Run:
         if taken_count == 1:
             position = int(taken[0])
         else:
-            totals = self.total[taken]
-            for entry in self.scores:
-                if entry.varies:
-                    scorer = entry.scorer
-                    assert isinstance(scorer, NormalizeScorePlugin)
-                    totals = totals + scorer.normalize(self.state, pod, entry.raw[taken]) * (
-                        entry.weight
-                    )
+            totals = self._totals(state, pod, taken)
             best = np.flatnonzero(totals == totals.max())
             ties = len(best)
             pick = best[engine.rng.randrange(ties)] if ties > 1 else best[0]
@@ -167,17 +182,43 @@ class Run:
             evaluated=processed,
             feasible=taken_count,
             nodes=count,
-            state=self.state,
+            state=state,
         )
 
+    def _totals(self, state: CycleState, pod: PodInfo, taken: Positions) -> Int64Array:
+        """The weighted scores of the window: the node-local ones kept by the run,
+        the others computed as one cycle would."""
+        totals: Int64Array = self.total[taken]
+        for entry in self.scores:
+            if entry.varies:
+                scorer = entry.scorer
+                assert isinstance(scorer, NormalizeScorePlugin)
+                totals += scorer.normalize(self.state, pod, entry.raw[taken]) * entry.weight
+        if not self.other_scores:
+            return totals
+        rows = self.nodes[taken]
+        snapshot = self.snapshot
+        for pre_score in self.other_pre_scores:
+            pre_score.pre_score(state, pod, snapshot, rows)
+        for scorer, weight in self.other_scores:
+            if scorer.name in state.skip_score:
+                continue
+            scores = scorer.score_all(state, pod, snapshot, rows)
+            if isinstance(scorer, NormalizeScorePlugin):
+                scores = scorer.normalize(state, pod, scores)
+            totals += scores * weight
+        return totals
+
     def placed(self, pod: PodInfo) -> None:
-        """The pod last scheduled is assumed on its node: filter and score that node again."""
+        """The pod last scheduled is assumed on its node: filter and score that node
+        again with the node-local plugins."""
         position = self._position
         node = self.engine.cache.by_row(int(self.nodes[position]))
         state = self.state
-        for plugin in self.filters:
+        for plugin in self.local_filters:
             status = plugin.filter(state, pod, node)
             if status is not None and not status.ok:
+                self.local_ok[position] = False
                 index = int(np.searchsorted(self.feasible, position))
                 self.feasible = np.delete(self.feasible, index)
                 break

@@ -50,8 +50,9 @@ class _Hard:
     constraint: SpreadConstraint
     self_match: int
     min_match: int
-    totals: Int64Array | None = None
-    """Vectorised: per row, matching pods in the row's domain."""
+    allowed: BoolArray | None = None
+    """Vectorised: per domain code, whether the pod may go there; last, False for
+    nodes without the topology key."""
     counts: dict[str, int] | None = None
     """Reference: matching pods per domain value."""
 
@@ -158,22 +159,19 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
             for constraint in constraints:
                 counting = self._eligible_rows(pod, constraint, cache) & has_all
                 per_node = cache.match_counts(_key(constraint, pod))
-                codes = table.label_column(constraint.topology_key)[:n]
-                sums = np.bincount(
-                    codes[counting],
-                    weights=per_node[:n][counting],
-                    minlength=len(table.label_values[constraint.topology_key]),
-                ).astype(np.int64)
-                domains = np.unique(codes[counting])
-                minimum = (
-                    int(sums[domains].min())
-                    if len(domains) >= constraint.min_domains and len(domains)
-                    else 0
+                codes = table.label_column(constraint.topology_key)[:n][counting]
+                domains = len(table.label_values[constraint.topology_key])
+                sums = np.bincount(codes, weights=per_node[:n][counting], minlength=domains).astype(
+                    np.int64
                 )
-                totals = np.zeros(n, np.int64)
-                has = codes >= 0
-                totals[has] = sums[codes[has]]
-                hard.append(_Hard(constraint, _self_match(constraint, pod), minimum, totals=totals))
+                seen = np.bincount(codes, minlength=domains) > 0
+                found = int(seen.sum())
+                minimum = int(sums[seen].min()) if found and found >= constraint.min_domains else 0
+                self_match = _self_match(constraint, pod)
+                # Per domain, whether one more pod keeps the skew; a last entry for
+                # nodes without the key (code -1), which never pass.
+                allowed = np.append(sums + self_match - minimum <= constraint.max_skew, False)
+                hard.append(_Hard(constraint, self_match, minimum, allowed=allowed))
         state.data[self.name] = hard
         return None
 
@@ -181,11 +179,11 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
         hard: list[_Hard] = state.data[self.name]
         table = snapshot.cache.table
         n = table.size
-        mask = np.ones(n, np.bool_)
+        mask: BoolArray | None = None
         for item in hard:
-            assert item.totals is not None
-            mask &= table.label_column(item.constraint.topology_key)[:n] >= 0
-            mask &= item.totals + item.self_match - item.min_match <= item.constraint.max_skew
+            assert item.allowed is not None
+            passed = item.allowed[table.label_column(item.constraint.topology_key)[:n]]
+            mask = passed if mask is None else mask & passed
         return mask
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
