@@ -18,6 +18,7 @@ from kubeactors.api import (
     CustomResourceDefinition,
     CustomResourceKind,
     KindRegistry,
+    Namespace,
     ObjectMeta,
     Scale,
     ScaleSpec,
@@ -373,3 +374,38 @@ async def test_registered_kinds_survive_a_restart(tmp_path: Path) -> None:
         assert kind.type is not widget
         stored = await api.client.get(kind.type, "a", "default")
         assert stored.spec == {"size": 7, "color": "red"}
+
+
+async def test_cluster_scoped_kinds_and_namespace_deletion(tmp_path: Path) -> None:
+    async with serving(tmp_path) as api:
+        widget, _ = await _widgets(api.client)
+        crd = widget_crd()
+        names = replace(crd.spec.names, plural="gizmos", singular="gizmo", kind="Gizmo")
+        await api.client.create(
+            replace(
+                crd,
+                metadata=ObjectMeta(name="gizmos.example.com"),
+                spec=replace(crd.spec, names=replace(names, short_names=[]), scope="Cluster"),
+            )
+        )
+        gizmo = _server_kinds().of_resource("example.com", "gizmos")
+        assert not gizmo.namespaced
+        made = await api.client.create(
+            gizmo.type(metadata=ObjectMeta(name="g", namespace="ignored"), spec={"size": 1})
+        )
+        assert made.metadata.namespace == ""
+        assert await api.store.get(b"/registry/example.com/gizmos/g") is not None
+
+        # Deleting a namespace deletes the custom objects in it too.
+        await api.client.create(Namespace(metadata=ObjectMeta(name="team")))
+        await api.client.create(
+            widget(metadata=ObjectMeta(name="w", namespace="team"), spec={"size": 1})
+        )
+        await api.client.delete(Namespace, "team")
+        await wait_for(api.client, Namespace, lambda spaces: "team" not in _names(spaces))
+        assert (await api.client.list(widget, "team")).items == []
+        assert [g.metadata.name for g in (await api.client.list(gizmo.type)).items] == ["g"]
+
+
+def _names(objects: list[Any]) -> set[str]:
+    return {obj.metadata.name for obj in objects}
