@@ -3,19 +3,23 @@ built-in priority classes, and the default RBAC roles and bindings of the compon
 
 from __future__ import annotations
 
+from msgspec.structs import replace
+
 from ._auth import AUTHENTICATED, NODE_SIMULATOR, SYSTEM_MASTERS, UNAUTHENTICATED
 from ._cluster_kinds import PriorityClass
 from ._core import Namespace
 from ._meta import ApiObject, ObjectMeta
 from ._rbac import ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject
 
-__all__ = ["SYSTEM_NAMESPACES", "bootstrap_objects"]
+__all__ = ["SYSTEM_NAMESPACES", "bootstrap_objects", "reconciled"]
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 _READ = ["get", "list", "watch"]
 _WRITE = ["create", "update", "patch", "delete"]
 _BOOTSTRAP_LABELS = {"kubernetes.io/bootstrapping": "rbac-defaults"}
+_AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"
+_BOOTSTRAP_ANNOTATIONS = {_AUTOUPDATE: "true"}
 
 
 def _rule(verbs: list[str], groups: list[str], resources: list[str]) -> PolicyRule:
@@ -163,15 +167,36 @@ def bootstrap_objects() -> list[ApiObject]:
         ),
     ]
     objects += [
-        ClusterRole(metadata=ObjectMeta(name=name, labels=_BOOTSTRAP_LABELS), rules=rules)
-        for name, rules in _ROLES.items()
+        ClusterRole(metadata=_bootstrap_meta(name), rules=rules) for name, rules in _ROLES.items()
     ]
     objects += [
         ClusterRoleBinding(
-            metadata=ObjectMeta(name=name, labels=_BOOTSTRAP_LABELS),
+            metadata=_bootstrap_meta(name),
             subjects=subjects,
             role_ref=RoleRef(kind="ClusterRole", name=name),
         )
         for name, subjects in _BINDINGS.items()
     ]
     return objects
+
+
+def _bootstrap_meta(name: str) -> ObjectMeta:
+    return ObjectMeta(name=name, labels=_BOOTSTRAP_LABELS, annotations=_BOOTSTRAP_ANNOTATIONS)
+
+
+def reconciled(stored: ApiObject, wanted: ApiObject) -> ApiObject | None:
+    """A stored default ClusterRole or ClusterRoleBinding with the rules or subjects
+    of `wanted` it lacks added (what an older release made is brought up to date, what
+    an administrator added is kept); None when nothing is missing, when the object
+    says `rbac.authorization.kubernetes.io/autoupdate: "false"`, or for other kinds."""
+    if stored.metadata.annotations.get(_AUTOUPDATE) == "false":
+        return None
+    if isinstance(stored, ClusterRole) and isinstance(wanted, ClusterRole):
+        rules = [r for r in wanted.rules if r not in stored.rules]
+        return replace(stored, rules=[*stored.rules, *rules]) if rules else None
+    if isinstance(stored, ClusterRoleBinding) and isinstance(wanted, ClusterRoleBinding):
+        subjects = [s for s in wanted.subjects if s not in stored.subjects]
+        if not subjects or stored.role_ref != wanted.role_ref:
+            return None
+        return replace(stored, subjects=[*stored.subjects, *subjects])
+    return None

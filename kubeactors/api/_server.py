@@ -42,7 +42,7 @@ from ._admission import (
 )
 from ._auth import ANONYMOUS, TokenAuthenticator, UserInfo
 from ._authz import AlwaysAllow, Attributes, Authorizer
-from ._bootstrap import bootstrap_objects
+from ._bootstrap import bootstrap_objects, reconciled
 from ._core import Binding, Namespace, Service
 from ._crd import CustomResourceDefinition
 from ._crd_rules import terminating
@@ -173,29 +173,45 @@ class ApiServer(Actor[ApiRequest]):
     async def on_start(self) -> None:
         for resource_type in POLICY_KINDS:
             kind = kind_of(resource_type)
-            revision = await self._load_policy(kind)
+            revision = await self._load(kind)
             if self._shared:
                 self.context.start_soon(partial(self._follow, kind, revision))
         crds: ResourceKind[CustomResourceDefinition] = kind_of(CustomResourceDefinition)
-        for kv in (await self._store.range_prefix(crds.registry)).kvs:
+        listed = await self._store.range_prefix(crds.registry)
+        for kv in listed.kvs:
             crd = crds.decode(kv.value, kv.mod_revision)
             self.custom.serve(crd)
             if crd.metadata.deletion_timestamp is not None:
                 self._start_cleanup(crd.metadata.name)
+        if self._shared:
+            self.context.start_soon(partial(self._follow, crds, listed.revision))
         if self._bootstrap:
             await self._create_missing(bootstrap_objects())
 
-    async def _load_policy(self, kind: ResourceKind[Any]) -> int:
+    async def _load(self, kind: ResourceKind[Any]) -> int:
+        """Read every object of a kind the server decides by (the policy kinds, the
+        CRDs); returns the revision read at."""
         listed = await self._store.range_prefix(kind.registry)
         for kv in listed.kvs:
             obj = kind.decode(kv.value, kv.mod_revision)
-            self.state.apply(kind.type, object_key(obj), kv.mod_revision, obj)
+            self._observed(kind, object_key(obj), kv.mod_revision, obj)
         return listed.revision
 
+    def _observed(self, kind: ResourceKind[Any], key: str, revision: int, obj: Any) -> None:
+        """A policy object or CRD as stored at `revision` (None: deleted)."""
+        if ClusterState.tracks(kind.type):
+            self.state.apply(kind.type, key, revision, obj)
+        elif kind.type is CustomResourceDefinition:
+            if obj is None:
+                self.custom.unserve(key)
+            else:
+                self.custom.serve(obj)
+
     async def _follow(self, kind: ResourceKind[Any], revision: int) -> None:
-        """Keep the policy objects of `kind` current with every write to the store, so
-        that API servers sharing one store (an etcd cluster) decide alike: a Role
-        written through one authorises requests to the others."""
+        """Keep the objects of `kind` current with every write to the store, so that API
+        servers sharing one store (an etcd cluster) decide alike: a Role written
+        through one authorises requests to the others, a CRD created through one is
+        served by all."""
         prefix = kind.registry
         while True:
             try:
@@ -208,11 +224,11 @@ class ApiServer(Actor[ApiRequest]):
                         key = kv.key[len(prefix) :].decode()
                         deleted = event.type is StoreEventType.DELETE
                         obj = None if deleted else kind.decode(kv.value, kv.mod_revision)
-                        self.state.apply(kind.type, key, kv.mod_revision, obj)
+                        self._observed(kind, key, kv.mod_revision, obj)
                         revision = kv.mod_revision
                 return  # the store is closing
             except WatchCancelledError:
-                revision = await self._load_policy(kind)  # compacted meanwhile: relist
+                revision = await self._load(kind)  # compacted meanwhile: relist
             except Exception as error:
                 logger.warning("following %s failed (%s); again in 1 s", kind.plural, error)
                 await self.context.clock.sleep(1.0)
@@ -221,7 +237,20 @@ class ApiServer(Actor[ApiRequest]):
         for obj in objects:
             kind = kind_of(type(obj))
             key = kind.key(obj.metadata.namespace, obj.metadata.name)
-            if await self._store.get(key) is not None:
+            existing = await self._store.get(key)
+            if existing is not None:
+                stored = kind.decode(existing.value, existing.mod_revision)
+                wanted = reconciled(stored, obj)
+                if wanted is not None:
+                    # A default role of an older release: add what it lacks, as
+                    # upstream's RBAC bootstrap does (unless autoupdate is "false").
+                    try:
+                        result = await self._store.put(
+                            key, kind.encode(wanted), expect_mod_revision=existing.mod_revision
+                        )
+                    except ConflictError:
+                        continue
+                    self._written(kind, key, result.revision, wanted)
                 continue
             prepared = self._prepare_create(kind, obj, obj.metadata.name, obj.metadata.namespace)
             try:

@@ -31,10 +31,25 @@ def _required(field: str, detail: str) -> StatusCause:
     )
 
 
-def _validate_name(name: str, namespace: str, namespaced: bool) -> list[StatusCause]:
+# RBAC objects are named by path segments (upstream's ValidateRBACName), so that
+# `system:kube-scheduler` is a valid ClusterRole.
+_PATH_SEGMENT_NAMED = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
+
+
+def _path_segment_causes(name: str) -> list[StatusCause]:
+    if name in (".", "..") or "/" in name or "%" in name:
+        return [_invalid("metadata.name", name, "may not be '.' or '..' or contain '/' or '%'")]
+    return []
+
+
+def _validate_name(
+    name: str, namespace: str, namespaced: bool, *, path_segment: bool = False
+) -> list[StatusCause]:
     causes: list[StatusCause] = []
     if not name:
         causes.append(_required("metadata.name", "name or generateName is required"))
+    elif path_segment:
+        causes += _path_segment_causes(name)
     elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
         causes.append(
             _invalid(
@@ -110,7 +125,12 @@ def validate(kind: ResourceKind[Any], obj: ApiObject) -> list[StatusCause]:
     if isinstance(obj, Node):
         return validate_node(obj)
     meta = obj.metadata
-    causes = _validate_name(meta.name, meta.namespace, namespaced=kind.namespaced)
+    causes = _validate_name(
+        meta.name,
+        meta.namespace,
+        namespaced=kind.namespaced,
+        path_segment=kind.kind in _PATH_SEGMENT_NAMED,
+    )
     if obj.kind != kind.kind:
         causes.append(_invalid("kind", obj.kind, f"must be {kind.kind}"))
     extra = _VALIDATORS.get(kind.kind)

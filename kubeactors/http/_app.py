@@ -39,6 +39,7 @@ from ._logs import LogReader
 from ._media import parse_accept, wants
 from ._metrics import Metrics
 from ._openapi import openapi_document, openapi_root
+from ._paths import authorize_path
 from ._rest import TOKEN_SCOPE_KEY, RestApi, resolve
 from ._watch import Watches
 
@@ -98,6 +99,7 @@ class HttpApi:
         self.tokens = tokens
         self.address = address
         self._clock = clock
+        self._client = client
         self.rest = RestApi(
             client,
             clock=clock,
@@ -153,6 +155,8 @@ class HttpApi:
                 resource = target.kind.plural
                 response = await self.rest.handle(request, target)
             else:
+                if self.rest.forward_tokens:
+                    await self._authorize_path(request, segments)
                 response = await self._non_resource(request, segments)
         except ApiError as error:
             response = status_response(error)
@@ -163,6 +167,14 @@ class HttpApi:
             verb = "watch"
         self.metrics.observe(verb, resource, response.status_code, self._clock.now() - start)
         return response
+
+    async def _authorize_path(self, request: Request, segments: list[str]) -> None:
+        """With tokens forwarded, RBAC decides who reads discovery, OpenAPI and
+        metrics too (`nonResourceURLs`); the health and version paths stay public."""
+        path = "/" + "/".join(segments)
+        token = request.scope.get(TOKEN_SCOPE_KEY, "")
+        if token and not path.startswith(_PUBLIC):
+            await authorize_path(self._client.with_token(token), path, request.method)
 
     async def _non_resource(self, request: Request, segments: list[str]) -> Response:
         if request.method not in ("GET", "HEAD"):

@@ -27,9 +27,18 @@ from kubeactors.api import (
 )
 from kubeactors.http import HttpClient
 
+from ..api.crds import WIDGET_CRD_YAML
 from .etcd_cluster import EtcdCluster, etcd_available
 
 KUBECTL = "/usr/bin/kubectl"
+WIDGET = """\
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+spec:
+  size: 3
+"""
 CAROL = "carol-token-0123456789"
 
 
@@ -165,3 +174,34 @@ async def test_two_apiservers_over_one_etcd_agree_on_objects_versions_and_order(
                     else:
                         break
             assert found.data == {"i": "0"}
+
+        # A CRD created through one server is served by the other.
+        (tmp_path / "crd.yaml").write_text(WIDGET_CRD_YAML)
+        (tmp_path / "widget.yaml").write_text(WIDGET)
+        await _kubectl(config_a, "apply", "-f", str(tmp_path / "crd.yaml"))
+        await _kubectl(config_a, "wait", "--for=condition=Established", "crd/widgets.example.com")
+        with anyio.fail_after(20):
+            while True:
+                result = await anyio.run_process(
+                    [
+                        KUBECTL,
+                        "--kubeconfig",
+                        str(config_b),
+                        "apply",
+                        "-f",
+                        str(tmp_path / "widget.yaml"),
+                    ],
+                    check=False,
+                )
+                if result.returncode == 0:
+                    break
+                await anyio.sleep(0.2)
+        assert result.stdout.decode().strip() == "widget.example.com/w1 created"
+        size = await _kubectl(config_a, "get", "widget", "w1", "-o", "jsonpath={.spec.size}")
+        assert size == "3"
+
+
+async def _kubectl(kubeconfig: Path, *args: str) -> str:
+    result = await anyio.run_process([KUBECTL, "--kubeconfig", str(kubeconfig), *args], check=False)
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout.decode()

@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from kubeactors.api import (
+    ClusterRole,
+    ClusterRoleBinding,
     ObjectMeta,
     PolicyRule,
     ResourceAttributes,
@@ -189,3 +191,35 @@ async def test_subject_access_review_asks_about_someone_else(tmp_path: Path) -> 
         answered = await api.client.create(review)
         assert answered.status is not None
         assert answered.status.allowed
+
+
+async def test_paths_without_a_resource_are_authorised_by_rbac(tmp_path: Path) -> None:
+    async with served(tmp_path, users=USERS) as api:
+        alice = {"Authorization": f"Bearer {ALICE}"}
+        admin = {"Authorization": f"Bearer {api.server.token}"}
+        async with httpx.AsyncClient(base_url=api.server.url, verify=False) as http:
+            # Discovery and OpenAPI: every authenticated user (system:discovery).
+            for path in ("/api", "/api/v1", "/apis", "/apis/apps/v1", "/openapi/v3"):
+                assert (await http.get(path, headers=alice)).status_code == 200, path
+            # Health needs no token at all.
+            assert (await http.get("/healthz")).status_code == 200
+            refused = await http.get("/metrics", headers=alice)
+            assert (await http.get("/metrics", headers=admin)).status_code == 200
+            await api.client.create(
+                ClusterRole(
+                    metadata=ObjectMeta(name="metrics-reader"),
+                    rules=[PolicyRule(verbs=["get"], non_resource_urls=["/metrics"])],
+                )
+            )
+            await api.client.create(
+                ClusterRoleBinding(
+                    metadata=ObjectMeta(name="alice-reads-metrics"),
+                    subjects=[Subject(kind="User", name="alice")],
+                    role_ref=RoleRef(kind="ClusterRole", name="metrics-reader"),
+                )
+            )
+            allowed = await http.get("/metrics", headers=alice)
+        assert refused.status_code == 403
+        assert refused.json()["message"] == 'forbidden: User "alice" cannot get path "/metrics"'
+        assert refused.json()["reason"] == "Forbidden"
+        assert allowed.status_code == 200
