@@ -360,7 +360,7 @@ class Cluster:
             controllers = system.spawn_supervisor("controllers", max_restarts=10)
             manager_client = client.as_user(component_user("system:kube-controller-manager"))
             system.spawn(
-                lambda: ControllerManager(manager_client, controllers, settings),
+                lambda: ControllerManager(manager_client, controllers, settings, self.kinds),
                 name="controller-manager",
             )
 

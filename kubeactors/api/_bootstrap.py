@@ -97,6 +97,9 @@ _ROLES: dict[str, list[PolicyRule]] = {
     "system:kube-controller-manager": [
         _rule(["*"], ["", "apps", "discovery.k8s.io", "coordination.k8s.io"], ["*"]),
         _rule(_READ, ["*"], ["*"]),
+        # The garbage collector's share (upstream's generic-garbage-collector role):
+        # dependents and owners of any kind, custom ones included.
+        _rule(["delete", "patch", "update"], ["*"], ["*"]),
     ],
     "system:node-proxier": [
         _rule(_READ, [""], ["services", "endpoints", "nodes"]),

@@ -180,6 +180,11 @@ class KindRegistry:
         """Call `listener(added, removed)` after each change from now on."""
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: KindListener) -> None:
+        """Stop calling `listener` (a listener not subscribed is no error)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def add(self, kinds: Iterable[ResourceKind[Any]]) -> None:
         """Serve `kinds`, each replacing any served at its group, version and plural."""
         added = list(kinds)

@@ -1,7 +1,10 @@
 """The garbage collector: follows `ownerReferences` so dependents go with their owners.
 
 It watches the kinds that own or are owned here (Deployments, ReplicaSets,
-ReplicationControllers, Pods, Services, Endpoints, EndpointSlices). An object whose
+ReplicationControllers, Pods, Services, Endpoints, EndpointSlices, ConfigMaps,
+Secrets) and, given the API server's kind registry, every custom kind from the moment
+its CRD is established until it goes (operators own ConfigMaps with their custom
+objects, and custom objects with each other). An object whose
 every owner is gone (checked against the API, not only the cache, since a cache may
 not have seen a new owner yet) is deleted in the background; owners that are gone
 are dropped from an object that still has a live one. An owner deleted with
@@ -16,19 +19,27 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio
 import msgspec
 
 from ..api import (
+    KINDS,
     ApiError,
     ApiObject,
+    ConfigMap,
     Deployment,
     Endpoints,
     EndpointSlice,
+    KindListener,
+    KindRegistry,
     OwnerReference,
     Pod,
     ReplicaSet,
     ReplicationController,
+    ResourceKind,
+    Secret,
     Service,
+    UnknownKindError,
 )
 from ..client import Informer
 from ._base import Controller
@@ -48,7 +59,24 @@ _KINDS: tuple[type[ApiObject], ...] = (
     Service,
     Endpoints,
     EndpointSlice,
+    ConfigMap,
+    Secret,
 )
+
+
+class KindsChanged(msgspec.Struct, frozen=True):
+    """The API server's kinds changed (a CRD established or gone): watch accordingly."""
+
+    added: list[ResourceKind[Any]]
+    removed: list[ResourceKind[Any]]
+
+
+def _custom(kind: ResourceKind[Any]) -> bool:
+    try:
+        KINDS.of_type(kind.type)
+    except UnknownKindError:
+        return True
+    return False
 
 
 def _key(obj: ApiObject) -> str:
@@ -59,18 +87,71 @@ class GarbageCollector(Controller):
     name = "garbagecollector"
     workers = 4
 
+    def __init__(self, client: Any, kinds: KindRegistry | None = None) -> None:
+        super().__init__(client)
+        self.kinds = kinds
+        self._custom_scopes: dict[str, anyio.CancelScope] = {}
+        self._listener: KindListener | None = None
+
     def setup(self) -> None:
         self.caches: dict[str, Informer[Any]] = {}
         for kind in _KINDS:
-            informer: Informer[Any] = self.informer(kind)
-            informer.add_index("owner", lambda o: [r.uid for r in o.metadata.owner_references])
-            informer.add_index("uid", lambda o: [o.metadata.uid])
-            informer.add_handler(
-                on_add=self._changed,
-                on_update=lambda old, new: self._changed(new),
-                on_delete=self._deleted,
-            )
-            self.caches[kind.__name__] = informer
+            self.caches[kind.__name__] = self._watch(self.informer(kind))
+        if self.kinds is not None:
+            me = self.context.self
+
+            def changed(added: list[ResourceKind[Any]], removed: list[ResourceKind[Any]]) -> None:
+                me.try_tell(KindsChanged(list(added), list(removed)))
+
+            self._listener = changed
+            self.kinds.subscribe(changed)
+            for custom in filter(_custom, self.kinds):
+                self._follow_kind(custom)
+
+    async def on_stop(self) -> None:
+        if self.kinds is not None and self._listener is not None:
+            self.kinds.unsubscribe(self._listener)
+        await super().on_stop()
+
+    def _watch(self, informer: Informer[Any]) -> Informer[Any]:
+        informer.add_index("owner", lambda o: [r.uid for r in o.metadata.owner_references])
+        informer.add_index("uid", lambda o: [o.metadata.uid])
+        informer.add_handler(
+            on_add=self._changed,
+            on_update=lambda old, new: self._changed(new),
+            on_delete=self._deleted,
+        )
+        return informer
+
+    async def tick(self, message: Any) -> None:
+        if not isinstance(message, KindsChanged):
+            await super().tick(message)
+            return
+        for kind in filter(_custom, message.removed):
+            scope = self._custom_scopes.pop(kind.kind, None)
+            if scope is not None:
+                scope.cancel()
+            self.caches.pop(kind.kind, None)
+        for kind in filter(_custom, message.added):
+            if kind.kind not in self.caches:
+                self._follow_kind(kind)
+
+    def _follow_kind(self, kind: ResourceKind[Any]) -> None:
+        """Watch a custom kind until it goes. Its cache may not be synced when the
+        workers start, which is safe: an owner missing from a cache is looked up."""
+        informer = self._watch(Informer(self.client, kind.type))
+        self.caches[kind.kind] = informer
+        scope = self._custom_scopes[kind.kind] = anyio.CancelScope()
+
+        async def follow() -> None:
+            with scope:
+                try:
+                    await informer.run()
+                except ApiError as error:
+                    # The kind went before its removal was announced.
+                    logger.info("stopped following %s: %s", kind.kind, error)
+
+        self.context.start_soon(follow)
 
     def all_keys(self) -> list[str]:
         return [

@@ -19,7 +19,7 @@ import anyio
 import msgspec
 
 from ..actors import Actor, ActorRef, Reply, Supervisor
-from ..api import ApiError, Lease, LeaseSpec, ObjectMeta
+from ..api import ApiError, KindRegistry, Lease, LeaseSpec, ObjectMeta
 from ..client import Client
 from ._base import Controller
 from ._time import parse_time
@@ -95,7 +95,7 @@ class _Elect(msgspec.Struct, frozen=True):
 
 
 def _factories(
-    client: Client, settings: ControllerManagerSettings
+    client: Client, settings: ControllerManagerSettings, kinds: KindRegistry | None
 ) -> dict[str, Callable[[], Controller]]:
     return {
         "replicaset": lambda: ReplicaSetController(client),
@@ -107,7 +107,7 @@ def _factories(
         ),
         "endpoints": lambda: EndpointsController(client),
         "endpointslice": lambda: EndpointSliceController(client),
-        "garbagecollector": lambda: GarbageCollector(client),
+        "garbagecollector": lambda: GarbageCollector(client, kinds),
         "resourcequota": lambda: ResourceQuotaController(client),
     }
 
@@ -124,10 +124,13 @@ class ControllerManager(Actor[State | _Elect]):
         client: Client,
         supervisor: Supervisor,
         settings: ControllerManagerSettings | None = None,
+        kinds: KindRegistry | None = None,
     ) -> None:
         self.client = client
         self.supervisor = supervisor
         self.settings = settings or ControllerManagerSettings()
+        # The API server's kinds, in process: the garbage collector follows custom kinds.
+        self.kinds = kinds
         self._running: dict[str, ActorRef[Any]] = {}
         self._renewed_at: float | None = None
         self._term = 0
@@ -223,7 +226,7 @@ class ControllerManager(Actor[State | _Elect]):
 
     def _start_controllers(self) -> None:
         self._term += 1
-        factories = _factories(self.client, self.settings)
+        factories = _factories(self.client, self.settings, self.kinds)
         for name in self.settings.controllers:
             self._running[name] = self.supervisor.spawn(
                 factories[name], name=f"{self.settings.identity}-{name}-{self._term}"

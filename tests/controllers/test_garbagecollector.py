@@ -1,12 +1,15 @@
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
 
-from kubeactors.api import OwnerReference, Pod, ReplicaSet
+from kubeactors.api import ConfigMap, ObjectMeta, OwnerReference, Pod, ReplicaSet
 from kubeactors.client import Client
+from kubeactors.cluster import Cluster
 from kubeactors.controllers import GarbageCollector
 
+from ..api.crds import widget_crd
 from ..api.harness import Harness, make_pod, running_api
 from .faults import wait_for
 from .objects import replica_set
@@ -87,3 +90,57 @@ async def test_a_dangling_reference_is_dropped_or_its_object_deleted(
             assert kept.metadata.owner_references[0].uid == owner.metadata.uid
         else:
             await wait_for(h.client, Pod, lambda pods: not pods)
+
+
+def _owned_by(obj: Any) -> OwnerReference:
+    return OwnerReference(
+        api_version=obj.api_version,
+        kind=obj.kind,
+        name=obj.metadata.name,
+        uid=obj.metadata.uid,
+        block_owner_deletion=True,
+    )
+
+
+@pytest.mark.parametrize("crd_first", [True, False])
+async def test_custom_objects_own_and_are_owned(tmp_path: Path, crd_first: bool) -> None:
+    """An operator's objects: a custom owner takes its ConfigMap and its custom
+    dependents with it, whether its CRD was there when the collector started or came
+    after."""
+    if crd_first:
+        async with Cluster(nodes=0, data_dir=tmp_path) as cluster:
+            await cluster.client.create(widget_crd())
+    async with Cluster(nodes=0, data_dir=tmp_path) as cluster:
+        client = cluster.client
+        if not crd_first:
+            await client.create(widget_crd())
+        await client.list(ConfigMap)  # the API server has answered: its kinds are loaded
+        widget: type[Any] = cluster.kinds.of_resource("example.com", "widgets").type
+
+        def make(name: str, owner: Any = None) -> Any:
+            refs = [_owned_by(owner)] if owner is not None else []
+            meta = ObjectMeta(name=name, namespace="default", owner_references=refs)
+            return widget(metadata=meta, spec={"size": 1})
+
+        parent = await client.create(make("parent"))
+        child = await client.create(make("child", parent))
+        await client.create(make("grandchild", child))
+        await client.create(make("bystander"))
+        await client.create(
+            ConfigMap(
+                metadata=ObjectMeta(
+                    name="parent-config",
+                    namespace="default",
+                    owner_references=[_owned_by(parent)],
+                ),
+                data={"size": "1"},
+            )
+        )
+        await client.delete(widget, "parent", "default")
+        left = await wait_for(client, widget, lambda items: len(items) == 1)
+        assert [w.metadata.name for w in left] == ["bystander"]
+        await wait_for(
+            client,
+            ConfigMap,
+            lambda items: all(c.metadata.name != "parent-config" for c in items),
+        )
