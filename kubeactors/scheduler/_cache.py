@@ -92,6 +92,10 @@ class Cache:
         """Selectors asked about; `match_counts` counts matching pods per node."""
         self.term_pods = 0
         """Placed pods carrying any pod (anti-)affinity term."""
+        self.nominations: dict[str, tuple[str, PodInfo]] = {}
+        """Pending pods nominated to a node (by preemption): key -> (node, pod)."""
+        self.nominated: dict[str, dict[str, PodInfo]] = {}
+        """The same by node: node -> key -> pod."""
 
     # -- nodes -------------------------------------------------------------------
 
@@ -200,6 +204,36 @@ class Cache:
     def term_counts(self, key: TermKey) -> IntArray:
         """Per row: placed pods carrying the term `key` (a zero column if none does)."""
         return self.table.count_column(("term", key))
+
+    # -- nominations (upstream's nominator) -----------------------------------------
+
+    def nominate(self, info: PodInfo, node: str) -> None:
+        """`info` waits for room on `node` (it preempted there): reserve it."""
+        self.forget_nomination(info.key)
+        self.nominations[info.key] = (node, info)
+        self.nominated.setdefault(node, {})[info.key] = info
+
+    def forget_nomination(self, key: str) -> str:
+        """Drop the nomination of `key` (placed, deleted or cleared); its node, or ""."""
+        found = self.nominations.pop(key, None)
+        if found is None:
+            return ""
+        node = found[0]
+        on_node = self.nominated[node]
+        del on_node[key]
+        if not on_node:
+            del self.nominated[node]
+        return node
+
+    def nominated_for(self, pod: PodInfo) -> dict[str, list[PodInfo]]:
+        """Per node, the pods nominated there that `pod` must leave room for: those of
+        equal or higher priority, as upstream's nominator."""
+        found: dict[str, list[PodInfo]] = {}
+        for node, pods in self.nominated.items():
+            wanted = [p for p in pods.values() if p.priority >= pod.priority and p.key != pod.key]
+            if wanted:
+                found[node] = wanted
+        return found
 
     def pods(self) -> Iterator[tuple[NodeInfo, PodInfo]]:
         for node in self.nodes.values():

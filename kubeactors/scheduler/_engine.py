@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from ._batch import Run
 from ._cache import Cache
+from ._nominated import fits_on
 from ._podinfo import PodInfo
 from ._profile import Profile
 from ._result import ScheduleResult, feasible_nodes_to_find
@@ -62,16 +63,28 @@ class Engine:
                 result.prefilter = Status(status.code, status.reasons, plugin.name)
                 result.failed_plugins.add(plugin.name)
                 return result
+        cache = self.cache
+        nominated = cache.nominated_for(pod) if cache.nominated else {}
+        own = cache.nominations.get(pod.key)
+        if own is not None and own[0] in cache.table:
+            # As upstream: a pod that preempted tries its nominated node first, and
+            # takes it, unscored, if it passes.
+            node = own[0]
+            if self._fits_on(pod, node, nominated.get(node, [])) is None:
+                row = cache.table.find(node)
+                assert row is not None
+                result.node, result.row, result.evaluated, result.feasible = node, row, 1, 1
+                return result
         filters = [p for p in self.profile.filter if p.name not in state.skip_filter]
         wanted = feasible_nodes_to_find(len(nodes), self.profile.percentage_of_nodes_to_score)
         start = self.next_start % len(nodes)
         if self.reference:
             chosen, processed = self._filter_reference(
-                state, pod, snapshot, filters, nodes, start, wanted, result
+                state, pod, snapshot, filters, nodes, start, wanted, result, nominated
             )
         else:
             chosen, processed = self._filter_vectorised(
-                state, pod, snapshot, filters, nodes, start, wanted, result
+                state, pod, snapshot, filters, nodes, start, wanted, result, nominated
             )
         self.next_start = (start + processed) % len(nodes)
         result.evaluated = processed
@@ -96,7 +109,9 @@ class Engine:
         those of `schedule` on each pod in turn; the vectorised engine gets them with
         one pass of the plugins over the table when the plugins allow (`_batch`).
         """
-        run = Run.prepare(self, pods[0]) if len(pods) > 1 and not self.reference else None
+        # Nominated pods make some nodes a special case per pod: no runs while any wait.
+        batch = len(pods) > 1 and not self.reference and not self.cache.nominations
+        run = Run.prepare(self, pods[0]) if batch else None
         results = []
         for pod in pods:
             result = self.schedule(pod) if run is None else run.schedule(pod)
@@ -120,6 +135,7 @@ class Engine:
         start: int,
         wanted: int,
         result: ScheduleResult,
+        nominated: dict[str, list[PodInfo]],
     ) -> tuple[npt.NDArray[np.intp], int]:
         mask: BoolArray | None = None
         masks = []
@@ -128,6 +144,19 @@ class Engine:
             masks.append((plugin, passed))
             if passed is not None:
                 mask = passed if mask is None else mask & passed
+        blocked: dict[int, Status] = {}
+        if nominated:
+            table = self.cache.table
+            # A copy: a single plugin's mask may be a view of a table column.
+            mask = np.ones(table.size, np.bool_) if mask is None else mask.copy()
+            for node, others in nominated.items():
+                row = table.find(node)
+                if row is None or not table.present[row]:
+                    continue
+                status = self._fits_on(pod, node, others)
+                mask[row] = status is None
+                if status is not None:
+                    blocked[row] = status
         count = len(nodes)
         if mask is None:
             positions = (np.arange(min(wanted, count)) + start) % count
@@ -138,7 +167,7 @@ class Engine:
         taken = rotated[:wanted]
         processed = (int(taken[-1]) - start) % count + 1 if len(taken) == wanted else count
         if not len(taken):
-            self._diagnose(state, pod, snapshot, masks, nodes, result)
+            self._diagnose(state, pod, snapshot, masks, nodes, result, blocked)
         return nodes[taken], processed
 
     def _diagnose(
@@ -149,9 +178,14 @@ class Engine:
         masks: list[tuple[FilterPlugin, BoolArray | None]],
         nodes: npt.NDArray[np.intp],
         result: ScheduleResult,
+        blocked: dict[int, Status],
     ) -> None:
         remaining = np.zeros(self.cache.table.size, np.bool_)
         remaining[nodes] = True
+        for row, status in blocked.items():
+            remaining[row] = False
+            result.reasons.update(status.reasons)
+            result.failed_plugins.add(status.plugin)
         for plugin, passed in masks:
             if passed is None:
                 continue
@@ -171,6 +205,7 @@ class Engine:
         start: int,
         wanted: int,
         result: ScheduleResult,
+        nominated: dict[str, list[PodInfo]],
     ) -> tuple[npt.NDArray[np.intp], int]:
         count = len(nodes)
         chosen: list[int] = []
@@ -181,6 +216,17 @@ class Engine:
             row = int(nodes[(start + offset) % count])
             node = self.cache.by_row(row)
             processed += 1
+            others = nominated.get(node.name)
+            if others is not None:
+                status = self._fits_on(pod, node.name, others)
+                if status is None:
+                    chosen.append(row)
+                    if len(chosen) == wanted:
+                        break
+                else:
+                    reasons.update(status.reasons)
+                    failed.add(status.plugin)
+                continue
             for plugin in filters:
                 status = plugin.filter(state, pod, node)
                 if status is not None and not status.ok:
@@ -195,6 +241,10 @@ class Engine:
             result.reasons = reasons
             result.failed_plugins = failed
         return np.array(chosen, np.intp), processed
+
+    def _fits_on(self, pod: PodInfo, node: str, nominated: list[PodInfo]) -> Status | None:
+        profile = self.profile
+        return fits_on(self.cache, profile.pre_filter, profile.filter, pod, node, nominated)
 
     # -- score -------------------------------------------------------------------
 
@@ -213,7 +263,8 @@ class Engine:
                 return {}
         filters = [p for p in self.profile.filter if p.name not in state.skip_filter]
         run = self._filter_reference if self.reference else self._filter_vectorised
-        chosen, _ = run(state, pod, snapshot, filters, nodes, 0, len(nodes), result)
+        nominated = self.cache.nominated_for(pod) if self.cache.nominated else {}
+        chosen, _ = run(state, pod, snapshot, filters, nodes, 0, len(nodes), result, nominated)
         if not len(chosen):
             return {}
         totals = self._totals(state, pod, snapshot, chosen)

@@ -185,6 +185,7 @@ class Scheduler(Actor[SchedulerMessage]):
             if delta.type == "DELETED" or pod.status.phase in ("Succeeded", "Failed"):
                 # A finished pod holds nothing, as upstream's NodeInfo counts it.
                 queue.delete(key)
+                freed |= bool(self._cache.forget_nomination(key))
                 freed |= self._cache.remove(key) is not None
             elif pod.spec.node_name:
                 assigned |= self._bound(key, pod)
@@ -201,6 +202,8 @@ class Scheduler(Actor[SchedulerMessage]):
             placement.info.pod = pod  # a newer version to bind with, if need be
             return
         queued = self.queue.pods.get(key)
+        if queued is not None:
+            self._nomination_seen(queued.info, queued.info.pod, pod)
         if queued is not None and _same_for_scheduling(queued.info.pod, pod):
             queued.info.pod = pod
             return
@@ -211,18 +214,36 @@ class Scheduler(Actor[SchedulerMessage]):
             self._report_unschedulable(pod, f"invalid pod: {error}")
             return
         if info.scheduler_name in self._engines:
+            if queued is None and pod.status.nominated_node_name:
+                self._cache.nominate(info, pod.status.nominated_node_name)
             self.queue.add(info)
+
+    def _nomination_seen(self, info: PodInfo, old: Pod, new: Pod) -> None:
+        """Follow `status.nominatedNodeName` of a queued pod, as upstream's nominator:
+        a node set there is the pod's nomination; one cleared there is gone; but a
+        nomination this scheduler just made stays while the status does not show it
+        yet."""
+        node = new.status.nominated_node_name
+        if node:
+            if self._cache.nominations.get(info.key, ("",))[0] != node:
+                self._cache.nominate(info, node)
+        elif old.status.nominated_node_name:
+            self._cache.forget_nomination(info.key)
 
     def _bound(self, key: str, pod: Pod) -> bool:
         """The API server shows `pod` bound: confirm our assumption or count it anew."""
         self.queue.delete(key)
+        self._cache.forget_nomination(key)
         node = pod.spec.node_name
         placement = self._cache.placed.get(key)
+        terminating = pod.metadata.deletion_timestamp is not None
         if placement is not None:
-            if placement.node == node:
+            if placement.node == node and terminating == placement.info.terminating:
                 placement.assumed = False
                 placement.info.pod = pod
                 return False
+            # Moved, or now terminating (it no longer counts for spreading and
+            # affinity, and preemption waits for it): count it anew.
             self._cache.remove(key)
         try:
             info = self._parsed.info(pod)
@@ -280,6 +301,7 @@ class Scheduler(Actor[SchedulerMessage]):
         def assume(info: PodInfo, result: ScheduleResult) -> None:
             nonlocal last
             queue.done(info.key)
+            cache.forget_nomination(info.key)
             placed.append(cache.add(info, result.node, assumed=True, since=started))
             now = clock.now()
             latencies.append(now - last)
@@ -302,37 +324,50 @@ class Scheduler(Actor[SchedulerMessage]):
         """No node fits: preempt if that helps, park the pod, say why on the pod."""
         info = queued.info
         message = result.message
+        nominated = ""
         if result.prefilter is None:
-            message = await self._post_filter(info, message)
+            message, nominated = self._post_filter(info, message)
         self.queue.unschedulable(queued, result.failed_plugins, message)
         logger.debug("%s: %s", info.key, message)
-        self._report_unschedulable(info.pod, message)
+        self._report_unschedulable(info.pod, message, nominated)
 
-    async def _post_filter(self, info: PodInfo, message: str) -> str:
-        """DefaultPreemption: evict victims and nominate a node; the message to report."""
+    def _post_filter(self, info: PodInfo, message: str) -> tuple[str, str]:
+        """DefaultPreemption: evict victims and nominate a node. The message to report,
+        and the node nominated ("" if none)."""
         profile = self._profiles[info.scheduler_name]
+        cache = self._cache
         for plugin in profile.post_filter:
             if not isinstance(plugin, DefaultPreemption):
                 continue
+            ineligible = plugin.eligible(info, cache)
+            if ineligible:
+                return f"{message} preemption: {ineligible}", ""
             candidate = plugin.find(
-                info, self._cache, profile.pre_filter, profile.filter, self.context.random
+                info, cache, profile.pre_filter, profile.filter, self.context.random
             )
             if candidate is None:
-                nodes = len(self._cache.table)
+                nodes = len(cache.table)
                 return (
                     f"{message} preemption: 0/{nodes} nodes are available: "
                     f"{nodes} No preemption victims found for incoming pod."
-                )
+                ), ""
             for victim in candidate.victims:
+                if victim.terminating:
+                    continue  # on its way out already
                 self._preemptions += 1
                 meta = victim.pod.metadata
                 self.context.start_soon(partial(self._evict, meta.name, meta.namespace))
-            self._nominate(info.pod, candidate.node)
-            logger.info(
-                "%s preempts %d pod(s) on %s", info.key, len(candidate.victims), candidate.node
-            )
-            return message
-        return message
+            node = candidate.node
+            # The room the victims leave is the preemptor's: lower-priority pods
+            # nominated there lose their nomination, as upstream.
+            for other in list(cache.nominated.get(node, {}).values()):
+                if other.priority < info.priority:
+                    cache.forget_nomination(other.key)
+                    self._set_nominated(other.pod, "")
+            cache.nominate(info, node)
+            logger.info("%s preempts %d pod(s) on %s", info.key, len(candidate.victims), node)
+            return message, node
+        return message, ""
 
     async def _evict(self, name: str, namespace: str) -> None:
         try:
@@ -340,7 +375,8 @@ class Scheduler(Actor[SchedulerMessage]):
         except ApiError as error:
             logger.info("preemption victim %s/%s: %s", namespace, name, error)
 
-    def _nominate(self, pod: Pod, node: str) -> None:
+    def _set_nominated(self, pod: Pod, node: str) -> None:
+        """Write `status.nominatedNodeName` of `pod` (empty: clear it), without waiting."""
         nominated = msgspec.structs.replace(
             pod, status=msgspec.structs.replace(pod.status, nominated_node_name=node)
         )
@@ -368,13 +404,21 @@ class Scheduler(Actor[SchedulerMessage]):
         # Sent, not awaited: the informer shows the pod bound when the write lands.
         await self._client.send_bind(pod, node, answered)
 
-    def _report_unschedulable(self, pod: Pod, message: str) -> None:
-        """Set `PodScheduled=False` (reason Unschedulable) unless it already says so."""
+    def _report_unschedulable(self, pod: Pod, message: str, nominated: str = "") -> None:
+        """Set `PodScheduled=False` (reason Unschedulable) unless it already says so,
+        and `status.nominatedNodeName` if preemption nominated a node (one write)."""
         if not self._report:
+            if nominated:
+                self._set_nominated(pod, nominated)
             return
         conditions = [c for c in pod.status.conditions if c.type != "PodScheduled"]
+        node = nominated or pod.status.nominated_node_name
         for condition in pod.status.conditions:
-            if condition.type == "PodScheduled" and condition.message == message:
+            if (
+                condition.type == "PodScheduled"
+                and condition.message == message
+                and node == pod.status.nominated_node_name
+            ):
                 return
         conditions.append(
             PodCondition(
@@ -382,7 +426,10 @@ class Scheduler(Actor[SchedulerMessage]):
             )
         )
         updated = msgspec.structs.replace(
-            pod, status=msgspec.structs.replace(pod.status, conditions=conditions)
+            pod,
+            status=msgspec.structs.replace(
+                pod.status, conditions=conditions, nominated_node_name=node
+            ),
         )
 
         def answered(_: Any, error: BaseException | None) -> None:

@@ -204,3 +204,50 @@ async def test_no_victims_means_no_preemption(tmp_path: Path) -> None:
             ),
         )
         assert len(pods) == 2
+
+
+async def test_a_preemptor_keeps_the_room_its_terminating_victims_leave(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(_node("a", cpu="1"))
+        await _priority_classes(h, 1, 5, 10)
+        # No kubelet here: a victim deleted with a grace period stays terminating.
+        scheduler = h.system.spawn(
+            lambda: Scheduler(h.client, preemption_grace_seconds=30), name="scheduler"
+        )
+        await h.client.create(_with_priority(make_pod("low", cpu="800m"), 1))
+        await wait_for(h.client, Pod, _all_bound)
+        await h.client.create(_with_priority(make_pod("high", cpu="800m"), 10))
+        await wait_for(
+            h.client,
+            Pod,
+            lambda pods: (
+                any(p.status.nominated_node_name == "a" for p in pods)
+                and any(p.metadata.deletion_timestamp for p in pods)
+            ),
+        )
+        # 200m are free on "a", but the preemptor will need them: "mid" waits.
+        await h.client.create(_with_priority(make_pod("mid", cpu="150m"), 5))
+        await _snapshot_when(scheduler, lambda s: "default/mid" in s.unschedulable)
+        # Retried while its victim terminates (a node change sends it back to the
+        # active queue), the preemptor takes no more victims.
+        node = await h.client.get(Node, "a")
+        labelled = msgspec.structs.replace(
+            node.metadata, labels={**node.metadata.labels, "retry": "now"}
+        )
+        await h.client.update(msgspec.structs.replace(node, metadata=labelled))
+        pods = await wait_for(
+            h.client,
+            Pod,
+            lambda pods: any(
+                "not eligible due to a terminating pod on the nominated node" in c.message
+                for p in pods
+                for c in p.status.conditions
+            ),
+        )
+        assert not next(p for p in pods if p.metadata.name == "mid").spec.node_name
+        assert (await scheduler.ask(Inspect)).preemptions == 1
+        await h.client.delete(Pod, "low", grace_period_seconds=0)
+        pods = await wait_for(
+            h.client, Pod, lambda pods: len(pods) == 2 and _all_bound(pods), timeout=20
+        )
+        assert {p.metadata.name: p.spec.node_name for p in pods} == {"high": "a", "mid": "a"}

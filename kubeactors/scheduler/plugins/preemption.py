@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._cache import Cache, NodeInfo
+from .._nominated import fits_on
 from .._podinfo import PodInfo
 from ..framework import (
-    CycleState,
     FilterPlugin,
     Handle,
     PostFilterPlugin,
     PreFilterPlugin,
-    Snapshot,
 )
 
 __all__ = ["Candidate", "DefaultPreemption"]
@@ -92,19 +91,24 @@ class DefaultPreemption(PostFilterPlugin):
         pre_filters: list[PreFilterPlugin],
         filters: list[FilterPlugin],
     ) -> bool:
-        state = CycleState()
-        snapshot = Snapshot(cache, reference=True)
-        for pre in pre_filters:
-            status = pre.pre_filter(state, pod, snapshot)
-            if status is not None and not status.ok:
-                return False
-        for plugin in filters:
-            if plugin.name in state.skip_filter:
-                continue
-            status = plugin.filter(state, pod, node)
-            if status is not None and not status.ok:
-                return False
-        return True
+        # Room is left for the pods nominated there of equal or higher priority.
+        nominated = cache.nominated_for(pod).get(node.name, []) if cache.nominated else []
+        return fits_on(cache, pre_filters, filters, pod, node.name, nominated) is None
+
+    def eligible(self, pod: PodInfo, cache: Cache) -> str:
+        """Why `pod` may not preempt now ("" if it may), as upstream's
+        `PodEligibleToPreemptOthers`: never with `preemptionPolicy: Never`, nor while
+        lower-priority pods on its nominated node are still terminating (its earlier
+        preemption is under way; preempting again would take more victims)."""
+        if pod.preemption_policy == "Never":
+            return "not eligible due to preemptionPolicy=Never."
+        nomination = cache.nominations.get(pod.key)
+        node = cache.nodes.get(nomination[0]) if nomination is not None else None
+        if node is not None and any(
+            other.terminating and other.priority < pod.priority for other in node.pods.values()
+        ):
+            return "not eligible due to a terminating pod on the nominated node."
+        return ""
 
     def _victims(
         self,
