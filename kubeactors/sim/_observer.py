@@ -2,7 +2,9 @@
 
 Two informers (pods, nodes) feed incremental counters, so a sample costs nothing
 whatever the cluster's size: pods per state, ready pods per Deployment, ready
-nodes, evictions, and the time integrals of unschedulable pods.
+nodes, evictions, and the time integrals of unschedulable pods. They also record
+the run's trace as it happens: every write to a pod or node, as `api_history`
+would read it back at the end (the informers start before the first node does).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 
 from ..api import Node, Pod
 from ..client import Client, Delta, Informer
+from ..testing.history import history_line
 from .report import FaultOutcome, Sample
 
 __all__ = ["APP_LABEL", "Observer", "Recovery"]
@@ -136,6 +139,7 @@ class Observer:
         self.unschedulable_pod_s = 0.0
         self._since = 0.0
         self.recoveries: list[Recovery] = []
+        self._trace: list[tuple[int, str]] = []
 
     # -- feeding the counters ---------------------------------------------------------
 
@@ -160,8 +164,10 @@ class Observer:
 
     async def _on_pods(self, deltas: list[Delta[Pod]]) -> None:
         self._advance()
+        trace = self._trace
         for delta in deltas:
             pod = delta.object
+            trace.append(history_line(delta.type, pod))
             key = f"{pod.metadata.namespace}/{pod.metadata.name}"
             old = self._views.pop(key, None)
             if old is not None:
@@ -197,6 +203,7 @@ class Observer:
     async def _on_nodes(self, deltas: list[Delta[Node]]) -> None:
         for delta in deltas:
             node = delta.object
+            self._trace.append(history_line(delta.type, node))
             name = node.metadata.name
             if delta.type != "DELETED" and not _node_ready(node):
                 self._not_ready_nodes.add(name)
@@ -255,6 +262,10 @@ class Observer:
                 recovery.recovered = recovery.whole_since
                 recovery.closed = True
 
+    def begin(self) -> None:
+        """The run starts now: time integrals count from here."""
+        self._since = self.now()
+
     def track(self, kind: str, ends: float | None, target: str) -> None:
         """Measure the recovery from a fault that starts now (after its first change)."""
         self._advance()
@@ -268,6 +279,10 @@ class Observer:
         """Bring the integrals up to now (before reading them) and judge again."""
         self._advance()
         self._judge()
+
+    def trace(self) -> list[str]:
+        """Every write to a pod or node seen so far, in revision order."""
+        return [line for _, line in sorted(self._trace)]
 
     def ready_pods(self, app: str) -> list[Pod]:
         """The Running and Ready pods labelled `app`, by name (a stable order)."""

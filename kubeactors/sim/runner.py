@@ -24,7 +24,7 @@ from ..api import ApiError, Deployment, Pod
 from ..cluster import Cluster
 from ..controllers import ControllerManagerSettings, NodeLifecycleSettings
 from ..node import NodeSettings, NodeShape
-from ..testing import ClusterState, Violation, api_history, history_digest
+from ..testing import ClusterState, Violation, history_digest
 from ..testing.invariants import CHECKERS, taints_tolerated
 from . import _objects
 from ._observer import Observer
@@ -42,7 +42,7 @@ from .scenario import (
     ZoneOutageFault,
 )
 
-__all__ = ["run_scenario"]
+__all__ = ["cluster_for", "play", "run_scenario"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,16 @@ def _times(start: float, every: float | None, until: float | None, end: float) -
 class _Run:
     """One run of a scenario on a running cluster."""
 
-    def __init__(self, scenario: Scenario, cluster: Cluster, seed: int, until: float) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        cluster: Cluster,
+        seed: int,
+        until: float,
+        on_sample: Callable[[Sample], None] | None = None,
+    ) -> None:
         self.scenario = scenario
+        self.on_sample = on_sample
         self.cluster = cluster
         self.client = cluster.client
         self.until = until
@@ -296,7 +304,10 @@ class _Run:
     # -- looking at the cluster -------------------------------------------------------
 
     async def _sample(self) -> None:
-        self.samples.append(self.observer.sample())
+        sample = self.observer.sample()
+        self.samples.append(sample)
+        if self.on_sample is not None:
+            self.on_sample(sample)
 
     async def _check(self) -> None:
         """Run the invariant checkers over the cluster as the informers see it now.
@@ -351,7 +362,8 @@ async def _all(call: Callable[[T], Awaitable[object]], items: list[T]) -> None:
             group.start_soon(one, item)
 
 
-def _cluster_for(scenario: Scenario, seed: int) -> Cluster:
+def cluster_for(scenario: Scenario, seed: int) -> Cluster:
+    """The cluster `run_scenario` plays `scenario` on: no nodes yet, the scenario's timings."""
     spec = scenario.cluster
     lifecycle = NodeLifecycleSettings(
         grace_period=spec.node_grace,
@@ -390,30 +402,36 @@ async def run_scenario(
     until = scenario.until if until is None else until
     if not until > 0:
         raise ValueError(f"until must be positive, got {until}")
-    async with _cluster_for(scenario, seed) as cluster:
-        run = _Run(scenario, cluster, seed, until)
+    async with cluster_for(scenario, seed) as cluster:
+        return await play(cluster, scenario, seed, until, on_sample, keep_trace)
+
+
+async def play(
+    cluster: Cluster,
+    scenario: Scenario,
+    seed: int,
+    until: float,
+    on_sample: Callable[[Sample], None] | None = None,
+    keep_trace: bool = False,
+) -> SimReport:
+    """Play `scenario` on `cluster`, made by `cluster_for` and not yet given any node."""
+    run = _Run(scenario, cluster, seed, until, on_sample)
+    observer = run.observer
+    async with anyio.create_task_group() as group:
+        # The informers first, so that they see every write to a pod or node.
+        group.start_soon(observer.pods.run)
+        group.start_soon(observer.nodes.run)
+        await observer.pods.wait_synced()
+        await observer.nodes.wait_synced()
         await _start_nodes(run)
         # The run's time starts once every node has registered.
         run.origin = cluster.clock.now()
-        async with anyio.create_task_group() as group:
-            group.start_soon(run.observer.pods.run)
-            group.start_soon(run.observer.nodes.run)
-            await run.observer.pods.wait_synced()
-            await run.observer.nodes.wait_synced()
-            if on_sample is not None:
-                sampled = run._sample
-
-                async def sample_and_tell() -> None:
-                    await sampled()
-                    on_sample(run.samples[-1])
-
-                run._sample = sample_and_tell  # type: ignore[method-assign]
-            run.plan()
-            await run.play()
-            await run._check()
-            group.cancel_scope.cancel()
-        history = await api_history(cluster.client)
-    observer = run.observer
+        observer.begin()
+        run.plan()
+        await run.play()
+        await run._check()
+        group.cancel_scope.cancel()
+    history = observer.trace()
     return SimReport(
         scenario=scenario.name,
         seed=seed,

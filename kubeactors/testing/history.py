@@ -10,7 +10,7 @@ import msgspec
 from ..api import ApiObject, Node, Pod
 from ..client import Client
 
-__all__ = ["api_history", "history_digest"]
+__all__ = ["api_history", "history_digest", "history_line"]
 
 
 async def api_history(client: Client, kinds: Sequence[type[ApiObject]] = (Pod, Node)) -> list[str]:
@@ -32,14 +32,23 @@ async def api_history(client: Client, kinds: Sequence[type[ApiObject]] = (Pod, N
         seen = 0
         async for batch in watch:
             for event in batch:
-                obj = event.object
-                seen = int(obj.metadata.resource_version)
-                digest = hashlib.sha256(msgspec.json.encode(obj)).hexdigest()[:16]
-                name = f"{obj.metadata.namespace}/{obj.metadata.name}"
-                lines.append((seen, f"{seen} {event.type} {obj.kind} {name} {digest}"))
+                seen, line = history_line(event.type, event.object)
+                lines.append((seen, line))
             if seen >= newest:
                 break
     return [line for _, line in sorted(lines)]
+
+
+def history_line(event_type: str, obj: ApiObject) -> tuple[int, str]:
+    """One write as `api_history` lists it, with its revision (to order lines by).
+
+    For a recorder that sees the writes as they happen (a watch from the start),
+    instead of reading the history back at the end.
+    """
+    revision = int(obj.metadata.resource_version)
+    digest = hashlib.sha256(msgspec.json.encode(obj)).hexdigest()[:16]
+    name = f"{obj.metadata.namespace}/{obj.metadata.name}"
+    return revision, f"{revision} {event_type} {obj.kind} {name} {digest}"
 
 
 def history_digest(lines: Sequence[str]) -> str:

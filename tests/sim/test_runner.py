@@ -8,6 +8,8 @@ from pathlib import Path
 import msgspec
 
 from kubeactors.sim import SimReport, parse_scenario, run_scenario
+from kubeactors.sim.runner import cluster_for, play
+from kubeactors.testing import api_history, history_digest
 
 from ._scenarios import CRASH, TROUBLES
 
@@ -97,3 +99,13 @@ async def test_a_partition_a_crash_loop_and_a_slow_store_each_show_in_the_report
     assert slow.impact_s >= 40
     assert slow.recovered_s is not None
     assert slow.recovered_s >= slow.impact_s
+
+
+async def test_the_trace_recorded_during_the_run_is_the_api_history_read_back() -> None:
+    scenario = parse_scenario(TROUBLES)
+    async with cluster_for(scenario, seed=2) as cluster:
+        report = await play(cluster, scenario, seed=2, until=300.0, keep_trace=True)
+        history = await api_history(cluster.client)
+    assert len(history) >= 30
+    assert report.trace == history
+    assert report.trace_hash == history_digest(history)
