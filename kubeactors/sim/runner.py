@@ -22,7 +22,7 @@ import msgspec
 
 from ..api import ApiError, Deployment, Pod
 from ..cluster import Cluster
-from ..controllers import ControllerManagerSettings, NodeLifecycleSettings
+from ..controllers import ALL_CONTROLLERS, ControllerManagerSettings, NodeLifecycleSettings
 from ..node import NodeSettings, NodeShape
 from ..testing import ClusterState, Violation, history_digest
 from ..testing.invariants import CHECKERS, taints_tolerated
@@ -48,6 +48,13 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _Action = Callable[[], Awaitable[None]]
+# A scenario makes no Services and no ReplicationControllers: their controllers would
+# only add watchers for every pod event to serve.
+_CONTROLLERS = tuple(
+    name
+    for name in ALL_CONTROLLERS
+    if name not in ("endpoints", "endpointslice", "replicationcontroller")
+)
 # At one moment: the scenario's entries first, then samples, then checks.
 _ACTION, _SAMPLE, _CHECK = 0, 1, 2
 
@@ -377,7 +384,7 @@ def cluster_for(scenario: Scenario, seed: int) -> Cluster:
         node_settings=NodeSettings(
             lease_seconds=spec.lease_every, status_seconds=spec.status_every
         ),
-        controllers=ControllerManagerSettings(node_lifecycle=lifecycle),
+        controllers=ControllerManagerSettings(controllers=_CONTROLLERS, node_lifecycle=lifecycle),
         store_latency=0.0 if slow_store else None,
         synchronous="OFF",
         # Nothing answers in wall time; a long virtual wait is a scenario's business.
