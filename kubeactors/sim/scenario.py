@@ -267,6 +267,7 @@ class Scenario(_Spec, frozen=True):
         for field in ("until", "sample_every", "check_every"):
             _positive(field, getattr(self, field))
         deployments = [w.name for w in self.workloads if isinstance(w, DeploymentWorkload)]
+        created = {w.name: w.at for w in self.workloads if isinstance(w, DeploymentWorkload)}
         duplicate = next((name for name in deployments if deployments.count(name) > 1), None)
         if duplicate is not None:
             raise ValueError(f"workloads: deployment {duplicate!r} is defined twice")
@@ -280,8 +281,11 @@ class Scenario(_Spec, frozen=True):
                 )
         for index, fault in enumerate(self.faults):
             where = f"faults[{index}]"
-            if isinstance(fault, CrashLoopFault) and fault.deployment not in deployments:
-                raise ValueError(f"{where}.deployment: no deployment {fault.deployment!r}")
+            if isinstance(fault, CrashLoopFault):
+                if fault.deployment not in deployments:
+                    raise ValueError(f"{where}.deployment: no deployment {fault.deployment!r}")
+                if fault.at < created[fault.deployment]:
+                    raise ValueError(f"{where}.at: comes before deployment {fault.deployment!r}")
             if isinstance(fault, ZoneOutageFault) and fault.zone not in zones:
                 raise ValueError(f"{where}.zone: no node group in zone {fault.zone!r}")
             if isinstance(fault, _NodeTargets) and fault.group and fault.group not in groups:

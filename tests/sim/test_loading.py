@@ -111,6 +111,11 @@ def test_a_churn_or_crash_loop_names_a_deployment_that_exists() -> None:
     text = _with("faults.1", {"type": "crash-loop", "at": "1m", "deployment": "api"})
     with pytest.raises(ScenarioError, match=r"scenario\.faults\[1\]\.deployment: no deployment"):
         parse_scenario(text)
+    crash_loop = {"type": "crash-loop", "at": "1m", "deployment": "web"}
+    late = yaml.safe_load(_with("faults.1", crash_loop))
+    late["workloads"][0]["at"] = "2m"
+    with pytest.raises(ScenarioError, match=r"scenario\.faults\[1\]\.at: comes before deployment"):
+        parse_scenario(yaml.safe_dump(late))
 
 
 def test_not_yaml_or_not_a_mapping_is_said_so(tmp_path: Path) -> None:
