@@ -196,6 +196,7 @@ class RestApi:
         objects: list[Mapping[str, Any]],
         version: str,
         resource_version: str = "",
+        continue_: str = "",
     ) -> Response:
         include = request.query_params.get("includeObject", "Metadata")
         return _json(
@@ -205,6 +206,7 @@ class RestApi:
                 self.wall_clock(),
                 version=version,
                 resource_version=resource_version,
+                continue_=continue_,
                 include_object=include,
             )
         )
@@ -236,7 +238,9 @@ class RestApi:
         if version is None:
             return _json(listed)
         objects = [msgspec.to_builtins(obj) for obj in listed.items]
-        return self._table(request, target.kind, objects, version, listed.resource_version)
+        return self._table(
+            request, target.kind, objects, version, listed.resource_version, listed.continue_
+        )
 
     async def _watch(self, request: Request, target: Target) -> Response:
         params = request.query_params

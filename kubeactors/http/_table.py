@@ -446,6 +446,7 @@ def table(
     *,
     version: str = "v1",
     resource_version: str = "",
+    continue_: str = "",
     include_object: str = "Object",
     with_columns: bool = True,
 ) -> dict[str, Any]:
@@ -453,7 +454,8 @@ def table(
     kind must be for its printer columns) as of `now` (for the ages).
 
     `include_object` is the client's `includeObject`: "Object" embeds each object
-    whole, "Metadata" its metadata only, "None" nothing.
+    whole, "Metadata" its metadata only, "None" nothing. `continue_` is the token of
+    the next page of a paged list (kubectl pages by 500).
     """
     columns, row = _printer(kind)
     rows = []
@@ -471,7 +473,11 @@ def table(
     return {
         "kind": "Table",
         "apiVersion": f"meta.k8s.io/{version}",
-        "metadata": {"resourceVersion": resource_version},
+        "metadata": (
+            {"resourceVersion": resource_version, "continue": continue_}
+            if continue_
+            else {"resourceVersion": resource_version}
+        ),
         "columnDefinitions": [c.definition() for c in columns] if with_columns else [],
         "rows": rows,
     }
