@@ -5,9 +5,12 @@ join a served cluster over HTTPS)."""
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import signal
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -119,9 +122,33 @@ def _where(store: str | None, data_dir: Path) -> str:
     return f"data in {data_dir}" if store is None else f"objects in {store}, files in {data_dir}"
 
 
+@contextmanager
+def _owning(data_dir: Path, store: str | None) -> Iterator[None]:
+    """Hold the data directory's embedded store for this process alone: two processes
+    writing one SQLite store would each number revisions on their own. (An etcd store
+    is shared through etcd: no lock.)"""
+    if store is not None:
+        yield
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "store.lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OSError(
+                f"another kubeactors process serves the store in {data_dir}; to serve one "
+                "cluster from several processes, keep it in etcd (--store etcd://...)"
+            ) from None
+        yield
+
+
 async def _serve(cluster: Cluster, console: Console, what: str, where: str) -> None:
     """Serve until SIGINT or SIGTERM, then stop gracefully."""
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    assert cluster.data_dir is not None
+    with (
+        _owning(cluster.data_dir, cluster.store_url),
+        anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals,
+    ):
         async with cluster:
             server = cluster.server
             assert server is not None

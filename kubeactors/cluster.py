@@ -173,7 +173,8 @@ class Cluster:
             if controllers
             else None
         )
-        self._store_url = store
+        self.store_url = store
+        """Where the objects live: None for the embedded store in the data directory."""
         self._stack: AsyncExitStack | None = None
         self._system: ActorSystem | None = None
         self._client: Client | None = None
@@ -285,8 +286,8 @@ class Cluster:
 
         self._wall_clock = wall_clock
 
-        if self._store_url is not None:
-            store = Store.connect(system.root, self._store_url)
+        if self.store_url is not None:
+            store = Store.connect(system.root, self.store_url)
         else:
             store = Store.spawn(system.root, directory / "store.db", synchronous=self._synchronous)
         store_ref: ActorRef[StoreRequest] = store.ref
@@ -314,7 +315,7 @@ class Cluster:
                 authenticator=authenticator,
                 authorizer=authorizer,
                 kinds=kinds,
-                shared_store=(self._store_url or "").startswith("etcd://"),
+                shared_store=(self.store_url or "").startswith("etcd://"),
             ),
             name="apiserver",
             mailbox_size=ApiServer.mailbox_size,

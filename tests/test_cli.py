@@ -226,6 +226,13 @@ async def test_up_authorises_each_token_by_rbac(tmp_path: Path) -> None:
             'Error from server (Forbidden): pods is forbidden: User "bob" cannot list '
             'resource "pods" in API group "" in the namespace "default"'
         )
+        # A second process may not serve the same embedded store.
+        second = await anyio.run_process(
+            [sys.executable, "-m", "kubeactors.cli", "apiserver", "--data-dir", str(tmp_path)],
+            check=False,
+        )
+        assert second.returncode == 1
+        assert b"another kubeactors process serves the store in" in second.stderr
         # The components run under RBAC with their own identities: a pod gets to Running.
         await _kubectl(kubeconfig, "run", "web", "--image=nginx", "--restart=Never")
         await _kubectl(kubeconfig, "wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
