@@ -167,7 +167,12 @@ def _resource(
     text = values.get(resource)
     amount: Fraction
     if text is not None:
-        amount = parse_quantity(text)
+        try:
+            amount = parse_quantity(text)
+        except QuantityError:
+            raise EnvError(
+                f"{source.resource} of {target.name!r}: {text!r} is not a quantity"
+            ) from None
     elif kind == "limits" and resource == "cpu":
         amount = Fraction(sources.allocatable.cpu_millis, 1000)  # no limit: the node's
     elif kind == "limits" and resource == "memory":
@@ -178,17 +183,17 @@ def _resource(
         # As upstream: both sides in whole millicores first.
         millis = math.ceil(amount * 1000)
         return str(math.ceil(Fraction(millis, max(1, math.ceil(divisor * 1000)))))
-    return str(math.ceil(math.ceil(amount) / max(1, math.ceil(divisor))))
+    return str(math.ceil(Fraction(math.ceil(amount), max(1, math.ceil(divisor)))))
 
 
-def _config_map(sources: EnvSources, pod: Pod, name: str, optional: bool) -> ConfigMap | None:
+def _config_map(sources: EnvSources, name: str, optional: bool) -> ConfigMap | None:
     found = sources.config_maps.get(name)
     if found is None and not optional:
         raise EnvError(f'configmap "{name}" not found')
     return found
 
 
-def _secret(sources: EnvSources, pod: Pod, name: str, optional: bool) -> Secret | None:
+def _secret(sources: EnvSources, name: str, optional: bool) -> Secret | None:
     found = sources.secrets.get(name)
     if found is None and not optional:
         raise EnvError(f'secret "{name}" not found')
@@ -217,12 +222,12 @@ def _from_sources(pod: Pod, container: Container, sources: EnvSources) -> dict[s
         values: Mapping[str, str]
         if source.config_map_ref is not None:
             ref = source.config_map_ref
-            config_map = _config_map(sources, pod, ref.name, bool(ref.optional))
+            config_map = _config_map(sources, ref.name, bool(ref.optional))
             values = config_map.data if config_map is not None else {}
             what = f"ConfigMap {pod.metadata.namespace}/{ref.name}"
         elif source.secret_ref is not None:
             secret_ref = source.secret_ref
-            secret = _secret(sources, pod, secret_ref.name, bool(secret_ref.optional))
+            secret = _secret(sources, secret_ref.name, bool(secret_ref.optional))
             values = (
                 {k: v.decode(errors="replace") for k, v in secret.data.items()}
                 if secret is not None
@@ -261,13 +266,13 @@ def container_env(pod: Pod, container: Container, sources: EnvSources) -> dict[s
             env[name] = _resource(pod, container, source.resource_field_ref, sources)
         elif source.config_map_key_ref is not None:
             ref = source.config_map_key_ref
-            config_map = _config_map(sources, pod, ref.name, bool(ref.optional))
+            config_map = _config_map(sources, ref.name, bool(ref.optional))
             value = _key(config_map.data if config_map else None, ref, f"ConfigMap {namespace}")
             if value is not None:
                 env[name] = value
         elif source.secret_key_ref is not None:
             ref = source.secret_key_ref
-            secret = _secret(sources, pod, ref.name, bool(ref.optional))
+            secret = _secret(sources, ref.name, bool(ref.optional))
             data = secret.data if secret is not None else None
             raw = _key(data, ref, f"Secret {namespace}")
             if raw is not None:
