@@ -17,6 +17,7 @@ from typing import Any, Literal
 import anyio
 from rich.console import Console
 
+from ._election import LeaderElection
 from ._fleet import Fleet, FleetClients, spawn_fleet
 from .client import ApiClient
 from .cluster import Cluster
@@ -113,9 +114,13 @@ def _authorizer(mode: str) -> Literal["rbac"] | None:
     return "rbac" if mode == "RBAC" else None
 
 
-def _manager_settings() -> ControllerManagerSettings:
+def _identity() -> str:
     # Leader election needs a name per process, as upstream's hostname_uuid.
-    return ControllerManagerSettings(identity=f"{socket.gethostname()}_{os.getpid()}")
+    return f"{socket.gethostname()}_{os.getpid()}"
+
+
+def _manager_settings() -> ControllerManagerSettings:
+    return ControllerManagerSettings(identity=_identity())
 
 
 def _where(store: str | None, data_dir: Path) -> str:
@@ -169,6 +174,8 @@ async def _up(args: argparse.Namespace, console: Console) -> None:
         data_dir=data_dir,
         store=args.store,
         controllers=_manager_settings(),
+        # Over a shared etcd, other `up`s may run: one scheduler leads among them.
+        scheduler_election=LeaderElection(_identity()) if args.store else None,
         serve=True,
         host=args.host,
         port=args.port,

@@ -9,10 +9,11 @@ from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 
+from ._election import LeaderElection, LeaderElector
 from ._store_latency import SetLatency, StoreLatency
 from .actors import ActorRef, ActorSystem, Clock, Supervisor, VirtualClock
 from .api import (
@@ -105,7 +106,9 @@ class Cluster:
     the API server, so RBAC decides per caller. With `serve=True` the kubeconfig goes
     to `kubeconfig` (default: in the data directory). `scheduler=False` leaves the
     scheduler out; with `nodes=0` and `controllers=False` too, the cluster is its API
-    server alone (`kubeactors apiserver`).
+    server alone (`kubeactors apiserver`). With `scheduler_election`, the scheduler
+    runs only while this process holds the Lease `kube-system/kube-scheduler`, so that
+    clusters sharing one etcd run one scheduler between them.
     """
 
     def __init__(
@@ -130,6 +133,7 @@ class Cluster:
         authorizer: Authorizer | Literal["rbac"] | None = None,
         authenticator: TokenAuthenticator | None = None,
         scheduler: bool = True,
+        scheduler_election: LeaderElection | None = None,
         kubeconfig: str | Path | None = None,
     ) -> None:
         if nodes < 0:
@@ -191,6 +195,7 @@ class Cluster:
         self._authorizer = authorizer
         self._authenticator = authenticator
         self._run_scheduler = scheduler
+        self._scheduler_election = scheduler_election
         self._kubeconfig = Path(kubeconfig) if kubeconfig is not None else None
         # The components' client, before each takes its own identity.
         self._components: Client | None = None
@@ -350,12 +355,7 @@ class Cluster:
         for _ in range(self.node_count):
             self._spawn_node(self.node_shape, node_settings)
         if self._run_scheduler:
-            scheduler_client = client.as_user(component_user("system:kube-scheduler"))
-            self._scheduler = system.spawn(
-                lambda: Scheduler(scheduler_client),
-                name="scheduler",
-                mailbox_size=Scheduler.mailbox_size,
-            )
+            self._start_scheduler(system, client.as_user(component_user("system:kube-scheduler")))
         settings = self._controllers
         if settings is not None:
             controllers = system.spawn_supervisor("controllers", max_restarts=10)
@@ -364,6 +364,34 @@ class Cluster:
                 lambda: ControllerManager(manager_client, controllers, settings, self.kinds),
                 name="controller-manager",
             )
+
+    def _start_scheduler(self, system: ActorSystem, client: Client) -> None:
+        def make() -> Scheduler:
+            return Scheduler(client)
+
+        election = self._scheduler_election
+        if election is None:
+            self._scheduler = system.spawn(
+                make, name="scheduler", mailbox_size=Scheduler.mailbox_size
+            )
+            return
+        terms = iter(range(1, 1 << 62))
+
+        def spawn(parent: Supervisor) -> ActorRef[Any]:
+            # A name per term: the one stopped may still be going when the next starts.
+            name = f"scheduler-{next(terms)}"
+            return parent.spawn(make, name=name, mailbox_size=Scheduler.mailbox_size)
+
+        def leading(ref: ActorRef[Any] | None) -> None:
+            self._scheduler = ref
+
+        schedulers = system.spawn_supervisor("schedulers", max_restarts=10)
+        system.spawn(
+            lambda: LeaderElector(
+                client, schedulers, spawn, election, name="kube-scheduler", on_change=leading
+            ),
+            name="scheduler-election",
+        )
 
     def _spawn_node(self, shape: NodeShape, settings: NodeSettings) -> str:
         index = len(self._node_specs)
@@ -665,5 +693,10 @@ class Cluster:
         """The scheduler's counters and queues."""
         scheduler = self._scheduler
         if scheduler is None:
+            if self._system is not None and self._scheduler_election is not None:
+                raise RuntimeError(
+                    "the scheduler does not run here: another process leads "
+                    "(Lease kube-system/kube-scheduler)"
+                )
             raise RuntimeError("the cluster is not running: use `async with Cluster(...)`")
         return await scheduler.ask(Inspect)
