@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ._podinfo import AffinityTerm, HostPort, NodeView, PodInfo
 from ._selectors import LabelSelector
 from ._table import IntArray, NodeTable
+from ._workloads import Workloads
 
 NAME_FIELD = " metadata.name"
 """The table's label key holding each node's name (a space: no real label clashes)."""
@@ -92,6 +93,10 @@ class Cache:
         """Selectors asked about; `match_counts` counts matching pods per node."""
         self.term_pods = 0
         """Placed pods carrying any pod (anti-)affinity term."""
+        self.workloads = Workloads()
+        """Services and controllers, for PodTopologySpread's default constraints."""
+        self.namespace_labels: dict[str, dict[str, str]] = {}
+        """Labels of each namespace, for pod affinity terms' namespaceSelectors."""
         self.nominations: dict[str, tuple[str, PodInfo]] = {}
         """Pending pods nominated to a node (by preemption): key -> (node, pod)."""
         self.nominated: dict[str, dict[str, PodInfo]] = {}

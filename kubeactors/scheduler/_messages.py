@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from ..actors import Reply
@@ -14,6 +16,7 @@ __all__ = [
     "FlushQueues",
     "Inspect",
     "NodesChanged",
+    "ObjectsChanged",
     "PodsChanged",
     "Requeue",
     "ScheduleMore",
@@ -28,6 +31,13 @@ class NodesChanged(msgspec.Struct, frozen=True):
 
 class PodsChanged(msgspec.Struct, frozen=True):
     deltas: list[Delta[Pod]]
+
+
+class ObjectsChanged(msgspec.Struct, frozen=True):
+    """Namespaces (their labels, for namespaceSelectors), Services, ReplicaSets and
+    ReplicationControllers (for default spreading) changed."""
+
+    deltas: list[Delta[Any]]
 
 
 class BindFailed(msgspec.Struct, frozen=True):
@@ -90,6 +100,7 @@ class Inspect(msgspec.Struct, frozen=True):
 SchedulerMessage = (
     NodesChanged
     | PodsChanged
+    | ObjectsChanged
     | BindFailed
     | ExpireAssumed
     | FlushQueues

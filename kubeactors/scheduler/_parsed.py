@@ -28,8 +28,12 @@ _POD, _KEY, _NAMESPACE, _START = (
 
 
 def signature_of(pod: Pod) -> bytes:
-    """Everything the scheduler reads of `pod` but its name, uid, version and start time."""
+    """Everything the scheduler reads of `pod` but its name, uid, version and start
+    time (its controller is read: default spreading follows it)."""
     meta = pod.metadata
+    controller = next(
+        ((r.api_version, r.kind, r.name) for r in meta.owner_references if r.controller), None
+    )
     return _encode(
         (
             meta.namespace,
@@ -37,6 +41,7 @@ def signature_of(pod: Pod) -> bytes:
             meta.deletion_timestamp is not None,
             pod.spec,
             pod.status.nominated_node_name,
+            controller,
         )
     )
 

@@ -36,6 +36,7 @@ __all__ = [
     "Toleration",
     "WeightedNodeTerm",
     "WeightedTerm",
+    "controller_of",
     "node_view",
     "node_view_from",
     "normalized_image",
@@ -94,19 +95,38 @@ class HostPort:
 
 @dataclass(frozen=True, slots=True)
 class AffinityTerm:
-    """A pod (anti-)affinity term: pods matching `selector` in `namespaces`, by topology."""
+    """A pod (anti-)affinity term: pods matching `selector` in `namespaces` (or in a
+    namespace whose labels match `namespace_selector`), by topology."""
 
     selector: LabelSelector | None
     namespaces: frozenset[str] | None
     """None: every namespace (an empty namespaceSelector)."""
     topology_key: str
+    namespace_selector: LabelSelector | None = None
+    """A non-empty namespaceSelector: namespaces whose labels match it count too."""
 
-    def matches(self, labels: dict[str, str], namespace: str) -> bool:
+    def matches(
+        self, labels: dict[str, str], namespace: str, namespace_labels: dict[str, str] | None = None
+    ) -> bool:
+        """True if a pod with `labels` in `namespace` (labelled `namespace_labels`) matches."""
         if self.selector is None:
             return False
         if self.namespaces is not None and namespace not in self.namespaces:
-            return False
+            selector = self.namespace_selector
+            if selector is None or not selector.matches(namespace_labels or {}):
+                return False
         return self.selector.matches(labels)
+
+    def resolved(self, namespace_labels: dict[str, dict[str, str]]) -> AffinityTerm:
+        """This term with its namespaceSelector turned into the namespaces it selects
+        now, as upstream's PreFilter merges them (`namespace_labels`: by namespace)."""
+        selector = self.namespace_selector
+        if selector is None:
+            return self
+        selected = {name for name, labels in namespace_labels.items() if selector.matches(labels)}
+        return AffinityTerm(
+            self.selector, (self.namespaces or frozenset()) | selected, self.topology_key
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +187,8 @@ class PodInfo:
     scheduler_name: str = "default-scheduler"
     terminating: bool = False
     start_time: str = ""
+    owner: tuple[str, str] = ("", "")
+    """(kind, name) of the ReplicaSet or ReplicationController controlling the pod."""
     signature: bytes = b""
     """Equal for pods that schedule alike (see `ParsedPods`); empty: unlike any other."""
 
@@ -214,16 +236,15 @@ def _term(data: Any, namespace: str, where: str) -> AffinityTerm:
     selector = parse_label_selector(data.get("labelSelector"), f"{where}.labelSelector")
     namespaces: frozenset[str] | None = frozenset(data.get("namespaces") or ())
     ns_selector = data.get("namespaceSelector")
+    by_labels: LabelSelector | None = None
     if ns_selector is not None:
         if ns_selector in ({}, {"matchLabels": {}}, {"matchExpressions": []}):
-            namespaces = None
+            namespaces = None  # an empty selector selects every namespace
         else:
-            # Namespaces carry no labels here yet: a selector matches only the
-            # namespaces listed by name.
-            parse_label_selector(ns_selector, f"{where}.namespaceSelector")
+            by_labels = parse_label_selector(ns_selector, f"{where}.namespaceSelector")
     elif not namespaces:
         namespaces = frozenset({namespace})
-    return AffinityTerm(selector, namespaces, str(data["topologyKey"]))
+    return AffinityTerm(selector, namespaces, str(data["topologyKey"]), by_labels)
 
 
 def _terms(data: Any, namespace: str, where: str) -> tuple[AffinityTerm, ...]:
@@ -264,6 +285,7 @@ def pod_info_from(data: dict[str, Any], pod: Pod) -> PodInfo:
         terminating=bool(meta.get("deletionTimestamp")),
         start_time=status.get("startTime") or meta.get("creationTimestamp") or "",
     )
+    info.owner = controller_of(meta.get("ownerReferences") or ())
     requests: dict[str, int] = {}
     cpu = memory = 0
     images = []
@@ -363,6 +385,21 @@ def pod_info_from(data: dict[str, Any], pod: Pod) -> PodInfo:
         for i, item in enumerate(spec.get("topologySpreadConstraints") or ())
     )
     return info
+
+
+_CONTROLLERS = {("v1", "ReplicationController"), ("apps/v1", "ReplicaSet")}
+
+
+def controller_of(references: Any) -> tuple[str, str]:
+    """(kind, name) of the controller among owner references in wire form, if it is
+    a ReplicaSet or a ReplicationController (what default spreading looks at)."""
+    for reference in references:
+        if reference.get("controller"):
+            kind = str(reference.get("kind", ""))
+            if (reference.get("apiVersion"), kind) in _CONTROLLERS:
+                return kind, str(reference.get("name", ""))
+            return "", ""
+    return "", ""
 
 
 def _spread(data: Any, labels: dict[str, str], where: str) -> SpreadConstraint:

@@ -15,11 +15,15 @@ from ..api import (
     ApiError,
     Event,
     EventSource,
+    Namespace,
     Node,
     ObjectMeta,
     ObjectReference,
     Pod,
     PodCondition,
+    ReplicaSet,
+    ReplicationController,
+    Service,
     object_key,
 )
 from ..client import Client, Delta, Informer
@@ -31,6 +35,7 @@ from ._messages import (
     FlushQueues,
     Inspect,
     NodesChanged,
+    ObjectsChanged,
     PodsChanged,
     Requeue,
     ScheduleMore,
@@ -125,10 +130,17 @@ class Scheduler(Actor[SchedulerMessage]):
         async def pods_changed(deltas: list[Delta[Pod]]) -> None:
             await me.tell(PodsChanged(deltas))
 
+        async def objects_changed(deltas: list[Delta[Any]]) -> None:
+            await me.tell(ObjectsChanged(deltas))
+
         nodes.add_batch_handler(nodes_changed)
         pods.add_batch_handler(pods_changed)
         context.start_soon(nodes.run, name="scheduler-node-informer")
         context.start_soon(pods.run, name="scheduler-pod-informer")
+        for kind in (Namespace, Service, ReplicaSet, ReplicationController):
+            informer: Informer[Any] = Informer(self._client, kind)
+            informer.add_batch_handler(objects_changed)
+            context.start_soon(informer.run, name=f"scheduler-{kind.__name__.lower()}-informer")
         # A bind whose answer was lost (its request died with a crashed actor) must
         # not hold its node's resources forever.
         context.send_every(self._bind_timeout / 2, ExpireAssumed())
@@ -140,6 +152,8 @@ class Scheduler(Actor[SchedulerMessage]):
                 self._nodes_changed(deltas)
             case PodsChanged(deltas=deltas):
                 self._pods_changed(deltas)
+            case ObjectsChanged(deltas=deltas):
+                self._objects_changed(deltas)
             case BindFailed():
                 self._bind_failed(message)
             case ExpireAssumed():
@@ -175,6 +189,26 @@ class Scheduler(Actor[SchedulerMessage]):
         # (a heartbeat is not), as upstream's queueing hints decide.
         if helps:
             self.queue.move()
+
+    def _objects_changed(self, deltas: list[Delta[Any]]) -> None:
+        cache = self._cache
+        relabelled = False
+        for delta in deltas:
+            obj = delta.object
+            deleted = delta.type == "DELETED"
+            if isinstance(obj, Namespace):
+                name = obj.metadata.name
+                labels = {} if deleted else dict(obj.metadata.labels)
+                relabelled |= cache.namespace_labels.get(name) != labels
+                if deleted:
+                    cache.namespace_labels.pop(name, None)
+                else:
+                    cache.namespace_labels[name] = labels
+            else:
+                cache.workloads.apply(obj, deleted)
+        # New namespace labels may let a pod's affinity (namespaceSelector) hold.
+        if relabelled:
+            self.queue.move({"InterPodAffinity"})
 
     def _pods_changed(self, deltas: list[Delta[Pod]]) -> None:
         freed = assigned = False

@@ -6,7 +6,16 @@ import anyio
 import msgspec
 
 from kubeactors.actors import ActorRef
-from kubeactors.api import Event, Node, NodeSpec, NodeStatus, ObjectMeta, Pod, PriorityClass
+from kubeactors.api import (
+    Event,
+    Namespace,
+    Node,
+    NodeSpec,
+    NodeStatus,
+    ObjectMeta,
+    Pod,
+    PriorityClass,
+)
 from kubeactors.scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
 
 from ..api.harness import Harness, make_pod, running_api, wait_for
@@ -251,3 +260,47 @@ async def test_a_preemptor_keeps_the_room_its_terminating_victims_leave(tmp_path
             h.client, Pod, lambda pods: len(pods) == 2 and _all_bound(pods), timeout=20
         )
         assert {p.metadata.name: p.spec.node_name for p in pods} == {"high": "a", "mid": "a"}
+
+
+async def test_labelling_a_namespace_lets_a_namespace_selector_match(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(_node("a"))
+        await h.client.create(Namespace(metadata=ObjectMeta(name="prod")))
+        _start_scheduler(h)
+        db = make_pod("db", namespace="prod")
+        db = msgspec.structs.replace(
+            db, metadata=msgspec.structs.replace(db.metadata, labels={"app": "db"})
+        )
+        await h.client.create(db)
+        term = {
+            "labelSelector": {"matchLabels": {"app": "db"}},
+            "namespaceSelector": {"matchLabels": {"team": "a"}},
+            "topologyKey": "kubernetes.io/hostname",
+        }
+        web = msgspec.convert(
+            {
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {
+                    "containers": [{"name": "app", "image": "busybox"}],
+                    "affinity": {
+                        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+                    },
+                },
+            },
+            Pod,
+        )
+        await h.client.create(web)
+        await wait_for(
+            h.client,
+            Pod,
+            lambda pods: any(
+                "didn't match pod affinity rules" in c.message
+                for p in pods
+                for c in p.status.conditions
+            ),
+        )
+        prod = await h.client.get(Namespace, "prod")
+        labelled = msgspec.structs.replace(prod.metadata, labels={"team": "a"})
+        await h.client.update(msgspec.structs.replace(prod, metadata=labelled))
+        pods = await wait_for(h.client, Pod, lambda pods: len(pods) == 2 and _all_bound(pods))
+        assert {p.spec.node_name for p in pods} == {"a"}

@@ -7,6 +7,7 @@ a selector, or pods carrying a term) summed per topology domain.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._cache import Cache, MatchKey, NodeInfo, TermKey, carried_terms, pod_matches
-from .._podinfo import AffinityTerm, PodInfo
+from .._podinfo import AffinityTerm, PodInfo, WeightedTerm
 from .._table import BoolArray, Int64Array
 from ..framework import (
     MAX_NODE_SCORE,
@@ -72,16 +73,20 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeS
         self.hard_weight = weight
 
     def _existing_anti(self, cache: Cache, pod: PodInfo) -> list[TermKey]:
+        namespace_labels = cache.namespace_labels.get(pod.namespace)
         return [
             key
             for key in cache.terms
-            if key[0] == "required-anti" and key[1].matches(pod.labels, pod.namespace)
+            if key[0] == "required-anti"
+            and key[1].matches(pod.labels, pod.namespace, namespace_labels)
         ]
 
     # -- filter --------------------------------------------------------------------
 
     def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status | None:
         cache = snapshot.cache
+        pod = _resolved(pod, cache)
+        state.data[self.name + "/pod"] = pod
         existing = self._existing_anti(cache, pod) if cache.term_pods else []
         if not pod.affinity and not pod.anti_affinity and not existing:
             state.skip_filter.add(self.name)
@@ -122,6 +127,7 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeS
 
     def _count_reference(self, cache: Cache, pod: PodInfo) -> _Counts:
         counts = _Counts()
+        namespace_labels = cache.namespace_labels.get(pod.namespace)
         every = _key(*pod.affinity)
         for node, other in cache.pods():
             if node.view is None:
@@ -135,7 +141,10 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeS
                 if pod_matches(_key(term), other) and term.topology_key in labels:
                     counts.anti[(term.topology_key, labels[term.topology_key])] += 1
             for term in other.anti_affinity:
-                if term.matches(pod.labels, pod.namespace) and term.topology_key in labels:
+                if (
+                    term.matches(pod.labels, pod.namespace, namespace_labels)
+                    and term.topology_key in labels
+                ):
                     counts.existing[(term.topology_key, labels[term.topology_key])] += 1
         return counts
 
@@ -145,6 +154,7 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeS
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
         counts: _Counts = state.data[self.name]
+        pod = state.data[self.name + "/pod"]
         labels = node.labels
         if pod.affinity:
             pods_exist = True
@@ -196,9 +206,12 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeS
         for weighted in pod.preferred_anti_affinity:
             terms.append((-weighted.weight, weighted.term.topology_key, _key(weighted.term)))
         if cache.term_pods:
+            namespace_labels = cache.namespace_labels.get(pod.namespace)
             for key in cache.terms:
                 kind, term, weight = key
-                if kind == "required-anti" or not term.matches(pod.labels, pod.namespace):
+                if kind == "required-anti" or not term.matches(
+                    pod.labels, pod.namespace, namespace_labels
+                ):
                     continue
                 if kind == "required-affinity":
                     weight = self.hard_weight
@@ -212,7 +225,7 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeS
         self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: Rows
     ) -> Status | None:
         cache = snapshot.cache
-        terms = self._weighted_terms(cache, pod)
+        terms = self._weighted_terms(cache, _resolved(pod, cache))
         if not terms:
             state.skip_score.add(self.name)
             return None
@@ -268,6 +281,28 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeS
         if high - low <= 0:
             return [0] * len(scores)
         return [int(MAX_NODE_SCORE * ((s - low) / (high - low))) for s in scores]
+
+
+def _resolved(pod: PodInfo, cache: Cache) -> PodInfo:
+    """`pod` with its own terms' namespaceSelectors turned into the namespaces they
+    select now (upstream's PreFilter merges them likewise)."""
+    weighted = (*pod.preferred_affinity, *pod.preferred_anti_affinity)
+    if not any(t.namespace_selector for t in (*pod.affinity, *pod.anti_affinity)) and not any(
+        w.term.namespace_selector for w in weighted
+    ):
+        return pod
+    labels = cache.namespace_labels
+    return dataclasses.replace(
+        pod,
+        affinity=tuple(term.resolved(labels) for term in pod.affinity),
+        anti_affinity=tuple(term.resolved(labels) for term in pod.anti_affinity),
+        preferred_affinity=tuple(
+            WeightedTerm(w.weight, w.term.resolved(labels)) for w in pod.preferred_affinity
+        ),
+        preferred_anti_affinity=tuple(
+            WeightedTerm(w.weight, w.term.resolved(labels)) for w in pod.preferred_anti_affinity
+        ),
+    )
 
 
 def _carried(pod: PodInfo) -> list[TermKey]:

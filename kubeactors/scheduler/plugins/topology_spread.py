@@ -17,7 +17,6 @@ import numpy.typing as npt
 
 from .._cache import Cache, MatchKey, NodeInfo, pod_matches
 from .._podinfo import HOSTNAME_LABEL, PodInfo, SpreadConstraint
-from .._selectors import LabelSelector, Requirement
 from .._table import BoolArray, Int64Array
 from ..framework import (
     MAX_NODE_SCORE,
@@ -33,7 +32,18 @@ from ..framework import (
 from .node_affinity import node_matches, nodes_matching
 from .taints import taint_mask, untolerated
 
-__all__ = ["PodTopologySpread"]
+__all__ = ["SYSTEM_DEFAULTS", "PodTopologySpread"]
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
+SYSTEM_DEFAULTS: list[dict[str, Any]] = [
+    {"maxSkew": 3, "topologyKey": HOSTNAME_LABEL, "whenUnsatisfiable": "ScheduleAnyway"},
+    {
+        "maxSkew": 5,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "ScheduleAnyway",
+    },
+]
+"""Upstream's default constraints when `defaultingType: System`."""
 
 Rows = npt.NDArray[np.intp]
 
@@ -75,20 +85,24 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
         defaulting = args.get("defaultingType", "System")
         if defaulting not in ("System", "List"):
             raise ValueError(f"defaultingType: unsupported value {defaulting!r}")
-        # Upstream derives a default constraint's selector from the Services and
-        # ReplicaSets owning the pod; without those kinds, pods with the same labels
-        # stand for one workload. "System" defaults need owners, so none apply.
-        self.defaults: list[dict[str, Any]] = (
-            list(args.get("defaultConstraints") or []) if defaulting == "List" else []
-        )
+        listed = list(args.get("defaultConstraints") or [])
+        if defaulting == "System" and listed:
+            raise ValueError("defaultConstraints: must be empty when defaultingType is System")
+        self.system_defaulted = defaulting == "System"
+        self.defaults: list[dict[str, Any]] = SYSTEM_DEFAULTS if self.system_defaulted else listed
 
-    def _constraints(self, pod: PodInfo) -> tuple[tuple[SpreadConstraint, ...], bool]:
-        """The pod's constraints, or the defaults; and whether every key is required."""
-        if pod.spread or not self.defaults or not pod.labels:
+    def _constraints(self, pod: PodInfo, cache: Cache) -> tuple[tuple[SpreadConstraint, ...], bool]:
+        """The pod's constraints, or the defaults; and whether every key is required.
+
+        Default constraints apply to a pod without constraints of its own, selecting
+        the pods of its workload (the Services selecting it, its ReplicaSet or
+        ReplicationController); a pod of no workload gets none, as upstream.
+        """
+        if pod.spread or not self.defaults:
             return pod.spread, True
-        selector = LabelSelector(
-            tuple(Requirement(key, "In", (value,)) for key, value in sorted(pod.labels.items()))
-        )
+        selector = cache.workloads.default_selector(pod)
+        if selector is None:
+            return (), True
         return tuple(
             SpreadConstraint(
                 int(item.get("maxSkew", 1)),
@@ -97,7 +111,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
                 selector,
             )
             for item in self.defaults
-        ), False
+        ), not self.system_defaulted
 
     # -- eligible nodes (node inclusion policies) --------------------------------
 
@@ -128,7 +142,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
     # -- filter --------------------------------------------------------------------
 
     def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status | None:
-        constraints = [c for c in self._constraints(pod)[0] if c.hard]
+        constraints = [c for c in self._constraints(pod, snapshot.cache)[0] if c.hard]
         if not constraints:
             state.skip_filter.add(self.name)
             return None
@@ -219,7 +233,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
     def pre_score(
         self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: Rows
     ) -> Status | None:
-        all_constraints, require_all = self._constraints(pod)
+        all_constraints, require_all = self._constraints(pod, snapshot.cache)
         constraints = [c for c in all_constraints if not c.hard]
         if not constraints:
             state.skip_score.add(self.name)
@@ -228,13 +242,15 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
         keys = [c.topology_key for c in constraints]
         if snapshot.reference:
             infos = [cache.by_row(int(row)) for row in rows]
-            ignored = [not all(k in node.labels for k in keys) for node in infos]
+            # System defaults score every node, each on the keys it has (as upstream).
+            ignored = [require_all and not all(k in node.labels for k in keys) for node in infos]
             scored = [node for node, skip in zip(infos, ignored, strict=True) if not skip]
             weights = []
             counts_list: list[Any] = []
             for constraint in constraints:
                 key_name = constraint.topology_key
-                values = {node.labels[key_name] for node in scored}
+                # A node without the key is one more domain to size the weight by.
+                values = {node.labels.get(key_name, "") for node in scored}
                 size = len(scored) if key_name == HOSTNAME_LABEL else len(values)
                 weights.append(math.log(size + 2))
                 counts: dict[str, int] = dict.fromkeys(values, 0)
@@ -257,7 +273,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
         has_all = np.ones(n, np.bool_)
         for key_name in keys:
             has_all &= table.label_column(key_name)[:n] >= 0
-        scored_rows = has_all[rows]
+        scored_rows = has_all[rows] if require_all else np.ones(len(rows), np.bool_)
         weights = []
         totals_list: list[Any] = []
         for constraint in constraints:
