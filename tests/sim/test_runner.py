@@ -72,7 +72,11 @@ async def test_a_crashed_node_has_its_pods_evicted_and_the_cluster_recovers() ->
     assert by_time[300].evictions == report.evictions
     # Scheduled: the Deployment, its replacements, the churned ones' and three batch pods.
     assert report.pods_scheduled >= 8 + report.evictions + 3
-    assert report.pods_succeeded == 3
+    # Every batch pod succeeds but one the crash takes (where the scheduler puts them
+    # is its own business: default spreading, for one, moves the Deployment's pods).
+    lost = sum(" DELETED Pod default/job-" in line for line in report.trace)
+    assert lost <= 1
+    assert report.pods_succeeded == 3 - lost
     assert report.checks == 3
     assert report.violations == []
     assert len(report.samples) == 31
