@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import time
 
 import msgspec
@@ -117,7 +118,16 @@ def main() -> None:
                 "same_hash_twice": beats[0][2] == beats[1][2],
             }
         )
-    runs = [goal(args.nodes, args.replicas, args.until, seed=1) for _ in range(args.runs)]
+    runs = []
+    for index in range(args.runs):
+        runs.append(goal(args.nodes, args.replicas, args.until, seed=1))
+        wall_s, cpu_s, done = runs[-1]
+        # A run of the goal takes minutes: say each as it ends, not only at the end.
+        print(
+            f"run {index + 1}: {wall_s:.1f} s wall, {cpu_s:.1f} s CPU, trace {done.trace_hash}",
+            file=sys.stderr,
+            flush=True,
+        )
     hashes = [report.trace_hash for _, _, report in runs]
     wall = min(seconds for seconds, _, _ in runs)
     cpu = min(seconds for _, seconds, _ in runs)
