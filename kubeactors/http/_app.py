@@ -34,6 +34,7 @@ from ._errors import (
     status_response,
     unauthorized,
 )
+from ._impersonation import IMPERSONATED_SCOPE_KEY, impersonated
 from ._kinds import KindIndex, default_kinds
 from ._logs import LogReader
 from ._media import parse_accept, wants
@@ -141,6 +142,11 @@ class HttpApi:
         start = self._clock.now()
         verb, resource = request.method.lower(), ""
         try:
+            caller = self._caller(request)
+            if caller is not None:
+                who = await impersonated(request.headers, caller)
+                if who is not None:
+                    request.scope[IMPERSONATED_SCOPE_KEY] = who
             if (
                 segments
                 and segments[0] in ("api", "apis")
@@ -168,13 +174,22 @@ class HttpApi:
         self.metrics.observe(verb, resource, response.status_code, self._clock.now() - start)
         return response
 
+    def _caller(self, request: Request) -> Client | None:
+        """With tokens forwarded, the client that asks as the request's caller."""
+        token = request.scope.get(TOKEN_SCOPE_KEY, "")
+        return self._client.with_token(token) if self.rest.forward_tokens and token else None
+
     async def _authorize_path(self, request: Request, segments: list[str]) -> None:
         """With tokens forwarded, RBAC decides who reads discovery, OpenAPI and
         metrics too (`nonResourceURLs`); the health and version paths stay public."""
         path = "/" + "/".join(segments)
-        token = request.scope.get(TOKEN_SCOPE_KEY, "")
-        if token and not path.startswith(_PUBLIC):
-            await authorize_path(self._client.with_token(token), path, request.method)
+        caller = self._caller(request)
+        if caller is None or path.startswith(_PUBLIC):
+            return
+        who = request.scope.get(IMPERSONATED_SCOPE_KEY)
+        if who is not None:
+            caller = self._client.as_user(who)
+        await authorize_path(caller, path, request.method)
 
     async def _non_resource(self, request: Request, segments: list[str]) -> Response:
         if request.method not in ("GET", "HEAD"):

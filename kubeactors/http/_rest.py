@@ -32,6 +32,7 @@ from ..api import (
 from ..client import Client
 from ._apply import APPLY, parse_apply, server_side_apply
 from ._errors import bad_request, method_not_allowed, path_not_found, unsupported_media_type
+from ._impersonation import IMPERSONATED_SCOPE_KEY
 from ._kinds import KindIndex
 from ._logs import LogReader, log_request, log_response
 from ._managed import manager_of, update_fields
@@ -140,7 +141,11 @@ class RestApi:
     async def handle(self, request: Request, target: Target) -> Response:
         request.state.warnings = []
         token = request.scope.get(TOKEN_SCOPE_KEY, "")
-        if self.forward_tokens and token:
+        who = request.scope.get(IMPERSONATED_SCOPE_KEY)
+        if who is not None:
+            # Impersonation was allowed (`HttpApi`): the request runs as that user.
+            _REQUEST_CLIENT.set(self._client.as_user(who))
+        elif self.forward_tokens and token:
             # Each request runs in its own task, so the context variable is its own.
             _REQUEST_CLIENT.set(self._client.with_token(token))
         response = await self._handle(request, target)

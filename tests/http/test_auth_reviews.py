@@ -223,3 +223,39 @@ async def test_paths_without_a_resource_are_authorised_by_rbac(tmp_path: Path) -
         assert refused.json()["message"] == 'forbidden: User "alice" cannot get path "/metrics"'
         assert refused.json()["reason"] == "Forbidden"
         assert allowed.status_code == 200
+
+
+async def test_impersonation_needs_the_impersonate_verb(tmp_path: Path) -> None:
+    async with served(tmp_path, users=USERS) as api:
+        await _let_alice_read_pods(api)
+        # The admin (system:masters) may act as anyone: kubectl --as.
+        assert await api.kubectl("auth", "can-i", "list", "pods", "--as=alice") == (
+            0,
+            "yes\n",
+            "",
+        )
+        status, out, _ = await api.kubectl("auth", "can-i", "delete", "pods", "--as=alice")
+        assert (status, out) == (1, "no\n")
+        status, out, err = await api.kubectl("auth", "whoami", "--as=bob", "--as-group=devs")
+        assert status == 0, err
+        assert out.split() == [
+            "ATTRIBUTE",
+            "VALUE",
+            "Username",
+            "bob",
+            "Groups",
+            "[devs",
+            "system:authenticated]",
+        ]
+        status, out, err = await api.kubectl("get", "pods", "--as=alice")
+        assert status == 0, err
+        status, _, err = await api.kubectl("get", "pods", "--as=bob")
+        assert status == 1
+        assert 'User "bob" cannot list resource "pods"' in err
+        # Alice may not impersonate anyone.
+        status, _, err = await api.kubectl("get", "pods", "--as=admin", token=ALICE)
+        assert status == 1
+        assert err.strip() == (
+            'Error from server (Forbidden): users "admin" is forbidden: User "alice" cannot '
+            'impersonate resource "users" in API group "" at the cluster scope'
+        )
