@@ -145,3 +145,36 @@ async def test_kubectl_follows_a_process_pod_until_it_ends(tmp_path: Path) -> No
                     received += chunk
             assert await kubectl.wait() == 0
         assert received == b"first\nsecond\n"
+
+
+async def test_a_follower_that_leaves_stops_the_stream(tmp_path: Path) -> None:
+    closed = anyio.Event()
+
+    async def endless(request: LogRequest) -> LogLines:
+        async def lines() -> AsyncIterator[list[str]]:
+            try:
+                yield ["first"]
+                await anyio.sleep_forever()  # the container writes nothing more
+            finally:
+                closed.set()
+
+        return lines()
+
+    async with served(tmp_path, logs=endless) as api:
+        await api.client.create(pod("web", node="node-0"))
+        command = [
+            KUBECTL,
+            "--kubeconfig",
+            str(api.server.kubeconfig),
+            "--cache-dir",
+            str(api.cache_dir),
+            "logs",
+            "-f",
+            "web",
+        ]
+        with anyio.fail_after(30):
+            async with await anyio.open_process(command) as kubectl:
+                assert kubectl.stdout is not None
+                assert await kubectl.stdout.receive() == b"first\n"
+                kubectl.kill()  # the client goes away mid-stream
+            await closed.wait()  # and the server lets go of the log
