@@ -1,7 +1,7 @@
 """Kubernetes REST over HTTP(S): the API that kubectl and client libraries use unchanged."""
 
 from ._app import SERVER_VERSION, HttpApi
-from ._auth import TokenFile, User, ensure_token_file
+from ._auth import ensure_token_file
 from ._client import HttpClient, HttpWatch
 from ._kinds import KindIndex, default_kinds
 from ._kubeconfig import write_kubeconfig
@@ -25,8 +25,6 @@ __all__ = [
     "LogRequest",
     "Metrics",
     "Sample",
-    "TokenFile",
-    "User",
     "default_kinds",
     "ensure_certificates",
     "ensure_token_file",

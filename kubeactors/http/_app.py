@@ -16,9 +16,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ..actors import Clock
-from ..api import ApiError
+from ..api import ApiError, TokenAuthenticator, UserInfo
 from ..client import Client
-from ._auth import TokenFile, User
 from ._discovery import (
     AGGREGATED_MEDIA_TYPE,
     aggregated_discovery,
@@ -88,7 +87,7 @@ class HttpApi:
         *,
         clock: Clock,
         wall_clock: Callable[[], datetime],
-        tokens: TokenFile | None = None,
+        tokens: TokenAuthenticator | None = None,
         kinds: KindIndex | None = None,
         address: str = "",
         logs: LogReader | None = None,
@@ -126,7 +125,7 @@ class HttpApi:
                 return
         await self._app(scope, receive, send)
 
-    def _authenticate(self, scope: Scope) -> User | None:
+    def _authenticate(self, scope: Scope) -> UserInfo | None:
         assert self.tokens is not None
         for name, value in scope["headers"]:
             if name == b"authorization":

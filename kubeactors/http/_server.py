@@ -14,9 +14,10 @@ from types import TracebackType
 import uvicorn
 
 from ..actors import Clock
+from ..api import TokenAuthenticator
 from ..client import Client
 from ._app import HttpApi
-from ._auth import TokenFile, ensure_token_file
+from ._auth import ensure_token_file
 from ._kinds import KindIndex
 from ._kubeconfig import write_kubeconfig
 from ._logs import LogReader
@@ -123,7 +124,7 @@ class HttpServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         token_path = self.data_dir / "tokens.csv"
         self.token = ensure_token_file(token_path)
-        self.api.tokens = TokenFile.read(token_path)
+        self.api.tokens = TokenAuthenticator.from_file(token_path)
         ssl: dict[str, str] = {}
         ca_cert = None
         if self.tls:
