@@ -95,7 +95,8 @@ def plot_report(report: SimReport, path: str | Path) -> Path:
             axes.axvspan(fault.at / unit, end / unit, color=colour, alpha=0.12, label=label)
         seen.add(fault.kind)
     for axes in (nodes_axes, pods_axes):
-        axes.legend(loc="upper left", fontsize="small", ncols=4)
+        # Beside the panel, not over the lines.
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
         axes.set_ylim(bottom=0)
     evictions_axes.set_ylim(
         bottom=0, top=max(1, max((s.evictions for s in samples), default=0)) * 1.1
