@@ -22,9 +22,9 @@ import time
 import msgspec
 
 from benchmarks._report import emit
+from kubeactors._gc import relaxed_gc
 from kubeactors.actors import Actor, ActorSystem, VirtualClock
 from kubeactors.sim import SimReport, format_duration, parse_duration, parse_scenario, run_scenario
-from kubeactors.sim._gc import relaxed_gc
 
 HEARTBEAT_ACTORS = 1_000
 HEARTBEAT_INTERVAL = 10.0

@@ -16,6 +16,7 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ._gc import relaxed_gc
 from ._serve_cli import add_serve_commands, run_serve_command
 from .api import QuantityError, parse_cpu, parse_memory
 from .cluster import Cluster
@@ -189,7 +190,6 @@ def _sim(args: argparse.Namespace, console: Console) -> int:
     import time
 
     from .sim import ScenarioError, load_scenario
-    from .sim._gc import relaxed_gc
     from .sim._table import report_tables
 
     try:
@@ -206,8 +206,7 @@ def _sim(args: argparse.Namespace, console: Console) -> int:
             console.print(f"kubeactors sim: {error}", style="red", markup=False, highlight=False)
             return 2
     started = time.perf_counter()
-    with relaxed_gc():
-        report = anyio.run(_simulate, args, scenario, console)
+    report = anyio.run(_simulate, args, scenario, console)
     wall = time.perf_counter() - started
     if args.plot is not None:
         from .sim.plot import plot_report
@@ -239,6 +238,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
     )
     console = Console(stderr=True)
+    # Every command runs a cluster (or a store) of many long-lived objects: Python's
+    # default thresholds would spend about half its CPU rescanning them.
+    with relaxed_gc():
+        return _command(args, console)
+
+
+def _command(args: argparse.Namespace, console: Console) -> int:
     if args.command == "etcd":  # `kubeactors -v etcd`: only reached when options precede it
         from .etcd import main as etcd_main
 

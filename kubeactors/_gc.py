@@ -1,4 +1,4 @@
-"""Garbage collection tuned for a long simulation."""
+"""Garbage collection tuned for a large cluster in one process."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["relaxed_gc"]
 def relaxed_gc(first_generation: int = 50_000) -> Iterator[None]:
     """Collect the youngest generation every `first_generation` allocations, not 700.
 
-    A simulated cluster holds millions of long-lived objects (every pod, node and
+    A cluster in one process holds millions of long-lived objects (every pod, node and
     cached event) and allocates many short-lived ones per message; with Python's
     default thresholds the collector rescans the old ones so often that it takes a
     large share of a run. Restores the previous thresholds on exit.
