@@ -97,6 +97,9 @@ class Cache:
         """Services and controllers, for PodTopologySpread's default constraints."""
         self.namespace_labels: dict[str, dict[str, str]] = {}
         """Labels of each namespace, for pod affinity terms' namespaceSelectors."""
+        self.evicting: set[str] = set()
+        """Placed pods the scheduler has asked to delete (preemption victims) and has
+        not yet seen go: they count as terminating."""
         self.nominations: dict[str, tuple[str, PodInfo]] = {}
         """Pending pods nominated to a node (by preemption): key -> (node, pod)."""
         self.nominated: dict[str, dict[str, PodInfo]] = {}

@@ -151,7 +151,8 @@ class Engine:
             mask = np.ones(table.size, np.bool_) if mask is None else mask.copy()
             for node, others in nominated.items():
                 row = table.find(node)
-                if row is None or not table.present[row]:
+                # Nodes the filters turn away anyway keep their own reasons.
+                if row is None or not table.present[row] or not mask[row]:
                     continue
                 status = self._fits_on(pod, node, others)
                 mask[row] = status is None
@@ -216,17 +217,6 @@ class Engine:
             row = int(nodes[(start + offset) % count])
             node = self.cache.by_row(row)
             processed += 1
-            others = nominated.get(node.name)
-            if others is not None:
-                status = self._fits_on(pod, node.name, others)
-                if status is None:
-                    chosen.append(row)
-                    if len(chosen) == wanted:
-                        break
-                else:
-                    reasons.update(status.reasons)
-                    failed.add(status.plugin)
-                continue
             for plugin in filters:
                 status = plugin.filter(state, pod, node)
                 if status is not None and not status.ok:
@@ -234,6 +224,13 @@ class Engine:
                     failed.add(plugin.name)
                     break
             else:
+                others = nominated.get(node.name)
+                if others is not None:
+                    status = self._fits_on(pod, node.name, others)
+                    if status is not None:
+                        reasons.update(status.reasons)
+                        failed.add(status.plugin)
+                        continue
                 chosen.append(row)
                 if len(chosen) == wanted:
                     break

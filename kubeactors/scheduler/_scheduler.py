@@ -57,6 +57,9 @@ logger = logging.getLogger(__name__)
 
 _AFFINITY_PLUGINS = {"InterPodAffinity", "PodTopologySpread"}
 _LATENCY_WINDOW = 100_000
+_TIME_SLICE = 0.05
+"""Seconds of scheduling before other messages (and other actors) get their turn:
+failing pods that try preemption cost milliseconds each."""
 
 
 class Scheduler(Actor[SchedulerMessage]):
@@ -219,6 +222,7 @@ class Scheduler(Actor[SchedulerMessage]):
             if delta.type == "DELETED" or pod.status.phase in ("Succeeded", "Failed"):
                 # A finished pod holds nothing, as upstream's NodeInfo counts it.
                 queue.delete(key)
+                self._cache.evicting.discard(key)
                 freed |= bool(self._cache.forget_nomination(key))
                 freed |= self._cache.remove(key) is not None
             elif pod.spec.node_name:
@@ -306,7 +310,8 @@ class Scheduler(Actor[SchedulerMessage]):
     # -- scheduling --------------------------------------------------------------
 
     async def _schedule_some(self) -> None:
-        """Schedule up to one batch, then let other messages in before the next.
+        """Schedule up to one batch (or `_TIME_SLICE` of work), then let other messages
+        in before the next.
 
         Pods alike (replicas of one template) are popped as runs and placed by the
         engine in one go; the binds go out once the batch is placed.
@@ -314,7 +319,9 @@ class Scheduler(Actor[SchedulerMessage]):
         queue = self.queue
         budget = self._batch_size
         placed: list[Placement] = []
-        while budget > 0:
+        clock = self.context.clock
+        deadline = clock.now() + _TIME_SLICE
+        while budget > 0 and clock.now() < deadline:
             run = queue.pop_run(budget)
             if not run:
                 break
@@ -386,8 +393,9 @@ class Scheduler(Actor[SchedulerMessage]):
                     f"{nodes} No preemption victims found for incoming pod."
                 ), ""
             for victim in candidate.victims:
-                if victim.terminating:
+                if victim.terminating or victim.key in cache.evicting:
                     continue  # on its way out already
+                cache.evicting.add(victim.key)
                 self._preemptions += 1
                 meta = victim.pod.metadata
                 self.context.start_soon(partial(self._evict, meta.name, meta.namespace))
@@ -406,8 +414,9 @@ class Scheduler(Actor[SchedulerMessage]):
     async def _evict(self, name: str, namespace: str) -> None:
         try:
             await self._client.delete(Pod, name, namespace, grace_period_seconds=self._grace)
-        except ApiError as error:
+        except Exception as error:  # a slow API server must not crash the scheduler
             logger.info("preemption victim %s/%s: %s", namespace, name, error)
+            self._cache.evicting.discard(f"{namespace}/{name}")
 
     def _set_nominated(self, pod: Pod, node: str) -> None:
         """Write `status.nominatedNodeName` of `pod` (empty: clear it), without waiting."""

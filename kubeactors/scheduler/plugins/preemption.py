@@ -43,6 +43,30 @@ class Candidate:
         return (highest, sum(priorities), len(self.victims), _invert(latest))
 
 
+def _room_without(
+    pod: PodInfo,
+    node: NodeInfo,
+    lower: list[PodInfo],
+    nominated: list[PodInfo],
+    filters: list[FilterPlugin],
+) -> bool:
+    """False if, even without every lower-priority pod, `pod`'s requests do not fit
+    beside the pods nominated there: a quick answer for full nodes, before the
+    victims are taken out of the cache and the filters run."""
+    if node.view is None:
+        return False
+    if not any(plugin.name == "NodeResourcesFit" for plugin in filters):
+        return True
+    allocatable = node.view.allocatable
+    for resource, amount in pod.requests.items():
+        used = node.requested.get(resource, 0)
+        used -= sum(p.requests.get(resource, 0) for p in lower)
+        used += sum(p.requests.get(resource, 0) for p in nominated)
+        if amount > 0 and allocatable.get(resource, 0) - used < amount:
+            return False
+    return True
+
+
 def _invert(text: str) -> str:
     return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
 
@@ -72,9 +96,12 @@ class DefaultPreemption(PostFilterPlugin):
         wanted = max(len(nodes) * self.min_percentage // 100, self.min_absolute)
         offset = rng.randrange(len(nodes))
         candidates: list[Candidate] = []
+        # Room is left for the pods nominated of equal or higher priority.
+        nominated = cache.nominated_for(pod) if cache.nominated else {}
         for index in range(len(nodes)):
             node = nodes[(offset + index) % len(nodes)]
-            found = self._victims(pod, node, cache, pre_filters, filters)
+            others = nominated.get(node.name, [])
+            found = self._victims(pod, node, cache, pre_filters, filters, others)
             if found is not None:
                 candidates.append(found)
                 if len(candidates) >= wanted:
@@ -90,9 +117,8 @@ class DefaultPreemption(PostFilterPlugin):
         cache: Cache,
         pre_filters: list[PreFilterPlugin],
         filters: list[FilterPlugin],
+        nominated: list[PodInfo],
     ) -> bool:
-        # Room is left for the pods nominated there of equal or higher priority.
-        nominated = cache.nominated_for(pod).get(node.name, []) if cache.nominated else []
         return fits_on(cache, pre_filters, filters, pod, node.name, nominated) is None
 
     def eligible(self, pod: PodInfo, cache: Cache) -> str:
@@ -104,8 +130,10 @@ class DefaultPreemption(PostFilterPlugin):
             return "not eligible due to preemptionPolicy=Never."
         nomination = cache.nominations.get(pod.key)
         node = cache.nodes.get(nomination[0]) if nomination is not None else None
+        evicting = cache.evicting
         if node is not None and any(
-            other.terminating and other.priority < pod.priority for other in node.pods.values()
+            (other.terminating or other.key in evicting) and other.priority < pod.priority
+            for other in node.pods.values()
         ):
             return "not eligible due to a terminating pod on the nominated node."
         return ""
@@ -117,22 +145,23 @@ class DefaultPreemption(PostFilterPlugin):
         cache: Cache,
         pre_filters: list[PreFilterPlugin],
         filters: list[FilterPlugin],
+        nominated: list[PodInfo],
     ) -> Candidate | None:
         lower = [p for p in node.pods.values() if p.priority < pod.priority]
-        if not lower:
+        if not lower or not _room_without(pod, node, lower, nominated, filters):
             return None
         placements = {p.key: cache.placed[p.key] for p in lower}
         for victim in lower:
             cache.remove(victim.key)
         victims: list[PodInfo] = []
         try:
-            if not self._fits(pod, node, cache, pre_filters, filters):
+            if not self._fits(pod, node, cache, pre_filters, filters, nominated):
                 return None
             # Reprieve: give back the most important pods first while the pod still fits.
             for victim in sorted(lower, key=lambda p: (-p.priority, p.start_time)):
                 placement = placements[victim.key]
                 cache.add(victim, node.name, assumed=placement.assumed, since=placement.since)
-                if not self._fits(pod, node, cache, pre_filters, filters):
+                if not self._fits(pod, node, cache, pre_filters, filters, nominated):
                     cache.remove(victim.key)
                     victims.append(victim)
             return Candidate(node.name, victims)
