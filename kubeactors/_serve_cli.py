@@ -12,7 +12,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from rich.console import Console
@@ -23,6 +23,9 @@ from .client import ApiClient
 from .cluster import Cluster
 from .controllers import ControllerManagerSettings
 from .node import NodeSettings, NodeShape
+
+if TYPE_CHECKING:
+    from .http import HttpClient
 
 __all__ = ["add_serve_commands", "run_serve_command"]
 
@@ -105,6 +108,12 @@ def add_serve_commands(commands: Any, *, count: Any, port: Any, cpu: Any, memory
     nodes.add_argument("--node-memory", type=memory, default="16Gi", help="memory of each node")
     nodes.add_argument("--node-pods", type=count, default=110, help="pods per node")
     nodes.add_argument("--seed", type=int, default=0, help="seed of the nodes' randomness")
+    nodes.add_argument(
+        "--no-impersonate",
+        action="store_true",
+        help="ask as the kubeconfig's user for every node, instead of impersonating each "
+        "node's own identity (system:node:NAME, as a kubelet authenticates)",
+    )
     nodes.add_argument(
         "--timeout", type=float, default=120.0, help="seconds to wait for every node to register"
     )
@@ -218,9 +227,12 @@ async def _nodes(args: argparse.Namespace, console: Console) -> None:
                 HttpClient.from_kubeconfig(args.kubeconfig) as client,
                 ActorSystem(seed=args.seed) as system,
             ):
+                clients = (
+                    FleetClients.shared(client) if args.no_impersonate else _node_identities(client)
+                )
                 fleet = spawn_fleet(
                     system,
-                    FleetClients.shared(client),
+                    clients,
                     names,
                     first_index=args.first_index,
                     shape=shape,
@@ -237,6 +249,18 @@ async def _nodes(args: argparse.Namespace, console: Console) -> None:
     finally:
         if fleet is not None:
             await fleet.close()
+
+
+def _node_identities(client: HttpClient) -> FleetClients:
+    """Each kubelet as its node (`system:node:<name>` in `system:nodes`), so that the
+    Node authoriser and NodeRestriction judge it as upstream's would."""
+    from .api import NODE_SIMULATOR, component_user, node_user
+
+    return FleetClients(
+        node=lambda name: client.impersonating(node_user(name)),
+        dispatcher=client.impersonating(component_user(NODE_SIMULATOR)),
+        proxy=client.impersonating(component_user("system:kube-proxy")),
+    )
 
 
 async def _registered(client: ApiClient, names: set[str], timeout: float) -> None:

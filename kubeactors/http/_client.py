@@ -27,6 +27,7 @@ from ..api import (
     ResourceKind,
     Scale,
     Status,
+    UserInfo,
     WatchEvent,
 )
 from ..client import Callback
@@ -130,10 +131,38 @@ class HttpClient:
         # Keep every pooled connection alive: httpx's default keeps 20, so more
         # concurrent callers than that would pay a TLS handshake per request.
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        # One connection pool, shared with the clients `impersonating` makes.
+        self._transport = httpx.AsyncHTTPTransport(verify=verify, limits=limits)
         self._http = httpx.AsyncClient(
-            base_url=server, headers=headers, verify=verify, timeout=timeout, limits=limits
+            base_url=server, headers=headers, timeout=timeout, transport=self._transport
         )
         self._group: TaskGroup | None = None
+        self._owner: HttpClient | None = None
+        self._impersonators: list[HttpClient] = []
+
+    def impersonating(self, user: UserInfo) -> HttpClient:
+        """The same server, token and connections, asking as `user`'s name and groups
+        (`kubectl --as --as-group`): the token's user must be allowed to impersonate
+        them. Usable while this client is."""
+        other = object.__new__(HttpClient)
+        other.server = self.server
+        # The server adds system:authenticated itself: one permission fewer to ask for.
+        groups = [g for g in user.groups if g != "system:authenticated"]
+        items = [*self._http.headers.multi_items(), ("Impersonate-User", user.name)]
+        items += [("Impersonate-Group", group) for group in groups]
+        headers = httpx.Headers(items)
+        other._transport = self._transport
+        other._http = httpx.AsyncClient(
+            base_url=self.server,
+            headers=headers,
+            timeout=self._http.timeout,
+            transport=self._transport,
+        )
+        other._group = None
+        other._owner = self
+        other._impersonators = []
+        self._impersonators.append(other)
+        return other
 
     @classmethod
     def from_kubeconfig(cls, path: Path, *, timeout: float = 30.0) -> HttpClient:
@@ -169,6 +198,9 @@ class HttpClient:
                 return await group.__aexit__(exc_type, exc, traceback)
             return None
         finally:
+            impersonators, self._impersonators = self._impersonators, []
+            for other in impersonators:
+                await other._http.aclose()
             await self._http.aclose()
 
     # -- paths -----------------------------------------------------------------------
@@ -412,6 +444,8 @@ class HttpClient:
         return HttpWatch(receive, scope)
 
     def _running(self) -> TaskGroup:
+        if self._owner is not None:
+            return self._owner._running()
         if self._group is None:
             raise RuntimeError("use the client as `async with HttpClient(...) as client`")
         return self._group

@@ -19,6 +19,8 @@ from kubeactors.api import (
     Pod,
     PodSpec,
     PodTemplateSpec,
+    UserInfo,
+    node_user,
 )
 from kubeactors.client import ApiClient, Delta, Informer
 from kubeactors.http import HttpClient
@@ -161,3 +163,21 @@ async def test_watch_selects_and_an_informer_runs_over_http(tmp_path: Path) -> N
         watch.close()
         assert seen == [("ADDED", "web-0"), ("ADDED", "web-1"), ("DELETED", "web-0")]
         assert informer.get("default/web-1") is not None
+
+
+async def test_an_impersonating_client_asks_as_that_identity(tmp_path: Path) -> None:
+    async with (
+        served(tmp_path, users={"alice-token-0123456789": "alice"}) as api,
+        HttpClient.from_kubeconfig(api.server.kubeconfig) as admin,
+    ):
+        kubelet = admin.impersonating(node_user("n1"))
+        assert (await kubelet.create(ready_node("n1"))).metadata.name == "n1"
+        with pytest.raises(ApiError) as other_node:
+            await kubelet.create(ready_node("n2"))
+        assert other_node.value.code == 403
+        assert 'node "n1" can only modify its own Node' in other_node.value.status.message
+        alice = admin.impersonating(UserInfo("alice"))
+        with pytest.raises(ApiError) as refused:
+            await alice.list(Pod)
+        assert 'User "alice" cannot list resource "pods"' in refused.value.status.message
+        assert (await admin.list(Pod)).items == []
