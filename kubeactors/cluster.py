@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,7 +57,14 @@ from .node import (
 )
 from .node.proxy import KubeProxy, ServiceTable
 from .node.runtime import ContainerRuntime
-from .scheduler import Inspect, Scheduler, SchedulerMessage, SchedulerSnapshot
+from .scheduler import (
+    Inspect,
+    Scheduler,
+    SchedulerConfiguration,
+    SchedulerMessage,
+    SchedulerSnapshot,
+)
+from .scheduler.framework import Plugin
 from .store import Store, StoreRequest
 
 if TYPE_CHECKING:
@@ -109,6 +116,10 @@ class Cluster:
     server alone (`kubeactors apiserver`). With `scheduler_election`, the scheduler
     runs only while this process holds the Lease `kube-system/kube-scheduler`, so that
     clusters sharing one etcd run one scheduler between them.
+
+    `scheduler_config` is the scheduler's KubeSchedulerConfiguration (YAML text, a
+    file, a mapping or a `SchedulerConfiguration`); `scheduler_plugins` maps names to
+    out-of-tree plugin classes its profiles may enable (docs/testing.md).
     """
 
     def __init__(
@@ -135,6 +146,8 @@ class Cluster:
         scheduler: bool = True,
         scheduler_election: LeaderElection | None = None,
         kubeconfig: str | Path | None = None,
+        scheduler_config: SchedulerConfiguration | str | Path | Mapping[str, Any] | None = None,
+        scheduler_plugins: Mapping[str, type[Plugin]] | None = None,
     ) -> None:
         if nodes < 0:
             raise ValueError(f"nodes must not be negative, got {nodes}")
@@ -196,6 +209,8 @@ class Cluster:
         self._authenticator = authenticator
         self._run_scheduler = scheduler
         self._scheduler_election = scheduler_election
+        self._scheduler_config = scheduler_config
+        self._scheduler_plugins = dict(scheduler_plugins or {})
         self._kubeconfig = Path(kubeconfig) if kubeconfig is not None else None
         # The components' client, before each takes its own identity.
         self._components: Client | None = None
@@ -367,7 +382,7 @@ class Cluster:
 
     def _start_scheduler(self, system: ActorSystem, client: Client) -> None:
         def make() -> Scheduler:
-            return Scheduler(client)
+            return Scheduler(client, config=self._scheduler_config, plugins=self._scheduler_plugins)
 
         election = self._scheduler_election
         if election is None:

@@ -21,7 +21,7 @@ from ._profile import Profile
 from ._scheduler import Scheduler
 from ._selectors import SelectorError
 from ._table import NodeTable
-from .config import ConfigError, SchedulerConfiguration, load_configuration
+from .config import ConfigError, SchedulerConfiguration, load_configuration, plugin_registry
 from .framework import Handle
 from .queue import QueuedPod, SchedulingQueue
 
@@ -59,6 +59,7 @@ __all__ = [
     "load_configuration",
     "node_view",
     "node_view_from",
+    "plugin_registry",
     "pod_info",
     "pod_info_from",
     "signature_of",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,8 @@ from ._parsed import ParsedPods
 from ._podinfo import NodeView, PodInfo, node_view
 from ._profile import Profile
 from ._selectors import SelectorError
-from .config import SchedulerConfiguration, load_configuration
-from .framework import Handle
+from .config import SchedulerConfiguration, load_configuration, plugin_registry
+from .framework import Handle, Plugin
 from .plugins import DefaultPreemption
 from .queue import BACKOFF, GATED, IN_FLIGHT, UNSCHEDULABLE, QueuedPod, SchedulingQueue
 
@@ -80,7 +81,8 @@ class Scheduler(Actor[SchedulerMessage]):
         self,
         client: Client,
         *,
-        config: SchedulerConfiguration | str | Path | None = None,
+        config: SchedulerConfiguration | str | Path | Mapping[str, Any] | None = None,
+        plugins: Mapping[str, type[Plugin]] | None = None,
         engine: str = "vectorised",
         batch_size: int = 256,
         bind_timeout: float = 60.0,
@@ -98,7 +100,9 @@ class Scheduler(Actor[SchedulerMessage]):
         self._grace = preemption_grace_seconds
         self._cache = Cache()
         self._parsed = ParsedPods()
-        self._profiles: dict[str, Profile] = self._config.build(Handle(self._cache))
+        # Out-of-tree plugins (by name) join the defaults for the profiles to enable.
+        registry = plugin_registry(plugins or {})
+        self._profiles: dict[str, Profile] = self._config.build(Handle(self._cache), registry)
         self._engines: dict[str, Engine] = {}
         self._queue: SchedulingQueue | None = None
         self._more_requested = False

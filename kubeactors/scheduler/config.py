@@ -33,7 +33,7 @@ from ._profile import EXTENSION_POINTS, Profile
 from .framework import Handle, Plugin
 from .plugins import DEFAULT_PLUGINS, REGISTRY
 
-__all__ = ["ConfigError", "SchedulerConfiguration", "load_configuration"]
+__all__ = ["ConfigError", "SchedulerConfiguration", "load_configuration", "plugin_registry"]
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
 DEFAULT_SCHEDULER = "default-scheduler"
@@ -139,12 +139,36 @@ def _plugin_sets(
     return points, {name: weight or 1 for name, weight in weights.items()}
 
 
+def plugin_registry(plugins: Mapping[str, type[Plugin]]) -> dict[str, type[Plugin]]:
+    """The default plugins and out-of-tree `plugins`, by name, for profiles to enable.
+
+    As upstream's out-of-tree registry: each key must be its class's `name`, and a
+    name already taken by a default plugin is refused rather than silently replaced
+    (disable the default in the profile and enable yours under its own name).
+    """
+    registry: dict[str, type[Plugin]] = dict(REGISTRY)
+    for name, plugin in plugins.items():
+        if not (isinstance(plugin, type) and issubclass(plugin, Plugin)):
+            raise ConfigError(f"plugins[{name!r}]: {plugin!r} is not a Plugin subclass")
+        if plugin.name != name:
+            raise ConfigError(
+                f"plugins[{name!r}]: registered under {name!r} but the class's name is "
+                f"{plugin.name!r}"
+            )
+        if name in REGISTRY:
+            raise ConfigError(f"plugins[{name!r}]: a default plugin has that name already")
+        registry[name] = plugin
+    return registry
+
+
 def load_configuration(
-    source: str | Path | Mapping[str, Any] | None = None,
+    source: SchedulerConfiguration | str | Path | Mapping[str, Any] | None = None,
 ) -> SchedulerConfiguration:
     """Read a KubeSchedulerConfiguration from YAML text, a file, or a parsed mapping."""
     if source is None:
         return SchedulerConfiguration()
+    if isinstance(source, SchedulerConfiguration):
+        return source
     if isinstance(source, Path):
         source = source.read_text()
     data = yaml.safe_load(source) if isinstance(source, str) else dict(source)

@@ -5,6 +5,12 @@ or more extension points. Filter and Score come in two forms: a vectorised one o
 the node table (`filter_all`, `score_all`) and a plain per-node reference one
 (`filter`, `score`); the engine chosen (`"vectorised"` or `"reference"`) decides
 which is called, and property tests hold the two to the same answers.
+
+Out-of-tree plugins subclass `FilterPlugin` or `ScorePlugin` (or both) with a
+unique `name`. The per-node form is enough: the vectorised one defaults to calling
+it on every row; write `filter_all`/`score_all` over the node table when speed
+matters. Register the class by name (`Cluster(scheduler_plugins={...})` or
+`Scheduler(plugins=...)`) and enable it in a profile; see docs/testing.md.
 """
 
 from __future__ import annotations
@@ -136,8 +142,17 @@ class PreFilterPlugin(Plugin):
 
 class FilterPlugin(Plugin):
     def filter_all(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> BoolArray | None:
-        """Which rows pass, over the table's `[:size]` rows; None: every row does."""
-        raise NotImplementedError
+        """Which rows pass, over the table's `[:size]` rows; None: every row does.
+
+        By default `filter` is asked about each present row (rows of absent nodes
+        fail); override with array operations over `snapshot.cache.table`.
+        """
+        cache = snapshot.cache
+        passed: BoolArray = np.zeros(cache.table.size, np.bool_)
+        for row in cache.table.present_rows():
+            status = self.filter(state, pod, cache.by_row(int(row)))
+            passed[row] = status is None or status.ok
+        return passed
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
         """None if `pod` passes on `node`, else why not."""
@@ -178,8 +193,16 @@ class ScorePlugin(Plugin):
         snapshot: Snapshot,
         rows: npt.NDArray[np.intp],
     ) -> Int64Array:
-        """Raw scores of `rows` (feasible rows, in visiting order)."""
-        raise NotImplementedError
+        """Raw scores of `rows` (feasible rows, in visiting order).
+
+        By default `score` of each row's node; override with array operations.
+        """
+        cache = snapshot.cache
+        return np.fromiter(
+            (self.score(state, pod, cache.by_row(int(row))) for row in rows),
+            np.int64,
+            count=len(rows),
+        )
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
         raise NotImplementedError
