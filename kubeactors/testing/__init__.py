@@ -18,35 +18,57 @@ On a live cluster, `ClusterState(await cluster.nodes(), await cluster.pods())`. 
 Needs hypothesis (a test dependency) for `kubeactors.testing.strategies`.
 """
 
+from ._machine import ClusterMachine
 from .history import api_history, history_digest
 from .invariants import (
     CHECKERS,
+    CHURN_SAFE_CHECKERS,
+    Checker,
     ClusterState,
     Violation,
     bound_pods_on_existing_nodes,
     check_all,
     node_affinity_respected,
     nodes_not_overcommitted,
+    pod_affinity_respected,
+    pod_anti_affinity_respected,
     pod_ips_unique,
     pod_requests,
     taints_tolerated,
     tolerates,
+    topology_spread_respected,
 )
 from .strategies import register_strategies
+from .workloads import (
+    CONVERGENCE_CHECKERS,
+    deployments_converged,
+    replica_sets_converged,
+    watch_stream_violations,
+)
 
 __all__ = [
     "CHECKERS",
+    "CHURN_SAFE_CHECKERS",
+    "CONVERGENCE_CHECKERS",
+    "Checker",
+    "ClusterMachine",
     "ClusterState",
     "Violation",
     "api_history",
     "bound_pods_on_existing_nodes",
     "check_all",
+    "deployments_converged",
     "history_digest",
     "node_affinity_respected",
     "nodes_not_overcommitted",
+    "pod_affinity_respected",
+    "pod_anti_affinity_respected",
     "pod_ips_unique",
     "pod_requests",
     "register_strategies",
+    "replica_sets_converged",
     "taints_tolerated",
     "tolerates",
+    "topology_spread_respected",
+    "watch_stream_violations",
 ]

@@ -9,59 +9,31 @@ node's labels did not change after its pods were bound.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-import msgspec
-
-from ..api import Node, NodeSelectorRequirement, Pod, Taint, Toleration, parse_cpu, parse_memory
+from ..api import Pod, Taint, Toleration, parse_cpu, parse_memory
+from ._matching import field_holds, requirement_holds
+from ._state import TERMINAL, Checker, ClusterState, Violation, placed_pods, pod_key
+from .topology import pod_affinity_respected, pod_anti_affinity_respected, topology_spread_respected
 
 __all__ = [
     "CHECKERS",
+    "CHURN_SAFE_CHECKERS",
+    "Checker",
     "ClusterState",
     "Violation",
     "bound_pods_on_existing_nodes",
     "check_all",
     "node_affinity_respected",
     "nodes_not_overcommitted",
+    "pod_affinity_respected",
+    "pod_anti_affinity_respected",
     "pod_ips_unique",
     "pod_requests",
     "taints_tolerated",
     "tolerates",
+    "topology_spread_respected",
 ]
-
-_TERMINAL = ("Succeeded", "Failed")
-
-
-class ClusterState(msgspec.Struct, frozen=True):
-    """What the checkers look at: every node and pod, and the time they were read.
-
-    `now` (wall time) is needed only to allow for NoExecute eviction in progress.
-    """
-
-    nodes: Sequence[Node]
-    pods: Sequence[Pod]
-    now: datetime | None = None
-
-
-class Violation(msgspec.Struct, frozen=True):
-    """One broken invariant: which one, about what, and a sentence saying how."""
-
-    invariant: str
-    subject: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.invariant}: {self.message}"
-
-
-def _key(pod: Pod) -> str:
-    return f"{pod.metadata.namespace or 'default'}/{pod.metadata.name}"
-
-
-def _placed(state: ClusterState) -> Iterable[Pod]:
-    """Pods bound to a node and not finished: the ones that hold resources."""
-    return (pod for pod in state.pods if pod.spec.node_name and pod.status.phase not in _TERMINAL)
 
 
 def _amount(resource: str, text: str) -> int:
@@ -95,8 +67,8 @@ def nodes_not_overcommitted(state: ClusterState) -> list[Violation]:
     """The pods placed on a node request no more of any resource than it has allocatable."""
     used: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     placed: dict[str, list[str]] = defaultdict(list)
-    for pod in _placed(state):
-        placed[pod.spec.node_name].append(_key(pod))
+    for pod in placed_pods(state):
+        placed[pod.spec.node_name].append(pod_key(pod))
         for resource, amount in pod_requests(pod).items():
             used[pod.spec.node_name][resource] += amount
     violations = []
@@ -124,8 +96,8 @@ def bound_pods_on_existing_nodes(state: ClusterState) -> list[Violation]:
     return [
         Violation(
             "bound_pods_on_existing_nodes",
-            _key(pod),
-            f"pod {_key(pod)} is bound to node {pod.spec.node_name!r}, which does not exist",
+            pod_key(pod),
+            f"pod {pod_key(pod)} is bound to node {pod.spec.node_name!r}, which does not exist",
         )
         for pod in state.pods
         if pod.spec.node_name and pod.spec.node_name not in names
@@ -136,8 +108,8 @@ def pod_ips_unique(state: ClusterState) -> list[Violation]:
     """No two running pods share an IP (host-network pods share their node's, as they should)."""
     holders: dict[str, list[str]] = defaultdict(list)
     for pod in state.pods:
-        if pod.status.pod_ip and not pod.spec.host_network and pod.status.phase not in _TERMINAL:
-            holders[pod.status.pod_ip].append(_key(pod))
+        if pod.status.pod_ip and not pod.spec.host_network and pod.status.phase not in TERMINAL:
+            holders[pod.status.pod_ip].append(pod_key(pod))
     return [
         Violation(
             "pod_ips_unique",
@@ -176,7 +148,7 @@ def taints_tolerated(state: ClusterState, *, eviction_grace: float = 30.0) -> li
     """
     nodes = {node.metadata.name: node for node in state.nodes}
     violations = []
-    for pod in _placed(state):
+    for pod in placed_pods(state):
         node = nodes.get(pod.spec.node_name)
         if node is None:
             continue
@@ -192,8 +164,8 @@ def taints_tolerated(state: ClusterState, *, eviction_grace: float = 30.0) -> li
             violations.append(
                 Violation(
                     "taints_tolerated",
-                    _key(pod),
-                    f"pod {_key(pod)} runs on node {node.metadata.name}, whose taint "
+                    pod_key(pod),
+                    f"pod {pod_key(pod)} runs on node {node.metadata.name}, whose taint "
                     f"{taint.key}={taint.value}:{taint.effect} it does not tolerate",
                 )
             )
@@ -217,37 +189,11 @@ def _within_eviction_window(
     return now <= added + timedelta(seconds=allowed)
 
 
-def _requirement_holds(requirement: NodeSelectorRequirement, node_labels: dict[str, str]) -> bool:
-    key, values = requirement.key, requirement.values
-    present = key in node_labels
-    match requirement.operator:
-        case "In":
-            return present and node_labels[key] in values
-        case "NotIn":
-            return not present or node_labels[key] not in values
-        case "Exists":
-            return present
-        case "DoesNotExist":
-            return not present
-        case "Gt" | "Lt":
-            try:
-                label, bound = int(node_labels[key]), int(values[0])
-            except (KeyError, ValueError, IndexError):
-                return False
-            return label > bound if requirement.operator == "Gt" else label < bound
-
-
-def _field_holds(requirement: NodeSelectorRequirement, node: Node) -> bool:
-    if requirement.key != "metadata.name":
-        return False
-    return _requirement_holds(requirement, {"metadata.name": node.metadata.name})
-
-
 def node_affinity_respected(state: ClusterState) -> list[Violation]:
     """Each placed pod's node selector and required node affinity match its node."""
     nodes = {node.metadata.name: node for node in state.nodes}
     violations = []
-    for pod in _placed(state):
+    for pod in placed_pods(state):
         node = nodes.get(pod.spec.node_name)
         if node is None:
             continue
@@ -257,8 +203,8 @@ def node_affinity_respected(state: ClusterState) -> list[Violation]:
             violations.append(
                 Violation(
                     "node_affinity_respected",
-                    _key(pod),
-                    f"pod {_key(pod)} runs on node {node.metadata.name}, whose labels do not "
+                    pod_key(pod),
+                    f"pod {pod_key(pod)} runs on node {node.metadata.name}, whose labels do not "
                     f"match its nodeSelector {wrong}",
                 )
             )
@@ -272,29 +218,41 @@ def node_affinity_respected(state: ClusterState) -> list[Violation]:
         # Terms are ORed; an empty term matches nothing, as in Kubernetes.
         if not any(
             (term.match_expressions or term.match_fields)
-            and all(_requirement_holds(r, node_labels) for r in term.match_expressions)
-            and all(_field_holds(r, node) for r in term.match_fields)
+            and all(requirement_holds(r, node_labels) for r in term.match_expressions)
+            and all(field_holds(r, node) for r in term.match_fields)
             for term in selector.node_selector_terms
         ):
             violations.append(
                 Violation(
                     "node_affinity_respected",
-                    _key(pod),
-                    f"pod {_key(pod)} runs on node {node.metadata.name}, which matches none of "
+                    pod_key(pod),
+                    f"pod {pod_key(pod)} runs on node {node.metadata.name}, which matches none of "
                     f"its required node affinity terms",
                 )
             )
     return violations
 
 
-CHECKERS: tuple[Callable[[ClusterState], list[Violation]], ...] = (
+CHURN_SAFE_CHECKERS: tuple[Checker, ...] = (
     nodes_not_overcommitted,
     bound_pods_on_existing_nodes,
     pod_ips_unique,
     taints_tolerated,
     node_affinity_respected,
+    pod_anti_affinity_respected,
 )
-"""Every checker `check_all` runs, in order."""
+"""The checkers that hold at every moment, whatever happened since pods were placed
+(pods deleted, nodes drained or dead): what `ClusterMachine` checks after each step."""
+
+CHECKERS: tuple[Checker, ...] = (
+    *CHURN_SAFE_CHECKERS,
+    pod_affinity_respected,
+    topology_spread_respected,
+)
+"""Every checker `check_all` runs, in order. Required pod affinity and spread
+constraints bind only when a pod is placed (IgnoredDuringExecution): deleting pods
+afterwards may break them without any fault, so they hold for states reached by
+placing pods, not through churn."""
 
 
 def check_all(state: ClusterState) -> list[Violation]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+import msgspec
 from hypothesis import strategies as st
 
 from ..api import (
     Affinity,
     Container,
+    LabelSelector,
     Node,
     NodeAffinity,
     NodeSelector,
@@ -23,33 +25,45 @@ from ..api import (
     NodeStatus,
     ObjectMeta,
     Pod,
+    PodAffinity,
+    PodAffinityTerm,
+    PodAntiAffinity,
     PodSpec,
     ResourceRequirements,
     Taint,
     Toleration,
+    TopologySpreadConstraint,
 )
+from ._state import ClusterState
 
 __all__ = [
     "LABEL_KEYS",
     "LABEL_VALUES",
+    "TOPOLOGY_KEYS",
     "ZONES",
+    "clusters",
     "cpu_quantities",
+    "label_selectors",
     "labels",
     "memory_quantities",
     "node_lists",
     "node_selector_requirements",
     "nodes",
+    "pod_affinity_terms",
     "pods",
     "quantities",
     "register_strategies",
     "resource_lists",
     "taints",
     "tolerations",
+    "topology_spread_constraints",
 ]
 
 ZONES = ("zone-a", "zone-b", "zone-c")
 LABEL_KEYS = ("disktype", "tier", "gpu", "example.com/team")
 LABEL_VALUES = ("ssd", "hdd", "web", "db", "yes", "1", "2", "8")
+TOPOLOGY_KEYS = ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+"""Every generated node has both labels, so terms over them always find domains."""
 
 _TolerationEffect = Literal["", "NoSchedule", "PreferNoSchedule", "NoExecute"]
 _SelectorOperator = Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
@@ -207,6 +221,54 @@ def _required_node_affinity() -> st.SearchStrategy[Affinity]:
     )
 
 
+def label_selectors() -> st.SearchStrategy[LabelSelector]:
+    """A selector of one or two labels from the `labels` vocabulary (never empty)."""
+    match_labels = st.dictionaries(
+        st.sampled_from(LABEL_KEYS), st.sampled_from(LABEL_VALUES), min_size=1, max_size=2
+    )
+    return st.builds(LabelSelector, match_labels=match_labels)
+
+
+def pod_affinity_terms() -> st.SearchStrategy[PodAffinityTerm]:
+    """A term over hostname or zone, selecting pods by label in the pod's namespace."""
+    return st.builds(
+        PodAffinityTerm,
+        topology_key=st.sampled_from(TOPOLOGY_KEYS),
+        label_selector=label_selectors(),
+    )
+
+
+def topology_spread_constraints() -> st.SearchStrategy[TopologySpreadConstraint]:
+    return st.builds(
+        TopologySpreadConstraint,
+        max_skew=st.integers(1, 3),
+        topology_key=st.sampled_from(TOPOLOGY_KEYS),
+        when_unsatisfiable=st.sampled_from(("DoNotSchedule", "ScheduleAnyway")),
+        label_selector=label_selectors(),
+    )
+
+
+@st.composite
+def _affinity(draw: st.DrawFn) -> Affinity | None:
+    node = draw(st.none() | _required_node_affinity())
+    terms = pod_affinity_terms().map(lambda term: [term])
+    together = draw(
+        st.none()
+        | st.builds(PodAffinity, required_during_scheduling_ignored_during_execution=terms)
+    )
+    apart = draw(
+        st.none()
+        | st.builds(PodAntiAffinity, required_during_scheduling_ignored_during_execution=terms)
+    )
+    if node is None and together is None and apart is None:
+        return None
+    return Affinity(
+        node_affinity=node.node_affinity if node is not None else None,
+        pod_affinity=together,
+        pod_anti_affinity=apart,
+    )
+
+
 @st.composite
 def pods(
     draw: st.DrawFn,
@@ -218,7 +280,8 @@ def pods(
     constrained: bool = True,
 ) -> Pod:
     """An unbound pod: containers with requests, and (when `constrained`) a node
-    selector, required node affinity, tolerations and a priority, each maybe."""
+    selector, required node and pod (anti-)affinity, topology spread constraints,
+    tolerations and a priority, each maybe."""
     if name is None:
         name = f"pod-{draw(st.integers(0, 99_999))}"
     requests = resource_lists(max_millis=max_millis, max_bytes=max_bytes)
@@ -243,13 +306,58 @@ def pods(
         spec = PodSpec(
             containers=containers,
             node_selector=draw(labels(max_size=1)),
-            affinity=draw(st.none() | _required_node_affinity()),
+            affinity=draw(_affinity()),
             tolerations=draw(st.lists(tolerations(), max_size=2)),
+            topology_spread_constraints=draw(
+                st.lists(
+                    topology_spread_constraints(),
+                    max_size=2,
+                    unique_by=lambda c: (c.topology_key, c.when_unsatisfiable),
+                )
+            ),
             priority=draw(st.none() | st.integers(0, 1000)),
         )
     return Pod(
         metadata=ObjectMeta(name=name, namespace=namespace, labels=draw(labels())), spec=spec
     )
+
+
+@st.composite
+def clusters(
+    draw: st.DrawFn, *, min_nodes: int = 1, max_nodes: int = 6, max_pods: int = 12
+) -> ClusterState:
+    """A whole cluster to place: nodes (node-0...) and unbound pods (pod-0...) for them.
+
+    Pods come in groups made from one template, as a Deployment's do; in about half
+    the groups the pods carry the labels their own affinity terms and spread
+    constraints select, so that those rules bind the group's pods to each other.
+    """
+    node_list = draw(node_lists(min_size=min_nodes, max_size=max_nodes))
+    pod_list: list[Pod] = []
+    while len(pod_list) < max_pods and draw(st.booleans()):
+        template = draw(pods())
+        if draw(st.booleans()):
+            template = _selecting_itself(template)
+        for _ in range(draw(st.integers(1, max_pods - len(pod_list)))):
+            meta = msgspec.structs.replace(template.metadata, name=f"pod-{len(pod_list)}")
+            pod_list.append(msgspec.structs.replace(template, metadata=meta))
+    return ClusterState(node_list, pod_list)
+
+
+def _selecting_itself(pod: Pod) -> Pod:
+    """`pod` with the labels its pod affinity terms and spread constraints select."""
+    selectors = [c.label_selector for c in pod.spec.topology_spread_constraints]
+    affinity = pod.spec.affinity
+    if affinity is not None:
+        for section in (affinity.pod_affinity, affinity.pod_anti_affinity):
+            if section is not None:
+                terms = section.required_during_scheduling_ignored_during_execution
+                selectors.extend(term.label_selector for term in terms)
+    own = dict(pod.metadata.labels)
+    for selector in selectors:
+        if selector is not None:
+            own.update(selector.match_labels)
+    return msgspec.structs.replace(pod, metadata=msgspec.structs.replace(pod.metadata, labels=own))
 
 
 def register_strategies() -> None:

@@ -30,6 +30,7 @@ from kubeactors.api import (
 )
 from kubeactors.testing import (
     CHECKERS,
+    CHURN_SAFE_CHECKERS,
     ClusterState,
     bound_pods_on_existing_nodes,
     check_all,
@@ -40,7 +41,7 @@ from kubeactors.testing import (
     taints_tolerated,
     tolerates,
 )
-from kubeactors.testing.strategies import node_lists, pods, taints, tolerations
+from kubeactors.testing.strategies import clusters, node_lists, pods, taints, tolerations
 
 
 def node(
@@ -279,20 +280,20 @@ def test_a_toleration_of_everything_tolerates_every_taint(taint: Taint, other: T
 @st.composite
 def placed_states(draw: st.DrawFn) -> ClusterState:
     """Nodes, and pods bound to them at random, ignoring every rule, some with IPs."""
-    nodes = draw(node_lists(min_size=1, max_size=3))
+    cluster = draw(clusters(max_nodes=3, max_pods=6))
     placed = []
-    for index in range(draw(st.integers(0, 6))):
-        unbound = draw(pods(name=f"p{index}", max_millis=64_000, max_bytes=256 * 2**30))
-        target = draw(st.sampled_from([*(n.metadata.name for n in nodes), "missing-node"]))
+    for unbound in cluster.pods:
+        names = [*(n.metadata.name for n in cluster.nodes), "missing-node"]
+        target = draw(st.sampled_from(names))
         address = draw(st.sampled_from(["", "10.0.0.1", "10.0.0.2", "10.0.0.3"]))
         spec = msgspec.structs.replace(unbound.spec, node_name=target)
         status = PodStatus(phase="Running", pod_ip=address)
         placed.append(msgspec.structs.replace(unbound, spec=spec, status=status))
-    return ClusterState(nodes, placed)
+    return ClusterState(cluster.nodes, placed)
 
 
 def findings(state: ClusterState) -> set[tuple[str, str]]:
-    return {(v.invariant, v.subject) for v in check_all(state)}
+    return {(v.invariant, v.subject) for c in CHURN_SAFE_CHECKERS for v in c(state)}
 
 
 @given(placed_states(), st.data())
@@ -314,4 +315,5 @@ def test_random_placements_break_every_invariant() -> None:
         seen.update(violation.invariant for violation in check_all(state))
 
     collect()
-    assert seen == {checker.__name__ for checker in CHECKERS}
+    # Random placements rarely pile a whole spread group up: its own test below.
+    assert seen == {checker.__name__ for checker in CHECKERS} - {"topology_spread_respected"}
