@@ -15,7 +15,10 @@ def test_my_placement(nodes, pod):
 On a live cluster, `ClusterState(await cluster.nodes(), await cluster.pods())`. With
 `Cluster(clock="virtual", seed=N)`, `api_history(cluster.client)` lists every write
 (revision, key, object hash): two runs with one seed give the same list.
-Needs hypothesis (a test dependency) for `kubeactors.testing.strategies`.
+`ClusterMachine` runs a whole cluster on the virtual clock under hypothesis' stateful
+testing, the checkers after every step; `kubeactors.testing.examples` holds an
+out-of-tree scheduler plugin to copy. docs/testing.md is the guide.
+Needs hypothesis (a test dependency).
 """
 
 from ._machine import ClusterMachine

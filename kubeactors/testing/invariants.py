@@ -144,7 +144,8 @@ def taints_tolerated(state: ClusterState, *, eviction_grace: float = 30.0) -> li
 
     A NoSchedule taint added after the pod was scheduled does not count (it only keeps
     new pods away). A NoExecute taint evicts: the pod may stay `eviction_grace`
-    seconds after the taint was added (plus its toleration's `tolerationSeconds`).
+    seconds after the taint was added (plus its toleration's `tolerationSeconds`);
+    a pod already being deleted counts as evicted.
     """
     nodes = {node.metadata.name: node for node in state.nodes}
     violations = []
@@ -159,8 +160,10 @@ def taints_tolerated(state: ClusterState, *, eviction_grace: float = 30.0) -> li
             if taint.effect == "NoSchedule":
                 if matching or _added_after_scheduling(taint, pod):
                     continue
-            elif _within_eviction_window(taint, matching, state.now, eviction_grace):
-                continue
+            elif pod.metadata.deletion_timestamp is not None or _within_eviction_window(
+                taint, matching, state.now, eviction_grace
+            ):
+                continue  # evicted already (terminating), or still within its window
             violations.append(
                 Violation(
                     "taints_tolerated",

@@ -317,3 +317,19 @@ def test_random_placements_break_every_invariant() -> None:
     collect()
     # Random placements rarely pile a whole spread group up: its own test below.
     assert seen == {checker.__name__ for checker in CHECKERS} - {"topology_spread_respected"}
+
+
+def test_a_terminating_pod_on_an_untolerated_no_execute_taint_counts_as_evicted() -> None:
+    taint = Taint(key="node.kubernetes.io/unreachable", effect="NoExecute")
+    tainted = node("n", node_taints=[taint])
+    running = Pod(
+        metadata=ObjectMeta(name="p", namespace="default"),
+        spec=PodSpec(node_name="n"),
+        status=PodStatus(phase="Running"),
+    )
+    assert [v.invariant for v in taints_tolerated(ClusterState([tainted], [running]))] == [
+        "taints_tolerated"
+    ]
+    meta = msgspec.structs.replace(running.metadata, deletion_timestamp="2026-01-01T00:00:00Z")
+    terminating = msgspec.structs.replace(running, metadata=meta)
+    assert taints_tolerated(ClusterState([tainted], [terminating])) == []
