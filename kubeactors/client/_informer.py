@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
+import httpx
 import msgspec
 
 from ..actors import Clock
@@ -19,11 +20,23 @@ logger = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=ApiObject)
 
+# client-go's reflector backs off 800 ms doubling to 30 s between failed list-watches.
+_FIRST_BACKOFF = 0.8
+_MAX_BACKOFF = 30.0
+
 Indexer = Callable[[R], Iterable[str]]
 """The index values of an object (for pods by node: `[pod.spec.nodeName]`)."""
 
 BatchHandler = Callable[[list["Delta[R]"]], Awaitable[None]]
 """Called with each batch of changes, after the cache has taken them in."""
+
+
+def _transient(error: BaseException) -> bool:
+    """Whether a failed list or watch is worth retrying: the server unreachable, timing
+    out, overloaded (429) or failing (5xx); not a refusal such as 403 or 404."""
+    if isinstance(error, ApiError):
+        return error.code == 429 or error.code >= 500
+    return isinstance(error, OSError | TimeoutError | httpx.TransportError)
 
 
 class Delta(msgspec.Struct, Generic[R], frozen=True):
@@ -146,18 +159,44 @@ class Informer(Generic[R]):
             await self._dispatch(deltas)
 
     async def _list_and_watch(self) -> None:
+        backoff = _FIRST_BACKOFF
         while True:
-            watch = await self._relist()
+            try:
+                watch = await self._relist()
+            except Exception as error:
+                if not _transient(error):
+                    raise
+                # The API server is away or overloaded: keep the cache and try again,
+                # as client-go's reflector does, instead of failing the component.
+                logger.warning(
+                    "%s informer: list failed (%s); retrying in %.1f s",
+                    self.kind.__name__,
+                    error,
+                    backoff,
+                )
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+                continue
+            backoff = _FIRST_BACKOFF
             try:
                 async for batch in watch:
                     async with self._lock:
                         await self._apply_events(batch)
             except ApiError as error:
-                if error.code != 410:
+                if error.code != 410 and not _transient(error):
                     raise
                 logger.warning("%s informer relists: %s", self.kind.__name__, error)
+            except (OSError, httpx.TransportError) as error:
+                logger.warning("%s informer's watch broke (%s): relists", self.kind.__name__, error)
             finally:
                 watch.close()
+
+    async def _sleep(self, seconds: float) -> None:
+        if self._clock is not None:
+            await self._clock.sleep(seconds)
+        else:
+            # The loop's time: virtual too when a VirtualClock runs the loop.
+            await anyio.sleep(seconds)
 
     async def _relist(self) -> EventStream[R]:
         listed: ObjectList[R] = await self.client.list(self.kind, self.namespace)

@@ -1,11 +1,13 @@
 from pathlib import Path
+from typing import Any, cast
 
 import anyio
 import msgspec
 import pytest
 
-from kubeactors.api import Node, ObjectMeta, Pod, WatchEvent
-from kubeactors.client import Delta, Informer, InformerFactory
+from kubeactors.actors import Clock
+from kubeactors.api import ApiError, Node, ObjectList, ObjectMeta, Pod, Status, WatchEvent
+from kubeactors.client import ApiClient, Client, Delta, Informer, InformerFactory
 
 from ..api.harness import make_pod, running_api
 
@@ -126,3 +128,68 @@ async def test_bookmarks_are_not_changes(tmp_path: Path) -> None:
         await informer._apply_events([bookmark])
         assert seen == []
         assert len(informer) == 0
+
+
+class _Flaky:
+    """A client whose lists fail with each of `failures` in turn, then work."""
+
+    def __init__(self, client: Client, failures: list[Exception]) -> None:
+        self.client = client
+        self.failures = failures
+        self.lists = 0
+
+    async def list(self, kind: type[Pod], namespace: str = "") -> ObjectList[Pod]:
+        self.lists += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return await self.client.list(kind, namespace)
+
+    async def watch(self, kind: type[Pod], namespace: str, version: str) -> Any:
+        return await self.client.watch(kind, namespace, version)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ConnectionRefusedError("the API server is away"),
+        ApiError(Status(code=503, reason="ServiceUnavailable")),
+        ApiError(Status(code=429, reason="TooManyRequests")),
+    ],
+)
+async def test_an_unreachable_or_overloaded_server_is_retried_with_backoff(
+    tmp_path: Path, failure: Exception
+) -> None:
+    async with running_api(tmp_path) as h:
+        await h.client.create(make_pod("there"))
+        flaky = _Flaky(h.client, [failure, failure])
+        clock = FakeSleeps()
+        informer: Informer[Pod] = Informer(cast(ApiClient, flaky), Pod, clock=cast(Clock, clock))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(informer.run)
+            with anyio.fail_after(5):
+                await informer.wait_synced()
+            tg.cancel_scope.cancel()
+        assert [p.metadata.name for p in informer.items()] == ["there"]
+        assert flaky.lists == 3
+        assert clock.slept == [0.8, 1.6]
+
+
+async def test_a_refusal_is_not_retried(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        forbidden = ApiError(Status(code=403, reason="Forbidden", message="no"))
+        flaky = _Flaky(h.client, [forbidden])
+        informer: Informer[Pod] = Informer(cast(ApiClient, flaky), Pod)
+        with pytest.raises(ExceptionGroup) as caught:
+            await informer.run()
+        assert caught.group_contains(ApiError, match="no")
+        assert flaky.lists == 1
+
+
+class FakeSleeps:
+    """A clock that only records how long it was asked to sleep."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
