@@ -12,17 +12,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import anyio
 import msgspec
 
+from .._election import LeaderElection, acquire_or_renew
 from ..actors import Actor, ActorRef, Reply, Supervisor
-from ..api import ApiError, KindRegistry, Lease, LeaseSpec, ObjectMeta
+from ..api import KindRegistry
 from ..client import Client
 from ._base import Controller
-from ._time import parse_time
 from .deployment import DeploymentController
 from .endpoints import EndpointsController, EndpointSliceController
 from .garbagecollector import GarbageCollector
@@ -112,10 +111,6 @@ def _factories(
     }
 
 
-def _micro_time(moment: Any) -> str:
-    return str(moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-
-
 class ControllerManager(Actor[State | _Elect]):
     """Spawns the chosen controllers into `supervisor` while it leads."""
 
@@ -178,49 +173,15 @@ class ControllerManager(Actor[State | _Elect]):
 
     async def _try_acquire_or_renew(self) -> bool:
         settings = self.settings
-        wall = self.context.clock.wall()
-        stamp = _micro_time(wall)
-        try:
-            lease = await self.client.get(Lease, LEASE_NAME, LEASE_NAMESPACE)
-        except ApiError as error:
-            if error.code != 404:
-                return False
-            try:
-                await self.client.create(
-                    Lease(
-                        metadata=ObjectMeta(name=LEASE_NAME, namespace=LEASE_NAMESPACE),
-                        spec=LeaseSpec(
-                            holder_identity=settings.identity,
-                            lease_duration_seconds=int(settings.lease_duration),
-                            acquire_time=stamp,
-                            renew_time=stamp,
-                            lease_transitions=0,
-                        ),
-                    )
-                )
-            except ApiError:
-                return False
-            return True
-        spec = lease.spec
-        mine = spec.holder_identity == settings.identity
-        if not mine:
-            renewed = parse_time(spec.renew_time)
-            duration = spec.lease_duration_seconds or settings.lease_duration
-            if renewed is not None and wall - renewed < timedelta(seconds=duration):
-                return False  # someone else holds it and is alive
-        new_spec = msgspec.structs.replace(
-            spec,
-            holder_identity=settings.identity,
-            lease_duration_seconds=int(settings.lease_duration),
-            renew_time=stamp,
-            acquire_time=spec.acquire_time if mine else stamp,
-            lease_transitions=(spec.lease_transitions or 0) + (0 if mine else 1),
+        election = LeaderElection(
+            settings.identity,
+            lease_duration=settings.lease_duration,
+            renew_deadline=settings.renew_deadline,
+            retry_period=settings.retry_period,
         )
-        try:
-            await self.client.update(msgspec.structs.replace(lease, spec=new_spec))
-        except ApiError:
-            return False
-        return True
+        return await acquire_or_renew(
+            self.client, LEASE_NAME, LEASE_NAMESPACE, election, self.context.clock.wall()
+        )
 
     # -- the controllers --------------------------------------------------------------
 
