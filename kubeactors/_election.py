@@ -7,14 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
 import msgspec
 
 from .actors import Actor, ActorRef, Supervisor
-from .api import ApiError, Lease, LeaseSpec, ObjectMeta
+from .api import ApiError, Lease, LeaseSpec, ObjectMeta, parse_time
 from .client import ApiClient
 
 __all__ = ["LeaderElection", "LeaderElector", "acquire_or_renew"]
@@ -43,16 +43,6 @@ class LeaderElection:
 
 def _micro_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def acquire_or_renew(
@@ -85,7 +75,7 @@ async def acquire_or_renew(
     spec = lease.spec
     mine = spec.holder_identity == election.identity
     if not mine:
-        renewed = _parse(spec.renew_time)
+        renewed = parse_time(spec.renew_time)
         duration = spec.lease_duration_seconds or election.lease_duration
         if renewed is not None and now - renewed < timedelta(seconds=duration):
             return False  # someone else holds it and is alive

@@ -145,6 +145,7 @@ from ._meta import (
     WatchEvent,
     WatchEventType,
     format_time,
+    parse_time,
 )
 from ._node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Taint
 from ._patch import (
@@ -490,6 +491,7 @@ __all__ = [
     "parse_label_selector",
     "parse_memory",
     "parse_quantity",
+    "parse_time",
     "pod_requests",
     "rules_for",
     "selector_from_struct",

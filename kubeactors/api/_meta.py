@@ -22,6 +22,7 @@ __all__ = [
     "WatchEvent",
     "WatchEventType",
     "format_time",
+    "parse_time",
 ]
 
 T = TypeVar("T")
@@ -150,3 +151,14 @@ class WatchEvent(msgspec.Struct, Generic[T], frozen=True):
 def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with second precision, as Kubernetes writes timestamps."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """Parse a timestamp Kubernetes wrote; None for a missing or malformed one."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -131,14 +131,7 @@ def value_at(document: Any, path: FieldPath) -> Any:
             if not isinstance(node, list):
                 return _MISSING
             key = json.loads(name)
-            node = next(
-                (
-                    item
-                    for item in node
-                    if isinstance(item, Mapping) and all(item.get(k) == v for k, v in key.items())
-                ),
-                _MISSING,
-            )
+            node = next((item for item in node if _keyed(item, key)), _MISSING)
             if node is _MISSING:
                 return _MISSING
         elif kind == "v":
@@ -147,6 +140,11 @@ def value_at(document: Any, path: FieldPath) -> Any:
         else:
             return _MISSING
     return node
+
+
+def _keyed(item: Any, key: Mapping[str, Any]) -> bool:
+    """Whether a list item is the one a `k:` token names."""
+    return isinstance(item, Mapping) and all(item.get(k) == v for k, v in key.items())
 
 
 def _differs(one: Any, other: Any, path: FieldPath) -> bool:
@@ -167,11 +165,7 @@ def _remove(document: dict[str, Any], path: FieldPath) -> None:
         parent.pop(name, None)
     elif kind == "k" and isinstance(parent, list):
         key = json.loads(name)
-        parent[:] = [
-            item
-            for item in parent
-            if not (isinstance(item, Mapping) and all(item.get(k) == v for k, v in key.items()))
-        ]
+        parent[:] = [item for item in parent if not _keyed(item, key)]
     elif kind == "v" and isinstance(parent, list):
         member = json.loads(name)
         parent[:] = [item for item in parent if item != member]
