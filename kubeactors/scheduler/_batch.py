@@ -15,6 +15,15 @@ answers are those of `Engine.schedule` on each pod in turn (property-tested).
 A plugin says it is node-local with a class attribute `node_local = True`. Its
 per-node forms (`filter`, `score`) must then read nothing of the `CycleState` that
 the vectorised PreFilter/PreScore leave in another shape than the reference ones.
+A node-local plugin that reads nothing of the pods placed on a node (taints, labels,
+images: `reads_placed_pods = False`) is not asked again about the node a pod went to.
+
+A plugin that is not node-local may say `stable_skip = True`: whether its PreFilter
+skips Filter, and its PreScore skips Score, depends only on the pod's signature and on
+cluster facts that placing pods without pod (anti-)affinity terms does not change.
+For a run of such pods, a plugin that skips for the first pod is then left out for
+the whole run (the usual case: no spread constraints, no affinity), instead of being
+asked once per pod.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from ._cache import carried_terms
 from ._podinfo import PodInfo
 from ._result import ScheduleResult, feasible_nodes_to_find
 from ._table import Int64Array
@@ -39,7 +49,7 @@ from .framework import (
 if TYPE_CHECKING:
     from ._engine import Engine
 
-__all__ = ["Run", "node_local"]
+__all__ = ["Run", "node_local", "reads_placed_pods", "stable_skip"]
 
 Positions = npt.NDArray[np.intp]
 
@@ -47,6 +57,18 @@ Positions = npt.NDArray[np.intp]
 def node_local(plugin: object) -> bool:
     """True if `plugin` declares itself node-local (see the module's docstring)."""
     return bool(getattr(plugin, "node_local", False))
+
+
+def reads_placed_pods(plugin: object) -> bool:
+    """False if a node-local `plugin` declares its answers independent of the pods
+    placed on a node (see the module's docstring); True by default."""
+    return bool(getattr(plugin, "reads_placed_pods", True))
+
+
+def stable_skip(plugin: object) -> bool:
+    """True if `plugin` declares its skip decisions stable over a run (see the
+    module's docstring)."""
+    return bool(getattr(plugin, "stable_skip", False))
 
 
 @dataclass(slots=True)
@@ -83,8 +105,11 @@ class Run:
         self.local_ok = local_ok
         """Per position: passes every node-local filter."""
         self.feasible = np.flatnonzero(local_ok)
-        self.local_filters = local_filters
+        self.local_filters = [p for p in local_filters if reads_placed_pods(p)]
+        """The node-local filters to ask again about the node a pod went to."""
         self.scores = scores
+        self.rescored = [entry for entry in scores if reads_placed_pods(entry.scorer)]
+        """The node-local scores to compute again for the node a pod went to."""
         profile = engine.profile
         self.other_pre_filters = [p for p in profile.pre_filter if not node_local(p)]
         self.other_filters = [p for p in profile.filter if not node_local(p)]
@@ -96,6 +121,32 @@ class Run:
             if not entry.normalised:
                 self.total += entry.raw * entry.weight
         self._position = -1
+
+    def leave_out_skipped(self, pod: PodInfo) -> None:
+        """Leave out of the run the other plugins that skip for `pod` and say the skip
+        holds for the run (`stable_skip`): possible when the run's pods carry no pod
+        (anti-)affinity terms, which alone could change the skip by being placed."""
+        if any(True for _ in carried_terms(pod)):
+            return
+        probe = CycleState()
+        snapshot = self.snapshot
+        for pre in self.other_pre_filters:
+            if stable_skip(pre):
+                status = pre.pre_filter(probe, pod, snapshot)
+                if status is not None and not status.ok:
+                    return  # the run goes one pod at a time anyway
+        for pre_score in self.other_pre_scores:
+            if stable_skip(pre_score):
+                pre_score.pre_score(probe, pod, snapshot, self.nodes)
+
+        def skipped(plugin: object, names: set[str]) -> bool:
+            return stable_skip(plugin) and getattr(plugin, "name", None) in names
+
+        skip_filter, skip_score = probe.skip_filter, probe.skip_score
+        self.other_pre_filters = [p for p in self.other_pre_filters if not skipped(p, skip_filter)]
+        self.other_filters = [p for p in self.other_filters if not skipped(p, skip_filter)]
+        self.other_pre_scores = [p for p in self.other_pre_scores if not skipped(p, skip_score)]
+        self.other_scores = [(s, w) for s, w in self.other_scores if not skipped(s, skip_score)]
 
     @classmethod
     def prepare(cls, engine: Engine, pod: PodInfo) -> Run | None:
@@ -130,7 +181,9 @@ class Run:
             normalised = isinstance(scorer, NormalizeScorePlugin)
             varies = normalised and len(raw) > 0 and int(raw.min()) != int(raw.max())
             scores.append(_Scores(scorer, weight, raw, normalised, varies))
-        return cls(engine, state, nodes, local_ok, filters, scores)
+        run = cls(engine, state, nodes, local_ok, filters, scores)
+        run.leave_out_skipped(pod)
+        return run
 
     def schedule(self, pod: PodInfo) -> ScheduleResult:
         """`Engine.schedule(pod)`, from the run's arrays."""
@@ -222,7 +275,7 @@ class Run:
                 index = int(np.searchsorted(self.feasible, position))
                 self.feasible = np.delete(self.feasible, index)
                 break
-        for entry in self.scores:
+        for entry in self.rescored:
             new = entry.scorer.score(state, pod, node)
             old = int(entry.raw[position])
             if new == old:

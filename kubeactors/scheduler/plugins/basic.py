@@ -53,6 +53,7 @@ class SchedulingGates(PreEnqueuePlugin):
 class NodeName(FilterPlugin):
     name = "NodeName"
     node_local = True
+    reads_placed_pods = False
     reason = "node(s) didn't match the requested node name"
 
     def filter_all(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> BoolArray | None:
@@ -76,6 +77,7 @@ class NodeUnschedulable(FilterPlugin):
 
     name = "NodeUnschedulable"
     node_local = True
+    reads_placed_pods = False
     reason = "node(s) were unschedulable"
 
     def _tolerated(self, pod: PodInfo) -> bool:

@@ -64,6 +64,7 @@ class _Counts:
 
 class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeScorePlugin):
     name = "InterPodAffinity"
+    stable_skip = True
 
     def __init__(self, args: Mapping[str, Any], handle: Handle) -> None:
         super().__init__(args, handle)

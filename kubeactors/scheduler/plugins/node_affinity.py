@@ -90,6 +90,7 @@ def node_matches(pod: PodInfo, node: NodeInfo) -> bool:
 class NodeAffinity(PreFilterPlugin, FilterPlugin, NormalizeScorePlugin):
     name = "NodeAffinity"
     node_local = True
+    reads_placed_pods = False
 
     def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status | None:
         if not pod.node_selector and pod.required_node_terms is None:

@@ -59,6 +59,7 @@ class ImageLocality(PreScorePlugin, ScorePlugin):
 
     name = "ImageLocality"
     node_local = True
+    reads_placed_pods = False
 
     def _images(self, pod: PodInfo) -> list[str]:
         return list(pod.images)

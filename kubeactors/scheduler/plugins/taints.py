@@ -61,6 +61,7 @@ def untolerated(pod: PodInfo, node: NodeInfo) -> Taint | None:
 class TaintToleration(FilterPlugin, NormalizeScorePlugin):
     name = "TaintToleration"
     node_local = True
+    reads_placed_pods = False
 
     def filter_all(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> BoolArray | None:
         return taint_mask(snapshot.cache.table, pod)

@@ -79,6 +79,7 @@ class _Soft:
 
 class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeScorePlugin):
     name = "PodTopologySpread"
+    stable_skip = True
 
     def __init__(self, args: Mapping[str, Any], handle: Handle) -> None:
         super().__init__(args, handle)
