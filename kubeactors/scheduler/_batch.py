@@ -195,13 +195,13 @@ class Run:
             if status is not None and not status.ok:
                 return engine.schedule(pod)  # rejected everywhere: as one cycle says
         feasible = self.feasible
-        others = [p for p in self.other_filters if p.name not in state.skip_filter]
-        if others:
-            mask = self.local_ok
-            for plugin in others:
+        mask = None
+        for plugin in self.other_filters:
+            if plugin.name not in state.skip_filter:
                 passed = plugin.filter_all(state, pod, snapshot)
                 if passed is not None:
-                    mask = mask & passed[self.nodes]
+                    mask = (self.local_ok if mask is None else mask) & passed[self.nodes]
+        if mask is not None:
             feasible = np.flatnonzero(mask)
         found = len(feasible)
         if not found:

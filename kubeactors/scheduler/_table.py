@@ -64,6 +64,9 @@ class NodeTable:
         """Per-node counts of pods under a key the cache chooses (a selector, a term)."""
         self.version = 0
         """Bumped whenever the set of present rows changes."""
+        self.node_version = 0
+        """Bumped whenever any node's row changes (added, updated or removed), so
+        that what is derived from nodes alone may be kept until then."""
         self._present_rows: npt.NDArray[np.intp] | None = None
 
     # -- columns -----------------------------------------------------------------
@@ -185,6 +188,7 @@ class NodeTable:
         images: Mapping[str, int] | None = None,
     ) -> None:
         """Add or update a node's row."""
+        self.node_version += 1
         row = self.row(name)
         for resource in allocatable:
             self.resource_column(resource)
@@ -225,6 +229,7 @@ class NodeTable:
         row = self._rows.get(name)
         if row is None:
             return
+        self.node_version += 1
         if self.present[row]:
             self.present[row] = False
             self._changed()

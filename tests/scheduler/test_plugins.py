@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from kubeactors.scheduler import Engine, Handle, load_configuration
+from kubeactors.scheduler import Engine, Handle, load_configuration, node_view_from
 
 from .strategies import cache_of, info_of
 
@@ -184,3 +184,29 @@ def test_pod_affinity_follows_the_first_pod_of_a_series(engine_name: str) -> Non
         }
     }
     assert cluster.place(_pod("needs-cache", affinity=lonely)) == ""
+
+
+def test_hard_spread_of_one_template_follows_a_node_changing_zone(engine_name: str) -> None:
+    # Replicas share a signature: what the spread plugin derives from the nodes alone
+    # is kept between them, and must not outlive a node's change.
+    nodes = [_node(f"{zone}1", labels={"zone": zone}) for zone in "abc"]
+    cluster = Cluster(nodes, engine_name)
+
+    def replica(index: int) -> str:
+        info = info_of(
+            _pod(
+                f"w{index}",
+                labels={"app": "web"},
+                topologySpreadConstraints=_spread("DoNotSchedule"),
+            )
+        )
+        info.signature = b"web replica"
+        result = cluster.engine.schedule(info)
+        if result.node:
+            cluster.cache.add(info, result.node, assumed=True)
+        return result.node
+
+    assert sorted(replica(i) for i in range(3)) == ["a1", "b1", "c1"]
+    # c1 moves to zone a: a holds two replicas, b one, so the next must go to b.
+    cluster.cache.set_node(node_view_from(_node("c1", labels={"zone": "a"})))
+    assert replica(3) == "b1"

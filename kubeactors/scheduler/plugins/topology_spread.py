@@ -63,8 +63,28 @@ class _Hard:
     allowed: BoolArray | None = None
     """Vectorised: per domain code, whether the pod may go there; last, False for
     nodes without the topology key."""
+    everywhere: bool = False
+    """Vectorised: every present node passes this constraint."""
     counts: dict[str, int] | None = None
     """Reference: matching pods per domain value."""
+
+
+@dataclass(slots=True)
+class _Domains:
+    """What a hard constraint counts over, from the nodes alone: kept for the replicas
+    of one template until a node changes."""
+
+    counting: BoolArray
+    """Per row: eligible, present and carrying every key of the pod's constraints."""
+    codes: npt.NDArray[np.int32]
+    """The constraint's domain code of each counting row."""
+    domains: int
+    seen: BoolArray
+    """Per domain code: some counting row is in it."""
+    found: int
+    everywhere: bool
+    """Every present row has the constraint's key: if every domain is allowed, every
+    node passes."""
 
 
 @dataclass(slots=True)
@@ -91,6 +111,11 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
             raise ValueError("defaultConstraints: must be empty when defaultingType is System")
         self.system_defaulted = defaulting == "System"
         self.defaults: list[dict[str, Any]] = SYSTEM_DEFAULTS if self.system_defaulted else listed
+        self._domains: tuple[tuple[int, bytes, list[SpreadConstraint]], list[_Domains]] | None = (
+            None
+        )
+        """The last pod signature's `_Domains` per hard constraint, with the node
+        version and the constraints they were computed for."""
 
     def _constraints(self, pod: PodInfo, cache: Cache) -> tuple[tuple[SpreadConstraint, ...], bool]:
         """The pod's constraints, or the defaults; and whether every key is required.
@@ -166,29 +191,62 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
                 minimum = min(counts.values()) if len(counts) >= constraint.min_domains else 0
                 hard.append(_Hard(constraint, _self_match(constraint, pod), minimum, counts=counts))
         else:
-            table = cache.table
-            n = table.size
-            has_all = np.ones(n, np.bool_)
-            for key_name in keys:
-                has_all &= table.label_column(key_name)[:n] >= 0
-            for constraint in constraints:
-                counting = self._eligible_rows(pod, constraint, cache) & has_all
+            n = cache.table.size
+            for constraint, domains in zip(
+                constraints, self._hard_domains(pod, constraints, cache), strict=True
+            ):
                 per_node = cache.match_counts(_key(constraint, pod))
-                codes = table.label_column(constraint.topology_key)[:n][counting]
-                domains = len(table.label_values[constraint.topology_key])
-                sums = np.bincount(codes, weights=per_node[:n][counting], minlength=domains).astype(
-                    np.int64
+                sums = np.bincount(
+                    domains.codes,
+                    weights=per_node[:n][domains.counting],
+                    minlength=domains.domains,
+                ).astype(np.int64)
+                found = domains.found
+                minimum = (
+                    int(sums[domains.seen].min())
+                    if found and found >= constraint.min_domains
+                    else 0
                 )
-                seen = np.bincount(codes, minlength=domains) > 0
-                found = int(seen.sum())
-                minimum = int(sums[seen].min()) if found and found >= constraint.min_domains else 0
                 self_match = _self_match(constraint, pod)
                 # Per domain, whether one more pod keeps the skew; a last entry for
                 # nodes without the key (code -1), which never pass.
                 allowed = np.append(sums + self_match - minimum <= constraint.max_skew, False)
-                hard.append(_Hard(constraint, self_match, minimum, allowed=allowed))
+                everywhere = domains.everywhere and bool(allowed[:-1].all())
+                hard.append(
+                    _Hard(constraint, self_match, minimum, allowed=allowed, everywhere=everywhere)
+                )
         state.data[self.name] = hard
         return None
+
+    def _hard_domains(
+        self, pod: PodInfo, constraints: list[SpreadConstraint], cache: Cache
+    ) -> list[_Domains]:
+        """The `_Domains` of each hard constraint of `pod`, from the last pod's if it
+        had the same signature (so the same affinity and tolerations) and constraints
+        (defaults follow Services and controllers) and no node changed since."""
+        table = cache.table
+        memo_key = (table.node_version, pod.signature, constraints)
+        if pod.signature and self._domains is not None and self._domains[0] == memo_key:
+            return self._domains[1]
+        n = table.size
+        present = table.present[:n]
+        has_all = np.ones(n, np.bool_)
+        for constraint in constraints:
+            has_all &= table.label_column(constraint.topology_key)[:n] >= 0
+        found_domains = []
+        for constraint in constraints:
+            counting = self._eligible_rows(pod, constraint, cache) & has_all
+            codes = table.label_column(constraint.topology_key)[:n][counting]
+            domains = len(table.label_values[constraint.topology_key])
+            seen = np.bincount(codes, minlength=domains) > 0
+            keyed = table.label_column(constraint.topology_key)[:n][present] >= 0
+            everywhere = bool(keyed.all())
+            found_domains.append(
+                _Domains(counting, codes, domains, seen, int(seen.sum()), everywhere)
+            )
+        if pod.signature:
+            self._domains = (memo_key, found_domains)
+        return found_domains
 
     def filter_all(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> BoolArray | None:
         hard: list[_Hard] = state.data[self.name]
@@ -197,6 +255,8 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
         mask: BoolArray | None = None
         for item in hard:
             assert item.allowed is not None
+            if item.everywhere:
+                continue  # every present node passes: no mask to build
             passed = item.allowed[table.label_column(item.constraint.topology_key)[:n]]
             mask = passed if mask is None else mask & passed
         return mask
