@@ -274,6 +274,8 @@ class Cluster:
             "tail": request.tail,
             "previous": request.previous,
             "timestamps": request.timestamps,
+            "since_seconds": request.since_seconds,
+            "since_time": request.since_time,
         }
         if request.follow:
             stream: AsyncIterator[list[str]] = await kubelet.ask(

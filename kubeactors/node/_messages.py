@@ -89,8 +89,9 @@ class ContainerChanged(msgspec.Struct, frozen=True):
 class ReadLogs(msgspec.Struct, frozen=True, kw_only=True):
     """The log lines of a container of a pod on this node (what `pods/log` serves).
 
-    `previous` reads the container before its last restart; `tail` keeps the last
-    lines; `timestamps` prefixes each line with its RFC 3339 time.
+    `previous` reads the container before its last restart; `since_seconds` (before
+    now) or `since_time` (seconds since the epoch) leaves out older lines; `tail` keeps
+    the last lines; `timestamps` prefixes each line with its RFC 3339 time.
     """
 
     namespace: str
@@ -99,6 +100,8 @@ class ReadLogs(msgspec.Struct, frozen=True, kw_only=True):
     tail: int | None = None
     previous: bool = False
     timestamps: bool = False
+    since_seconds: int | None = None
+    since_time: float | None = None
     reply: Reply[list[str]]
 
 
@@ -112,6 +115,8 @@ class FollowLogs(msgspec.Struct, frozen=True, kw_only=True):
     tail: int | None = None
     previous: bool = False
     timestamps: bool = False
+    since_seconds: int | None = None
+    since_time: float | None = None
     reply: Reply[AsyncIterator[list[str]]]
 
 

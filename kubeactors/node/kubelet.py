@@ -28,6 +28,7 @@ from ._admission import admit, effective_requests, untolerated
 from ._backoff import BackOff
 from ._env import EnvError, EnvSources, references
 from ._ipam import PodAddresses
+from ._logs import follow_since, lines_since, since_stamp
 from ._messages import (
     ContainerChanged,
     DispatcherMessage,
@@ -351,14 +352,23 @@ class Kubelet(Actor[KubeletMessage]):
         except ApiError as error:
             request.reply.fail(error)
             return
+        tail, timestamps = request.tail, request.timestamps
+        since = since_stamp(
+            self._wall_clock().timestamp(), request.since_seconds, request.since_time
+        )
         if isinstance(request, FollowLogs):
-            request.reply.send(
-                self.runtime.follow_logs(ident, tail=request.tail, timestamps=request.timestamps)
-            )
+            if since is None:
+                request.reply.send(
+                    self.runtime.follow_logs(ident, tail=tail, timestamps=timestamps)
+                )
+            else:
+                batches = self.runtime.follow_logs(ident, timestamps=True)
+                request.reply.send(follow_since(batches, since, tail=tail, timestamps=timestamps))
+        elif since is None:
+            request.reply.send(self.runtime.read_logs(ident, tail=tail, timestamps=timestamps))
         else:
-            request.reply.send(
-                self.runtime.read_logs(ident, tail=request.tail, timestamps=request.timestamps)
-            )
+            lines = self.runtime.read_logs(ident, timestamps=True)
+            request.reply.send(lines_since(lines, since, tail=tail, timestamps=timestamps))
 
     def _log_container(self, request: ReadLogs | FollowLogs) -> str:
         """The runtime's id of the container whose logs `request` asks for."""

@@ -178,3 +178,68 @@ async def test_a_follower_that_leaves_stops_the_stream(tmp_path: Path) -> None:
                 assert await kubectl.stdout.receive() == b"first\n"
                 kubectl.kill()  # the client goes away mid-stream
             await closed.wait()  # and the server lets go of the log
+
+
+async def test_limit_bytes_ends_the_log_mid_line(tmp_path: Path) -> None:
+    async with served(tmp_path, logs=Kubelets()) as api:
+        await api.client.create(pod("web", node="node-0"))
+        status, out, err = await api.kubectl("logs", "web", "--limit-bytes=12")
+        assert (status, out) == (0, "starting\nlis"), err
+        # Followed, the stream ends once the limit is reached, within a batch.
+        status, out, err = await api.kubectl("logs", "-f", "web", "--limit-bytes=12")
+        assert (status, out) == (0, "starting\nlis"), err
+
+
+async def test_since_reaches_the_node(tmp_path: Path) -> None:
+    kubelets = Kubelets()
+    async with served(tmp_path, logs=kubelets) as api:
+        await api.client.create(pod("web", node="node-0"))
+        status, _, err = await api.kubectl("logs", "web", "--since=90s")
+        assert status == 0, err
+        assert (kubelets.asked[-1].since_seconds, kubelets.asked[-1].since_time) == (90, None)
+        status, _, err = await api.kubectl("logs", "web", "--since-time=2026-01-01T00:00:00Z")
+        assert status == 0, err
+        assert (kubelets.asked[-1].since_seconds, kubelets.asked[-1].since_time) == (
+            None,
+            1_767_225_600.0,
+        )
+
+
+async def test_log_options_out_of_range_are_refused_by_field(tmp_path: Path) -> None:
+    kubelets = Kubelets()
+    async with served(tmp_path, logs=kubelets) as api:
+        await api.client.create(pod("web", node="node-0"))
+        path = "/api/v1/namespaces/default/pods/web/log?"
+        refusals = {
+            "limitBytes=0": 'PodLogOptions "web" is invalid: limitBytes: Invalid value: 0: '
+            "must be greater than 0",
+            "sinceSeconds=0": "sinceSeconds: Invalid value: 0: must be greater than 0",
+            "tailLines=-1": "tailLines: Invalid value: -1: must be greater than or equal to 0",
+            "sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z": (
+                "at most one of `sinceTime` or `sinceSeconds` may be specified"
+            ),
+            "sinceTime=yesterday": "sinceTime: Invalid value: 'yesterday': must be an RFC 3339",
+            "limitBytes=many": "limitBytes: Invalid value: 'many': must be an integer",
+        }
+        for query, message in refusals.items():
+            status, _, err = await api.kubectl("get", "--raw", path + query)
+            assert status == 1
+            assert message in err, (query, err)
+        assert kubelets.asked == []
+
+
+async def test_kubectl_since_on_a_simulated_node(tmp_path: Path) -> None:
+    async with Cluster(
+        nodes=1, serve=True, controllers=False, data_dir=tmp_path / "cluster"
+    ) as cluster:
+        assert cluster.server is not None
+        api = Served(cluster.client, cluster.server, tmp_path / "kubectl-cache")
+        await cluster.client.create(pod("web", node="node-0"))
+        status, _, err = await api.kubectl(
+            "wait", "--for=jsonpath={.status.phase}=Running", "pod/web", "--timeout=30s"
+        )
+        assert status == 0, err
+        status, out, err = await api.kubectl("logs", "web", "--since=1h")
+        assert (status, out) == (0, "simulated container app started\n"), err
+        status, out, err = await api.kubectl("logs", "web", "--since-time=2099-01-01T00:00:00Z")
+        assert (status, out) == (0, ""), err
