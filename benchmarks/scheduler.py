@@ -10,8 +10,11 @@ is stored and seen by an informer. Throughput is sampled every second (the first
 sample skipped; a last partial second is scaled); Average/Perc50/90/95/99 pods/s as
 upstream, plus scheduling-attempt latency percentiles and the peak RSS. A workload
 using an op or a template field we do not support is reported by name and skipped.
-Last, SchedulingBasic 5000 nodes is run again with the reference engine for the
-vectorised/reference ratio.
+Last, SchedulingBasic 5000 nodes is run again for the vectorised/reference ratio
+(`--ratio` for that alone): per attempt, both engines place the measured pods of
+that run on copies of its nodes and earlier pods, batch by batch in turn, timed in
+CPU time (`benchmarks._engine_ratio`); end to end, the workload is run once more
+with the reference engine.
 """
 
 from __future__ import annotations
@@ -29,9 +32,19 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from benchmarks._engine_ratio import compare_engines
 from benchmarks._report import emit
 from kubeactors.actors import ActorSystem
-from kubeactors.api import KINDS, ApiError, ApiServer, Namespace, ObjectMeta, Pod, PriorityClass
+from kubeactors.api import (
+    KINDS,
+    ApiError,
+    ApiServer,
+    Namespace,
+    Node,
+    ObjectMeta,
+    Pod,
+    PriorityClass,
+)
 from kubeactors.client import Client, Delta, Informer
 from kubeactors.scheduler import Inspect, Scheduler, SchedulerSnapshot
 from kubeactors.store import Store
@@ -147,6 +160,8 @@ class Result(msgspec.Struct):
     samples: list[float] = msgspec.field(default_factory=list)
     attempt_seconds: list[float] = msgspec.field(default_factory=list)
     incomplete: str = ""
+    engines: dict[str, Any] = msgspec.field(default_factory=dict)
+    """With `compare`: both engines on the measured pods (`compare_engines`)."""
 
 
 class WorkloadRun:
@@ -161,8 +176,12 @@ class WorkloadRun:
         directory: Path,
         engine: str,
         progress: Progress,
+        compare: bool = False,
     ) -> None:
         self.name = name
+        self.compare = compare
+        self.measured_namespaces: set[str] = set()
+        self.cluster: tuple[list[Node], list[Pod], list[Pod]] | None = None
         self.case = case
         self.params = workload.get("params") or {}
         self.base = base
@@ -220,8 +239,27 @@ class WorkloadRun:
                     await self._op(index, op)
                     if self.result.incomplete:
                         break
+                if self.compare and not self.result.incomplete:
+                    await self._keep_cluster()
                 group.cancel_scope.cancel()
+        if self.cluster is not None:
+            self.result.engines = compare_engines(*self.cluster)
         return self.result
+
+    async def _keep_cluster(self) -> None:
+        """The nodes, the pods bound before the measured ones, the measured pods."""
+        nodes = (await self.client.list(Node)).items
+        pods = (await self.client.list(Pod)).items
+        measured = sorted(
+            (p for p in pods if p.metadata.namespace in self.measured_namespaces),
+            key=lambda pod: pod.metadata.name,
+        )
+        before = [
+            p
+            for p in pods
+            if p.metadata.namespace not in self.measured_namespaces and p.spec.node_name
+        ]
+        self.cluster = (nodes, before, measured)
 
     async def _op(self, index: int, op: dict[str, Any]) -> None:
         match op["opcode"]:
@@ -308,6 +346,8 @@ class WorkloadRun:
         )
         count = self._count(op)
         collect = bool(op.get("collectMetrics"))
+        if collect:
+            self.measured_namespaces.add(namespace)
         before = (await self.scheduler.ask(Inspect)).attempts
         start = self.clock.now()
         cpu_start = _cpu_seconds()
@@ -442,10 +482,17 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 async def _run_one(
-    name: str, case: dict[str, Any], workload: dict[str, Any], engine: str, progress: Progress
+    name: str,
+    case: dict[str, Any],
+    workload: dict[str, Any],
+    engine: str,
+    progress: Progress,
+    compare: bool = False,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kubeactors-bench-") as directory:
-        run = WorkloadRun(name, case, workload, WORKLOADS.parent, Path(directory), engine, progress)
+        run = WorkloadRun(
+            name, case, workload, WORKLOADS.parent, Path(directory), engine, progress, compare
+        )
         result = await run.run()
     samples = result.samples
     attempts = [seconds * 1000 for seconds in result.attempt_seconds]
@@ -470,6 +517,8 @@ async def _run_one(
     }
     if result.incomplete:
         row["incomplete"] = result.incomplete
+    if result.engines:
+        row["engines"] = result.engines
     return row
 
 
@@ -491,6 +540,8 @@ async def _main(args: argparse.Namespace, console: Console) -> list[dict[str, An
         disable=args.no_progress,
         transient=True,
     )
+    if args.ratio:
+        chosen = []
     with progress:
         for name, case, workload in chosen:
             try:
@@ -504,18 +555,17 @@ async def _main(args: argparse.Namespace, console: Console) -> list[dict[str, An
             except (ApiError, TimeoutError) as error:
                 console.print(f"[red]{name}: failed: {error}[/red]")
                 rows.append({"name": name, "failed": str(error)})
-        if not args.workload and not args.quick and not args.no_ratio:
+        if args.ratio or (not args.workload and not args.quick and not args.no_ratio):
             by_name = {w[0]: w for w in everything}
             name, case, workload = by_name[RATIO_WORKLOAD]
-            fast = await _run_one(name, case, workload, "vectorised", progress)
+            fast = await _run_one(name, case, workload, "vectorised", progress, compare=True)
             slow = await _run_one(name, case, workload, "reference", progress)
+            engines = fast.pop("engines", {})
             rows.extend([fast, slow])
             rows.append(
                 {
                     "name": f"{name}: vectorised vs reference",
-                    "attempt_ratio_vs_reference": round(
-                        slow["attempt_mean_ms"] / max(fast["attempt_mean_ms"], 1e-9), 1
-                    ),
+                    **engines,
                     "end_to_end_ratio_vs_reference": round(
                         fast["avg_pods_per_s"] / max(slow["avg_pods_per_s"], 1e-9), 1
                     ),
@@ -533,6 +583,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="only the workloads labelled quick")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.add_argument("--no-ratio", action="store_true", help="skip the reference-engine run")
+    parser.add_argument(
+        "--ratio", action="store_true", help="only the vectorised/reference comparison"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--output", type=Path, help="also write the results as JSON here")
     args = parser.parse_args(argv)
