@@ -25,6 +25,7 @@ from ..api import (
     ReplicaSet,
     ReplicationController,
     Service,
+    format_time,
     object_key,
 )
 from ..client import Client, Delta, Informer
@@ -402,7 +403,9 @@ class Scheduler(Actor[SchedulerMessage]):
                 cache.evicting.add(victim.key)
                 self._preemptions += 1
                 meta = victim.pod.metadata
-                self.context.start_soon(partial(self._evict, meta.name, meta.namespace))
+                self.context.start_soon(
+                    partial(self._evict, meta.name, meta.namespace, info.scheduler_name)
+                )
             node = candidate.node
             # The room the victims leave is the preemptor's: lower-priority pods
             # nominated there lose their nomination, as upstream.
@@ -415,9 +418,26 @@ class Scheduler(Actor[SchedulerMessage]):
             return message, node
         return message, ""
 
-    async def _evict(self, name: str, namespace: str) -> None:
+    async def _evict(self, name: str, namespace: str, scheduler_name: str) -> None:
+        """Mark the victim `DisruptionTarget` (reason `PreemptionByScheduler`), then
+        delete it, as upstream: whoever watches it learns why it goes."""
+        condition = {
+            "type": "DisruptionTarget",
+            "status": "True",
+            "reason": "PreemptionByScheduler",
+            "message": f"{scheduler_name}: preempting to accommodate a higher priority pod",
+            "lastTransitionTime": format_time(self.context.clock.wall()),
+        }
+        client = self._client
         try:
-            await self._client.delete(Pod, name, namespace, grace_period_seconds=self._grace)
+            await client.patch(
+                Pod,
+                name,
+                {"status": {"conditions": [condition]}},
+                namespace=namespace,
+                subresource="status",
+            )
+            await client.delete(Pod, name, namespace, grace_period_seconds=self._grace)
         except Exception as error:  # a slow API server must not crash the scheduler
             logger.info("preemption victim %s/%s: %s", namespace, name, error)
             self._cache.evicting.discard(f"{namespace}/{name}")

@@ -234,6 +234,16 @@ async def test_a_preemptor_keeps_the_room_its_terminating_victims_leave(tmp_path
                 and any(p.metadata.deletion_timestamp for p in pods)
             ),
         )
+        # The victim was told why it goes before it was deleted, as upstream.
+        victim = await h.client.get(Pod, "low")
+        assert victim.metadata.deletion_timestamp
+        conditions = {c.type: c for c in victim.status.conditions}
+        assert conditions["DisruptionTarget"].status == "True"
+        assert conditions["DisruptionTarget"].reason == "PreemptionByScheduler"
+        assert conditions["DisruptionTarget"].message == (
+            "default-scheduler: preempting to accommodate a higher priority pod"
+        )
+        assert conditions["DisruptionTarget"].last_transition_time
         # 200m are free on "a", but the preemptor will need them: "mid" waits.
         await h.client.create(_with_priority(make_pod("mid", cpu="150m"), 5))
         await _snapshot_when(scheduler, lambda s: "default/mid" in s.unschedulable)
