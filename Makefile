@@ -34,10 +34,12 @@ bench: $(STAMP)
 	mkdir -p benchmarks/results
 	$(BIN)/python -m benchmarks --output benchmarks/results/latest.jsonl
 
-# Regenerate the etcd v3 gRPC code from proto/ (the generated files are committed).
+# Regenerate the etcd v3 gRPC code and the Kubernetes protobuf messages from proto/
+# (the generated files are committed).
 proto: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -Ikubeactors/etcd/_proto=proto --python_out=. --pyi_out=. --grpc_python_out=. kubeactors/etcd/_proto/kv.proto kubeactors/etcd/_proto/rpc.proto
 	rm -f kubeactors/etcd/_proto/kv_pb2_grpc.py
+	$(BIN)/python -m grpc_tools.protoc -Ikubeactors/http/_proto=proto --python_out=. --pyi_out=. kubeactors/http/_proto/kubernetes.proto
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

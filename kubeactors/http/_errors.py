@@ -53,12 +53,14 @@ def bad_request(message: str) -> ApiError:
     return _error(400, "BadRequest", message)
 
 
-def unsupported_media_type(content_type: str) -> ApiError:
+def unsupported_media_type(content_type: str, detail: str = "") -> ApiError:
+    """415, listing what the server reads; `detail` says more (a kind not read in protobuf)."""
     return _error(
         415,
         "UnsupportedMediaType",
         f"the body of the request was in an unknown format - accepted media types include: "
-        f"application/json, application/yaml (got {content_type or 'none'})",
+        f"application/json, application/yaml, application/vnd.kubernetes.protobuf "
+        f"(got {content_type or 'none'}){'; ' + detail if detail else ''}",
     )
 
 

@@ -38,6 +38,7 @@ from ._logs import LogReader, log_request, log_response
 from ._managed import manager_of, update_fields
 from ._media import parse_accept, wants
 from ._metrics import Metrics
+from ._protobuf import PROTOBUF, decode_protobuf
 from ._subresources import bind, patch_scale, read_scale, write_scale
 from ._table import table
 from ._watch import Watches, WatchOptions, watch_events
@@ -317,6 +318,8 @@ class RestApi:
                 raw: Any = msgspec.json.decode(body)
             elif content_type in ("application/yaml", "application/x-yaml", "text/yaml"):
                 raw = msgspec.yaml.decode(body)
+            elif content_type == PROTOBUF:
+                raw = decode_protobuf(body)
             else:
                 raise unsupported_media_type(content_type)
         except msgspec.DecodeError as error:

@@ -49,7 +49,8 @@ def _status(response: httpx.Response) -> dict[str, Any]:
             "does not match the namespace",
         ),
         (b'{"metadata": {"name": 5}}', "application/json", "metadata.name"),
-        (b"\x08\x01", "application/vnd.kubernetes.protobuf", "unknown format"),
+        (b"\x08\x01", "application/vnd.kubernetes.protobuf", "must start with the bytes"),
+        (b"\x08\x01", "application/cbor", "unknown format"),
     ],
 )
 async def test_bad_bodies_get_a_status_and_change_nothing(
