@@ -8,10 +8,19 @@ is queued for a NoExecute taint (`node.kubernetes.io/unreachable` for Unknown,
 the rates of `_zones.py`; the taint eviction controller (`tainteviction.py`) then
 deletes the pods whose tolerations run out. A node that is Ready again loses both
 taints at once.
+
+Upstream looks at every node on every pass; at thousands of nodes that pass is most of
+the controller's time, and nearly all of it finds nothing to do. Here a pass looks
+only at the nodes where something may have happened since the last one (their Node or
+Lease changed, their grace period ran out, a write for them was tried, their zone's
+queue released them) and reuses what it found for the others, with the same writes,
+in the same order, as the full pass (`NodeLifecycleSettings.full_scan`, kept as the
+reference the tests compare against).
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 from dataclasses import dataclass
 
@@ -56,6 +65,9 @@ class NodeLifecycleSettings:
     require_lease: bool = True
     """Judge only nodes that have a Lease: a node whose kubelet never heartbeats (a
     simulated node without a heartbeat hub) is not declared dead for its silence."""
+    full_scan: bool = False
+    """Look at every node on every pass, as upstream; by default a pass looks only at
+    the nodes where something may have changed, with the same outcome."""
 
     def __post_init__(self) -> None:
         for name in ("grace_period", "monitor_period"):
@@ -97,16 +109,48 @@ class NodeLifecycleController(Controller):
         self._probes: dict[str, tuple[str, float]] = {}
         self._zones: dict[str, ZoneQueue] = {}
         self.zone_states: dict[str, ZoneState] = {}
+        # What the incremental pass knows between passes (dicts, not sets: a set of
+        # strings iterates in an order that changes per process).
+        self._changed: dict[str, None] = {}
+        """Nodes to look at whole: their Node changed, or a write for them was tried."""
+        self._renewed: dict[str, None] = {}
+        """Nodes whose Lease changed: their health to look at."""
+        self._expired: dict[str, None] = {}
+        """Nodes silent for longer than the grace period (looked at whole every pass)."""
+        self._deadlines: list[tuple[float, str]] = []
+        """(time of the node's last heartbeat seen, node): when each falls silent."""
+        self._summary: dict[str, tuple[str, str]] = {}
+        """Each node's zone and Ready status as last looked at."""
+        self._counts: dict[str, list[int]] | None = None
+        self._writes = 0
 
     def setup(self) -> None:
         self.nodes: Informer[Node] = self.informer(Node)
         self.leases: Informer[Lease] = self.informer(Lease, LEASE_NAMESPACE)
-        self.nodes.add_handler(on_delete=self._node_deleted)
+        self.nodes.add_handler(
+            on_add=self._node_changed,
+            on_update=lambda _, node: self._node_changed(node),
+            on_delete=self._node_deleted,
+        )
+        self.leases.add_handler(
+            on_add=self._lease_changed,
+            on_update=lambda _, lease: self._lease_changed(lease),
+            on_delete=self._lease_changed,
+        )
         self.context.send_every(self.settings.monitor_period, _Monitor())
+
+    def _node_changed(self, node: Node) -> None:
+        self._changed[node.metadata.name] = None
+
+    def _lease_changed(self, lease: Lease) -> None:
+        self._renewed[lease.metadata.name] = None
 
     def _node_deleted(self, node: Node) -> None:
         name = node.metadata.name
         self._probes.pop(name, None)
+        self._expired.pop(name, None)
+        if self._summary.pop(name, None) is not None:
+            self._counts = None
         for queue in self._zones.values():
             queue.remove(name)
 
@@ -118,20 +162,87 @@ class NodeLifecycleController(Controller):
 
     async def monitor(self) -> None:
         now = self.context.clock.now()
+        nodes = self.nodes.items()
+        if self.settings.full_scan:
+            counts = await self._full_pass(nodes, now)
+        else:
+            counts = await self._pass(nodes, now)
+        self._set_zone_rates(counts)
+        for zone, queue in self._zones.items():
+            for name in queue.take(now):
+                self._changed[name] = None
+                waiting = self.nodes.get(name)
+                if waiting is not None:
+                    await self._taint(waiting)
+                logger.info("zone %s: node %s tainted", zone, name)
+
+    async def _full_pass(self, nodes: list[Node], now: float) -> dict[str, list[int]]:
+        """Every node looked at: upstream's pass, the reference for `_pass`."""
         counts: dict[str, list[int]] = {}
-        for node in self.nodes.items():
+        for node in nodes:
             node = await self._check_health(node, now)
             ready = _ready_status(node)
             zone = _zone(node)
             counts.setdefault(zone, [0, 0])[0 if ready == "True" else 1] += 1
             await self._reconcile_taints(node, ready, zone)
-        self._set_zone_rates(counts)
-        for zone, queue in self._zones.items():
-            for name in queue.take(now):
-                waiting = self.nodes.get(name)
-                if waiting is not None:
-                    await self._taint(waiting)
-                logger.info("zone %s: node %s tainted", zone, name)
+        return counts
+
+    async def _pass(self, nodes: list[Node], now: float) -> dict[str, list[int]]:
+        """The full pass's writes, in its order, looking only where they can arise.
+
+        A node left out has the Node object it had when last looked at whole, no
+        write tried for it since, and its grace period not run out: the full pass
+        would find its health unchanged and its taints as they should be, and count
+        it as before. A node whose Lease alone changed needs only its health looked
+        at, unless that leads to a write.
+        """
+        look = self._due(now)
+        renewed, self._renewed = self._renewed, {}
+        for node in nodes:
+            name = node.metadata.name
+            writes = self._writes
+            if name in look:
+                node = await self._check_health(node, now)
+            elif name in renewed:
+                checked = await self._check_health(node, now)
+                if self._writes == writes:
+                    continue
+                node = checked
+            else:
+                continue
+            ready = _ready_status(node)
+            zone = _zone(node)
+            if self._summary.get(name) != (zone, ready):
+                self._summary[name] = (zone, ready)
+                self._counts = None
+            await self._reconcile_taints(node, ready, zone)
+            if self._writes != writes:
+                self._changed[name] = None
+        if self._counts is None:
+            self._counts = self._count(nodes)
+        return self._counts
+
+    def _due(self, now: float) -> dict[str, None]:
+        """The nodes to look at whole this pass (and from now on, those gone silent)."""
+        look, self._changed = self._changed, {}
+        deadlines, grace = self._deadlines, self.settings.grace_period
+        while deadlines and now - deadlines[0][0] > grace:
+            since, name = heapq.heappop(deadlines)
+            probe = self._probes.get(name)
+            if probe is not None and probe[1] == since:
+                self._expired[name] = None
+        look.update(self._expired)
+        return look
+
+    def _count(self, nodes: list[Node]) -> dict[str, list[int]]:
+        """Ready and not-ready nodes per zone, in the order the full pass finds them."""
+        counts: dict[str, list[int]] = {}
+        summary = self._summary
+        for node in nodes:
+            seen = summary.get(node.metadata.name)
+            zone, ready = seen if seen is not None else (_zone(node), _ready_status(node))
+            counts.setdefault(zone, [0, 0])[0 if ready == "True" else 1] += 1
+        return counts
 
     def _heartbeat(self, node: Node) -> str:
         """What changes when the kubelet is alive: its lease renewal and Ready heartbeat."""
@@ -150,6 +261,9 @@ class NodeLifecycleController(Controller):
         probe = self._probes.get(name)
         if probe is None or probe[0] != heartbeat:
             self._probes[name] = (heartbeat, now)
+            if not self.settings.full_scan:
+                self._expired.pop(name, None)
+                heapq.heappush(self._deadlines, (now, name))
             return node
         if now - probe[1] <= self.settings.grace_period:
             return node
@@ -184,6 +298,7 @@ class NodeLifecycleController(Controller):
             )
         status = msgspec.structs.replace(node.status, conditions=conditions)
         updated = msgspec.structs.replace(node, status=status)
+        self._writes += 1
         try:
             stored = await self.write_status(updated)
         except ApiError as error:
@@ -259,6 +374,7 @@ class NodeLifecycleController(Controller):
             stamp = format_time(self.context.clock.wall())
             kept.append(Taint(key=key, effect=effect, time_added=stamp))  # type: ignore[arg-type]
         spec = msgspec.structs.replace(node.spec, taints=kept)
+        self._writes += 1
         try:
             return await self.client.update(msgspec.structs.replace(node, spec=spec))
         except ApiError as error:
