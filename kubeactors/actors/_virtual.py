@@ -14,10 +14,14 @@ A thread counts as idle when it waits for work: blocked in a `threading` wait (a
 `queue.SimpleQueue.get` with nothing queued (thread pools, aiosqlite). Anything else,
 a thread running Python code or blocked in another C call, counts as busy.
 
-Determinism. Threads finish at moments of their own, so by default the clock also
-makes their results land at a fixed point: it holds what threads hand the loop
-(`call_soon_threadsafe`) and, at each iteration's I/O poll, waits for every busy
-thread to go idle and then releases those callbacks in arrival order. A thread's
+Determinism. Timers due at the same virtual instant fire in the order they were set
+(the clock's timers carry a sequence number that breaks ties), not in the order of
+the loop's timer heap, which depends on every timer the loop ever held: a run replays
+the same way in a loop that ran something else before. Threads finish at moments of
+their own, so by default the clock also makes their results land at a fixed point:
+it holds what threads hand the loop (`call_soon_threadsafe`) and, at each
+iteration's I/O poll, waits for every busy thread to go idle and then releases those
+callbacks in arrival order. A thread's
 work thus completes in the iteration after it was started, whatever the machine's
 timing. Two threads running at once can still finish in either order.
 """
@@ -26,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import linecache
 import logging
 import queue
@@ -103,6 +109,7 @@ class VirtualClock:
         self._from_threads = deque()
         self._delivered = threading.Event()
         self._ignored_threads: set[int] = set()
+        self._timer_order = itertools.count()
 
     def __repr__(self) -> str:
         return f"<VirtualClock now={self._now:g}>"
@@ -188,6 +195,7 @@ class VirtualClock:
         # Instance attributes shadow the loop's methods until `_uninstall` deletes them.
         patched: Any = loop
         patched.time = _VirtualTime(self)
+        patched.call_at = self._call_at
         patched.call_soon_threadsafe = self._call_soon_threadsafe
         selector.select = self._select
 
@@ -195,6 +203,7 @@ class VirtualClock:
         loop: Any = self._loop
         assert loop is not None
         del loop.time
+        del loop.call_at
         del loop.call_soon_threadsafe
         del loop._selector.select
         self._loop = None
@@ -202,6 +211,31 @@ class VirtualClock:
         _shift(loop._scheduled, loop.time() - self._now)
 
     # -- what the loop calls --------------------------------------------------------------
+
+    def _call_at(
+        self,
+        when: float,
+        callback: Callable[..., object],
+        *args: Any,
+        context: Context | None = None,
+    ) -> asyncio.TimerHandle:
+        """The loop's `call_at` (which `call_later` and every sleep go through), with
+        a timer that orders after every earlier timer due at the same instant."""
+        loop: Any = self._loop
+        assert loop is not None
+        if when is None:
+            raise TypeError("when cannot be None")
+        loop._check_closed()
+        if loop._debug:
+            loop._check_thread()
+            loop._check_callback(callback, "call_at")
+        timer = _Timer(when, callback, args, loop, context, next(self._timer_order))
+        handle: Any = timer
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        heapq.heappush(loop._scheduled, timer)
+        handle._scheduled = True
+        return timer
 
     def _call_soon_threadsafe(
         self, callback: Callable[..., object], *args: Any, context: Context | None = None
@@ -286,6 +320,35 @@ class VirtualClock:
             for ident, frame in sys._current_frames().items()
             if ident != own and ident not in ignored and not _waiting_for_work(frame)
         ]
+
+
+class _Timer(asyncio.TimerHandle):
+    """A timer that, due at the same instant as another of its kind, fires after it if
+    it was set after it."""
+
+    __slots__ = ("_order",)
+
+    def __init__(
+        self,
+        when: float,
+        callback: Callable[..., object],
+        args: tuple[Any, ...],
+        loop: asyncio.AbstractEventLoop,
+        context: Context | None,
+        order: int,
+    ) -> None:
+        super().__init__(when, callback, args, loop, context)
+        self._order = order
+
+    def __lt__(self, other: asyncio.TimerHandle) -> bool:
+        # heapq compares with `<` alone.
+        if isinstance(other, _Timer):
+            mine: float = self._when  # type: ignore[attr-defined]
+            theirs: float = other._when  # type: ignore[attr-defined]
+            return mine < theirs or (mine == theirs and self._order < other._order)
+        return super().__lt__(other)
+
+    __hash__ = asyncio.TimerHandle.__hash__
 
 
 class _VirtualTime:

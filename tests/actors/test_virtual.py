@@ -11,6 +11,8 @@ from pathlib import Path
 import anyio
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubeactors.actors import (
     DEFAULT_EPOCH,
@@ -254,3 +256,25 @@ async def test_one_clock_serves_nested_systems() -> None:
         await clock.sleep(5.0)
     assert (still_attached, clock.attached) == (True, False)
     assert clock.now() == 10.0
+
+
+@given(st.lists(st.sampled_from([1.0, 2.0, 3.0]), min_size=2, max_size=60))
+def test_timers_due_at_one_instant_fire_in_the_order_they_were_set(delays: list[float]) -> None:
+    """Whatever timers the loop held before (which shape asyncio's timer heap), ties
+    are broken by the order the timers were set."""
+    fired: list[int] = []
+
+    async def main() -> None:
+        clock = VirtualClock()
+        with clock.attach():
+            loop = asyncio.get_running_loop()
+            # Timers set and cancelled first leave the heap in some shape of their own.
+            for delay in reversed(delays):
+                loop.call_later(delay / 2, lambda: None).cancel()
+            for index, delay in enumerate(delays):
+                loop.call_later(delay, fired.append, index)
+            await clock.sleep(10.0)
+
+    asyncio.run(main())
+    expected = sorted(range(len(delays)), key=lambda index: (delays[index], index))
+    assert fired == expected
