@@ -112,6 +112,11 @@ class DefaultTolerationSeconds:
         pod = request.obj
         if request.operation != "CREATE" or not isinstance(pod, Pod):
             return pod
+        if not pod.spec.tolerations:
+            # Most pods tolerate nothing: both defaults, frozen and shared.
+            return msgspec.structs.replace(
+                pod, spec=msgspec.structs.replace(pod.spec, tolerations=self._defaults())
+            )
         tolerations = list(pod.spec.tolerations)
         for key in _TOLERATED:
             if not any(
@@ -132,6 +137,20 @@ class DefaultTolerationSeconds:
         return msgspec.structs.replace(
             pod, spec=msgspec.structs.replace(pod.spec, tolerations=tolerations)
         )
+
+    def _defaults(self) -> list[Toleration]:
+        made = _DEFAULT_TOLERATIONS.get(self.seconds)
+        if made is None:
+            made = _DEFAULT_TOLERATIONS[self.seconds] = tuple(
+                Toleration(
+                    key=key, operator="Exists", effect="NoExecute", toleration_seconds=self.seconds
+                )
+                for key in _TOLERATED
+            )
+        return list(made)
+
+
+_DEFAULT_TOLERATIONS: dict[int, tuple[Toleration, ...]] = {}
 
 
 class Priority:
@@ -155,7 +174,7 @@ class Priority:
                 )
             value, policy, name = found.value, found.preemption_policy, found.metadata.name
         else:
-            default = next((c for c in state.priority_classes() if c.global_default), None)
+            default = state.default_priority_class()
             value = default.value if default is not None else 0
             policy = default.preemption_policy if default is not None else ""
             name = default.metadata.name if default is not None else ""
@@ -394,15 +413,14 @@ class AdmissionChain:
     """Runs each plugin in order; the first refusal ends the write."""
 
     def __init__(self, plugins: Sequence[AdmissionPlugin | str] = DEFAULT_PLUGINS) -> None:
-        self.plugins: list[AdmissionPlugin] = [
+        self.plugins: tuple[AdmissionPlugin, ...] = tuple(
             admission_plugin(p) if isinstance(p, str) else p for p in plugins
-        ]
+        )
+        self._quota = any(isinstance(p, ResourceQuotaAdmission) for p in self.plugins)
 
     def needs_usage(self, request: AdmissionRequest) -> bool:
         """Whether a plugin needs the namespace's objects (read from the store first)."""
-        return any(
-            isinstance(p, ResourceQuotaAdmission) and p.needs_usage(request) for p in self.plugins
-        )
+        return self._quota and ResourceQuotaAdmission.needs_usage(request)
 
     def admit(self, request: AdmissionRequest) -> ApiObject:
         for plugin in self.plugins:

@@ -34,11 +34,27 @@ def _container(container: Container) -> Container:
     return replace(container, **changes) if changes else container
 
 
+def _containers(containers: list[Container]) -> list[Container] | None:
+    """The containers defaulted, or None when none needs a default."""
+    defaulted = None
+    for index, container in enumerate(containers):
+        new = _container(container)
+        if new is not container:
+            if defaulted is None:
+                defaulted = list(containers)
+            defaulted[index] = new
+    return defaulted
+
+
 def _pod_spec(spec: PodSpec) -> PodSpec:
-    changes: dict[str, Any] = {
-        "containers": [_container(c) for c in spec.containers],
-        "init_containers": [_container(c) for c in spec.init_containers],
-    }
+    changes: dict[str, Any] = {}
+    containers = _containers(spec.containers)
+    if containers is not None:
+        changes["containers"] = containers
+    if spec.init_containers:
+        init_containers = _containers(spec.init_containers)
+        if init_containers is not None:
+            changes["init_containers"] = init_containers
     if not spec.restart_policy:
         changes["restart_policy"] = "Always"
     if spec.termination_grace_period_seconds is None:
@@ -49,12 +65,14 @@ def _pod_spec(spec: PodSpec) -> PodSpec:
         changes["scheduler_name"] = "default-scheduler"
     if spec.enable_service_links is None:
         changes["enable_service_links"] = True
-    return replace(spec, **changes)
+    return replace(spec, **changes) if changes else spec
 
 
 def _pod(pod: Pod) -> Pod:
-    status = pod.status if pod.status.phase else replace(pod.status, phase="Pending")
-    return replace(pod, spec=_pod_spec(pod.spec), status=status)
+    spec = _pod_spec(pod.spec)
+    if pod.status.phase:
+        return pod if spec is pod.spec else replace(pod, spec=spec)
+    return replace(pod, spec=spec, status=replace(pod.status, phase="Pending"))
 
 
 def _namespace(namespace: Namespace) -> Namespace:

@@ -23,6 +23,7 @@ __all__ = [
     "WatchEventType",
     "format_time",
     "parse_time",
+    "random_uid",
 ]
 
 T = TypeVar("T")
@@ -151,6 +152,20 @@ class WatchEvent(msgspec.Struct, Generic[T], frozen=True):
 def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with second precision, as Kubernetes writes timestamps."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_VARIANT_MASK = ~(0xC000 << 48)
+_VARIANT = 0x8000 << 48  # RFC 4122
+_VERSION_MASK = ~(0xF000 << 64)
+_VERSION_4 = 4 << 76
+
+
+def random_uid(bits: int) -> str:
+    """`str(uuid.UUID(int=bits, version=4))` (the same text for the same 128 random
+    bits), formatted directly: a create pays for it, and the uuid module's way is
+    several times slower."""
+    text = "%032x" % ((bits & _VARIANT_MASK | _VARIANT) & _VERSION_MASK | _VERSION_4)
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def parse_time(text: str | None) -> datetime | None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -78,7 +77,7 @@ from ._messages import (
     UpdateScale,
     Watch,
 )
-from ._meta import ApiObject, ListMeta, ObjectList, WatchEvent, format_time
+from ._meta import ApiObject, ListMeta, ObjectList, WatchEvent, format_time, random_uid
 from ._paging import decode_continue, encode_continue
 from ._patch import apply_patch
 from ._pod import Pod, PodCondition
@@ -106,6 +105,7 @@ _SCALABLE = ("deployments", "replicasets", "replicationcontrollers")
 # How often a CRD being deleted looks whether its objects' finalizers have let go.
 _CLEANUP_POLL_SECONDS = 0.2
 _REVIEWS = frozenset(REVIEW_TYPES)
+_SECOND = timedelta(seconds=1)
 
 
 class ApiServer(Actor[ApiRequest]):
@@ -166,7 +166,8 @@ class ApiServer(Actor[ApiRequest]):
         self.kinds = kinds if kinds is not None else KindRegistry(KINDS)
         self.custom = CustomResources(self.kinds)
         self._quota_locks: dict[str, anyio.Lock] = {}
-        self._formatted: tuple[datetime, str] | None = None
+        # The second last formatted: its start, its end and its text.
+        self._formatted: tuple[datetime, datetime, str] | None = None
 
     # -- start -------------------------------------------------------------------
 
@@ -333,6 +334,8 @@ class ApiServer(Actor[ApiRequest]):
         name: str = "",
         subresource: str = "",
     ) -> None:
+        if not self._secure:
+            return  # AlwaysAllow: no attributes to build for every request
         attributes = Attributes(
             user,
             verb,
@@ -395,7 +398,7 @@ class ApiServer(Actor[ApiRequest]):
             obj.metadata,
             name=name,
             namespace=namespace,
-            uid=str(uuid.UUID(int=self.context.random.getrandbits(128), version=4)),
+            uid=random_uid(self.context.random.getrandbits(128)),
             resource_version="",
             generation=1,
             creation_timestamp=self._now(),
@@ -413,11 +416,12 @@ class ApiServer(Actor[ApiRequest]):
 
     def _now(self) -> str:
         """The wall time as Kubernetes writes it, formatted once per second."""
-        moment = self._wall_clock().replace(microsecond=0)
+        now = self._wall_clock()
         cached = self._formatted
-        if cached is None or cached[0] != moment:
-            cached = self._formatted = (moment, format_time(moment))
-        return cached[1]
+        if cached is None or not cached[0] <= now < cached[1]:
+            moment = now.replace(microsecond=0)
+            cached = self._formatted = (moment, moment + _SECOND, format_time(moment))
+        return cached[2]
 
     def _allocate_cluster_ip(self, service: Service) -> Service:
         spec = service.spec

@@ -35,6 +35,8 @@ class ClusterState:
         self._objects: dict[type[Any], dict[str, tuple[int, ApiObject | None]]] = {
             kind: {} for kind in POLICY_KINDS
         }
+        # Every pod's create asks for it: found once per change of the classes.
+        self._default_priority_class: tuple[PriorityClass | None] | None = None
 
     @staticmethod
     def tracks(kind: type[Any]) -> bool:
@@ -48,6 +50,8 @@ class ClusterState:
         known = objects.get(key)
         if known is None or known[0] <= revision:
             objects[key] = (revision, obj)
+            if kind is PriorityClass:
+                self._default_priority_class = None
 
     def _all(self, kind: type[Any]) -> list[Any]:
         objects = self._objects[kind]
@@ -88,6 +92,14 @@ class ClusterState:
     def priority_classes(self) -> list[PriorityClass]:
         found: list[PriorityClass] = self._all(PriorityClass)
         return found
+
+    def default_priority_class(self) -> PriorityClass | None:
+        """The class marked `globalDefault` (the first, if several are), if any."""
+        cached = self._default_priority_class
+        if cached is None:
+            found = next((c for c in self.priority_classes() if c.global_default), None)
+            cached = self._default_priority_class = (found,)
+        return cached[0]
 
     def quotas(self, namespace: str) -> list[ResourceQuota]:
         return [q for q in self._all(ResourceQuota) if q.metadata.namespace == namespace]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -59,24 +60,34 @@ def _validate_name(
                 "characters, '-' or '.', and must start and end with an alphanumeric character",
             )
         )
-    if namespaced and (len(namespace) > 63 or not _DNS_LABEL.match(namespace)):
+    if namespaced and not _valid_namespace(namespace):
         causes.append(_invalid("metadata.namespace", namespace, "not a valid namespace name"))
     return causes
+
+
+@functools.lru_cache(maxsize=4096)
+def _quantity_problem(text: str) -> str:
+    """What is wrong with a quantity string ("" if nothing): pods and nodes repeat a
+    handful of them, so each is judged once."""
+    try:
+        value = parse_quantity(text)
+    except QuantityError as error:
+        return str(error)
+    return "must be greater than or equal to 0" if value < 0 else ""
 
 
 def _validate_quantities(field: str, quantities: dict[str, str]) -> list[StatusCause]:
     causes: list[StatusCause] = []
     for resource, text in quantities.items():
-        try:
-            value = parse_quantity(text)
-        except QuantityError as error:
-            causes.append(_invalid(f"{field}.{resource}", text, str(error)))
-            continue
-        if value < 0:
-            causes.append(
-                _invalid(f"{field}.{resource}", text, "must be greater than or equal to 0")
-            )
+        problem = _quantity_problem(text)
+        if problem:
+            causes.append(_invalid(f"{field}.{resource}", text, problem))
     return causes
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_namespace(namespace: str) -> bool:
+    return len(namespace) <= 63 and _DNS_LABEL.match(namespace) is not None
 
 
 def validate_pod(pod: Pod) -> list[StatusCause]:

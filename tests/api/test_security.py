@@ -223,6 +223,9 @@ async def test_default_toleration_seconds_and_priority(tmp_path: Path) -> None:
             PriorityClass(metadata=ObjectMeta(name="high"), value=1000, global_default=True)
         )
         assert (await h.client.create(make_pod("later"))).spec.priority == 1000
+        # The default class is remembered between creates: its removal must count.
+        await h.client.delete(PriorityClass, "high")
+        assert (await h.client.create(make_pod("after"))).spec.priority == 0
         unknown = replace(
             critical,
             metadata=ObjectMeta(name="u"),
