@@ -11,7 +11,9 @@ benchmark's own counting costs little beside the scheduler's). Throughput is
 sampled every second (the first sample skipped; a last partial second is scaled);
 Average/Perc50/90/95/99 pods/s as upstream, plus scheduling-attempt latency
 percentiles and the peak RSS. A workload using an op or a template field we do not
-support is reported by name and skipped.
+support is reported by name and skipped. The process collects garbage as the
+`kubeactors` command does (`relaxed_gc`); `--gc python` keeps the interpreter's
+defaults.
 
 Last, SchedulingBasic 5000 nodes is run again for the vectorised/reference ratio
 (`--ratio` for that alone): per attempt, both engines place the measured pods of
@@ -23,6 +25,7 @@ with the reference engine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import sys
 import tempfile
@@ -37,6 +40,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from benchmarks._engine_ratio import compare_engines
 from benchmarks._report import emit
+from kubeactors._gc import relaxed_gc
 from kubeactors.actors import ActorSystem
 from kubeactors.api import (
     KINDS,
@@ -597,13 +601,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--output", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--gc",
+        choices=("relaxed", "python"),
+        default="relaxed",
+        help="garbage collection as the kubeactors command runs it, or Python's defaults",
+    )
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     if args.list:
         for name, _, workload in _workloads(args.config):
             console.print(f"{name}  {workload.get('params', {})}")
         return 0
-    rows = anyio.run(_main, args, console)
+    with relaxed_gc() if args.gc == "relaxed" else contextlib.nullcontext():
+        rows = anyio.run(_main, args, console)
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_bytes(msgspec.json.format(msgspec.json.encode(rows)))

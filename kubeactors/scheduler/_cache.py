@@ -178,15 +178,16 @@ class Cache:
                 node.ports.remove(port)
         node.nonzero_cpu += sign * info.nonzero_cpu
         node.nonzero_memory += sign * info.nonzero_memory
-        if not info.terminating:
+        if self.matches and not info.terminating:
             counts = self.table.counts
             for key in self.matches:
                 if _matches_all(key, info):
                     counts[("match", key)][row] += sign
-        terms = list(carried_terms(info))
-        if terms:
+        if info.affinity or info.anti_affinity or info.preferred_affinity or (
+            info.preferred_anti_affinity
+        ):
             self.term_pods += sign
-            for term in terms:
+            for term in carried_terms(info):
                 self.terms.add(term)
                 self.table.count_column(("term", term))[row] += sign
         # The table last: removing the last pod of a departed node frees its row.
