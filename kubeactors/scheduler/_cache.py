@@ -183,8 +183,11 @@ class Cache:
             for key in self.matches:
                 if _matches_all(key, info):
                     counts[("match", key)][row] += sign
-        if info.affinity or info.anti_affinity or info.preferred_affinity or (
-            info.preferred_anti_affinity
+        if (
+            info.affinity
+            or info.anti_affinity
+            or info.preferred_affinity
+            or (info.preferred_anti_affinity)
         ):
             self.term_pods += sign
             for term in carried_terms(info):
