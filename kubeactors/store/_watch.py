@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from ._errors import StoreError
 from ._keys import in_range
 from ._types import Event, EventType
+from ._wakeup import Waker, Wakeup
 
 __all__ = ["WatchCancelledError", "WatchHub", "WatchStream"]
 
@@ -31,7 +32,9 @@ class WatchStream:
     A batch holds whole revisions. An empty batch is a progress notification (asked
     for with `progress_notify`): no event in the range up to `revision`. After each
     batch is taken, `revision` is the store revision the consumer has every event of
-    its range up to (like the header revision of etcd's WatchResponse).
+    its range up to (like the header revision of etcd's WatchResponse). A batch may
+    be the very list other watches of the same range get (one list per write, not
+    one per watcher): read it, do not change it.
 
     Events are pushed from the store's commit path without awaiting the consumer.
     A consumer that lets more than `capacity` events pile up is cancelled (its next
@@ -63,9 +66,12 @@ class WatchStream:
         self.revision = 0
         self._queued = 0
         self._hub = hub
-        self._batches: deque[tuple[list[Event], int]] = deque()
+        # Queued batches and the revision each is complete to, side by side: no
+        # tuple per batch for the garbage collector to track.
+        self._batches: deque[list[Event]] = deque()
+        self._revisions: deque[int] = deque()
         self._pending = 0
-        self._waiter: asyncio.Future[None] | None = None
+        self._wakeup: Wakeup | None = None
         self._closed = False
         self._error: WatchCancelledError | None = None
         self._held: list[tuple[list[Event], int]] | None = None
@@ -120,28 +126,33 @@ class WatchStream:
         self._push(events, revision)
 
     def _push(self, events: list[Event], revision: int) -> None:
+        # Runs once per watch for every write it sees: kept to the bare steps.
         if self._closed:
             return
-        self._queued = max(self._queued, revision)
+        if revision > self._queued:
+            self._queued = revision
         if not events:
             if self.progress_notify:
-                self._batches.append((events, self._queued))
+                self._batches.append(events)
+                self._revisions.append(self._queued)
                 self._wake()
             return
         self._quiet = False
-        self._batches.append((events, self._queued))
+        self._batches.append(events)
+        self._revisions.append(self._queued)
         self._pending += len(events)
         if self._pending > self.capacity:
             self._cancel(WatchCancelledError(f"watcher fell behind by {self._pending} events"))
             return
-        self._wake()
+        wakeup = self._wakeup
+        if wakeup is not None:
+            wakeup.wake()
 
     def _advance(self, revision: int) -> None:
         """Nothing in range up to `revision`: the consumer is complete up to there."""
         self._queued = max(self._queued, revision)
         if self._batches:
-            events, _ = self._batches[-1]
-            self._batches[-1] = (events, self._queued)
+            self._revisions[-1] = self._queued
         else:
             self.revision = self._queued
 
@@ -182,14 +193,14 @@ class WatchStream:
         busy consumer in batches.
         """
         batches = self._batches
-        if events and batches and batches[-1][0] and not self._closed:
+        if events and batches and batches[-1] and not self._closed:
             matching = [event for event in events if self.wants(event)]
             if not self.prev_kv:
                 matching = [Event(e.type, e.kv) for e in matching]
             self._queued = max(self._queued, revision)
-            pending, _ = batches[-1]
-            pending.extend(matching)  # a list made for this stream alone (see deliver)
-            batches[-1] = (pending, self._queued)
+            # A new list: a queued batch may be shared with other watches.
+            batches[-1] = batches[-1] + matching
+            self._revisions[-1] = self._queued
             self._pending += len(matching)
             if self._pending > self.capacity:
                 self._cancel(WatchCancelledError(f"watcher fell behind by {self._pending} events"))
@@ -205,72 +216,159 @@ class WatchStream:
         self._cancel(error)
 
     def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        wakeup = self._wakeup
+        if wakeup is not None:
+            wakeup.wake()
+
+    # Reading.
 
     def __aiter__(self) -> WatchStream:
         return self
 
     async def __anext__(self) -> list[Event]:
         while True:
-            if self._batches:
-                batch, revision = self._batches.popleft()
-                self._pending -= len(batch)
-                self.revision = max(self.revision, revision)
-                room = self._room
-                if room is not None and not room.done() and self._pending <= self.capacity // 2:
-                    room.set_result(None)
+            batch = self.take()
+            if batch is not None:
                 return batch
-            if self._error is not None:
-                raise self._error
-            if self._closed:
-                raise StopAsyncIteration
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
+            await self.ready()
+
+    def take(self) -> list[Event] | None:
+        """The next batch if one is queued, else None (then await `ready()`).
+
+        Raises `WatchCancelledError` when the store ended the watch, and
+        `StopAsyncIteration` once it is closed, as `__anext__` does.
+        """
+        if self._batches:
+            batch = self._batches.popleft()
+            revision = self._revisions.popleft()
+            self._pending -= len(batch)
+            if revision > self.revision:
+                self.revision = revision
+            room = self._room
+            if room is not None and not room.done() and self._pending <= self.capacity // 2:
+                room.set_result(None)
+            return batch
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            raise StopAsyncIteration
+        return None
+
+    def ready(self) -> Wakeup:
+        """An awaitable that completes when `take` may have something new.
+
+        A layer on top of a watch (the API's) awaits this directly rather than
+        `__anext__`: one coroutine fewer to make and resume per batch.
+        """
+        wakeup = self._wakeup
+        if wakeup is None:
+            wakeup = self._wakeup = Wakeup(self._hub.waker(asyncio.get_running_loop()))
+        return wakeup
 
     def close(self) -> None:
         """Stop watching; events already queued are dropped."""
         self._batches.clear()
+        self._revisions.clear()
         self._pending = 0
         self._cancel(None)
 
 
+class _Range:
+    """The open watches of one key range and filter set: each published event is tested
+    once per range, not once per watch, and the watches share the list that matches."""
+
+    __slots__ = ("key", "no_delete", "no_put", "prev_kv", "range_end", "streams")
+
+    def __init__(self, stream: WatchStream) -> None:
+        self.key = stream.key
+        self.range_end = stream.range_end
+        self.no_put = stream.no_put
+        self.no_delete = stream.no_delete
+        self.prev_kv = stream.prev_kv
+        self.streams: dict[WatchStream, None] = {}
+
+    def select(self, events: Sequence[Event]) -> list[Event]:
+        """The events this range's watches get (from any start revision), prev_kv as asked."""
+        key, end, no_put, no_delete = self.key, self.range_end, self.no_put, self.no_delete
+        matching = [
+            event
+            for event in events
+            if not (no_delete if event.type is EventType.DELETE else no_put)
+            and in_range(event.kv.key, key, end)
+        ]
+        if not self.prev_kv:
+            matching = [Event(event.type, event.kv) for event in matching]
+        return matching
+
+
+def _range_of(stream: WatchStream) -> tuple[bytes, bytes | None, bool, bool, bool]:
+    return (stream.key, stream.range_end, stream.no_put, stream.no_delete, stream.prev_kv)
+
+
 class WatchHub:
-    """Every open watch of one store; publishing filters each batch by the watch's range."""
+    """Every open watch of one store, grouped by key range and filters.
+
+    Publishing tests each event once per distinct range; the watches of a range then
+    share one list of matching events, so offering a write to thousands of watchers
+    of the same range costs each of them an append and a wake-up, not a filter pass.
+    """
 
     def __init__(self) -> None:
+        self._waker: Waker | None = None
         self._streams: dict[WatchStream, None] = {}
+        self._ranges: dict[tuple[bytes, bytes | None, bool, bool, bool], _Range] = {}
 
     def __len__(self) -> int:
         return len(self._streams)
+
+    def waker(self, loop: asyncio.AbstractEventLoop) -> Waker:
+        """The one `Waker` of this hub's watches: every consumer a publish wakes
+        resumes from the same loop callback."""
+        waker = self._waker
+        if waker is None or waker.loop is not loop:
+            waker = self._waker = Waker(loop)
+        return waker
 
     def streams(self) -> list[WatchStream]:
         return list(self._streams)
 
     def add(self, stream: WatchStream) -> None:
         self._streams[stream] = None
+        signature = _range_of(stream)
+        group = self._ranges.get(signature)
+        if group is None:
+            group = self._ranges[signature] = _Range(stream)
+        group.streams[stream] = None
 
     def remove(self, stream: WatchStream) -> None:
-        self._streams.pop(stream, None)
+        if self._streams.pop(stream, False) is not False:
+            signature = _range_of(stream)
+            group = self._ranges[signature]
+            del group.streams[stream]
+            if not group.streams:
+                del self._ranges[signature]
 
     def publish(self, events: Sequence[Event], revision: int) -> None:
         """Offer committed `events` (whole revisions, up to `revision`) to every watch."""
-        stripped: dict[int, Event] | None = None
-        for stream in list(self._streams):
-            matching = [event for event in events if stream.wants(event)]
+        for group in list(self._ranges.values()):
+            matching = group.select(events)
+            streams = list(group.streams)
             if not matching:
-                if not stream.catching_up:
-                    stream._advance(revision)
+                for stream in streams:
+                    if stream._held is None:
+                        stream._advance(revision)
                 continue
-            if not stream.prev_kv:
-                if stripped is None:
-                    stripped = {id(e): Event(e.type, e.kv) for e in events}
-                matching = [stripped[id(e)] for e in matching]
-            stream._offer(matching, revision)
+            first = matching[0].kv.mod_revision
+            for stream in streams:
+                if stream.start_revision <= first:
+                    stream._offer(matching, revision)
+                    continue
+                # A watch from a revision not yet reached: only what comes after it.
+                own = [e for e in matching if e.kv.mod_revision >= stream.start_revision]
+                if own:
+                    stream._offer(own, revision)
+                elif stream._held is None:
+                    stream._advance(revision)
 
     @staticmethod
     def deliver(stream: WatchStream, events: list[Event], revision: int) -> None:
