@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from ..store import Event, EventType, WatchCancelledError, WatchStream
 from ._kinds import ResourceKind
@@ -14,6 +14,16 @@ from ._status import ApiError
 __all__ = ["ApiWatch", "DecodeCache"]
 
 R = TypeVar("R", bound=ApiObject)
+
+
+_CONVERTED_BATCHES = 64
+"""Converted batches kept: enough for watchers that are a few writes apart."""
+
+
+class _Converted(NamedTuple):
+    events: list[Event]
+    kind: ResourceKind[Any]
+    batch: list[WatchEvent[Any]]
 
 
 class DecodeCache:
@@ -29,6 +39,11 @@ class DecodeCache:
             raise ValueError(f"size must be positive, got {size}")
         self._size = size
         self._items: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
+        # The batches lately converted for watches without selectors, by the
+        # identity of the store's batch: the store hands every watch of a range the
+        # same list, so the watchers after the first take the converted batch as it
+        # is. Each entry holds its list, so that the identity stays unique.
+        self._batches: dict[tuple[int, int], _Converted] = {}
 
     def peek(self, key: bytes, revision: int) -> Any:
         """The object stored at `key` as of `revision`, if this cache holds it."""
@@ -39,6 +54,27 @@ class DecodeCache:
         if len(self._items) >= self._size:
             self._items.popitem(last=False)
         self._items[(key, revision)] = obj
+
+    def converted(
+        self,
+        kind: ResourceKind[R],
+        events: list[Event],
+        convert: Callable[[Event], WatchEvent[R] | None],
+    ) -> list[WatchEvent[R]]:
+        """`events` converted by `convert`, once for every watch of `kind` that gets
+        this very list (the store never changes a batch it handed out); each caller
+        gets a list of its own."""
+        entry = (id(events), id(kind))
+        found = self._batches.get(entry)
+        if found is not None and found.events is events and found.kind is kind:
+            batch: list[WatchEvent[R]] = found.batch
+        else:
+            converted = [convert(event) for event in events]
+            batch = [event for event in converted if event is not None]
+            if len(self._batches) >= _CONVERTED_BATCHES:
+                del self._batches[next(iter(self._batches))]
+            self._batches[entry] = _Converted(events, kind, batch)
+        return batch.copy()
 
     def decode(self, kind: ResourceKind[R], key: bytes, data: bytes, revision: int) -> R:
         entry = (key, revision)
@@ -92,17 +128,24 @@ class ApiWatch(Generic[R]):
         if self._initial:
             batch, self._initial = self._initial, []
             return batch
+        stream = self._stream
         while True:
             try:
-                events = await self._stream.__anext__()
+                events = stream.take()
             except WatchCancelledError as error:
                 raise ApiError.expired(str(error)) from error
+            if events is None:
+                await stream.ready()
+                continue
             if not events:
                 if self._bookmarks:
                     return [self._bookmark(self._stream.revision)]
                 continue
-            converted = [self._convert(event) for event in events]
-            batch = [event for event in converted if event is not None]
+            if self._predicate is None:
+                batch = self._cache.converted(self.kind, events, self._convert)
+            else:
+                converted = [self._convert(event) for event in events]
+                batch = [event for event in converted if event is not None]
             if batch:
                 return batch
 

@@ -71,7 +71,10 @@ class Informer(Generic[R]):
         self.client = client
         self.resync_period = resync_period
         self._clock = clock
-        self._lock = anyio.Lock()
+        # Taken only to keep a watch batch and a resync or relist from handing their
+        # changes to batch handlers at the same time; uncontended, it costs no trip
+        # through the event loop (anyio's default lock yields on every acquire).
+        self._lock = anyio.Lock(fast_acquire=True)
         self.kind = kind
         self.namespace = namespace
         self.resource_version = ""
@@ -180,8 +183,12 @@ class Informer(Generic[R]):
             backoff = _FIRST_BACKOFF
             try:
                 async for batch in watch:
-                    async with self._lock:
-                        await self._apply_events(batch)
+                    if self._batch_handlers or self._lock.locked():
+                        async with self._lock:
+                            await self._apply_events(batch)
+                    else:
+                        # Nothing below awaits, so no other dispatch can come between.
+                        self._call_handlers(self._take_in(batch))
             except ApiError as error:
                 if error.code != 410 and not _transient(error):
                     raise
@@ -221,6 +228,10 @@ class Informer(Generic[R]):
         return await self.client.watch(self.kind, self.namespace, listed.resource_version)
 
     async def _apply_events(self, events: Sequence[WatchEvent[R]]) -> None:
+        await self._dispatch(self._take_in(events))
+
+    def _take_in(self, events: Sequence[WatchEvent[R]]) -> list[Delta[R]]:
+        """Update the cache and indexes from watch events; the changes made."""
         deltas: list[Delta[R]] = []
         for event in events:
             if event.type in ("BOOKMARK", "ERROR"):
@@ -239,7 +250,7 @@ class Informer(Generic[R]):
                 else:
                     deltas.append(Delta("MODIFIED", obj, previous))
             self.resource_version = obj.metadata.resource_version
-        await self._dispatch(deltas)
+        return deltas
 
     def _store(self, key: str, obj: R, previous: R | None) -> None:
         self._items[key] = obj
@@ -260,6 +271,11 @@ class Informer(Generic[R]):
     async def _dispatch(self, deltas: list[Delta[R]]) -> None:
         if not deltas:
             return
+        self._call_handlers(deltas)
+        for handler in self._batch_handlers:
+            await handler(deltas)
+
+    def _call_handlers(self, deltas: list[Delta[R]]) -> None:
         for on_add, on_update, on_delete in self._handlers:
             for delta in deltas:
                 if delta.type == "ADDED":
@@ -270,8 +286,6 @@ class Informer(Generic[R]):
                         on_update(delta.old, delta.object)
                 elif on_delete is not None:
                     on_delete(delta.object)
-        for handler in self._batch_handlers:
-            await handler(deltas)
 
 
 def _discard(index: dict[str, dict[str, None]], value: str, key: str) -> None:
