@@ -24,7 +24,7 @@ from ..store import (
     TxnResult,
 )
 from . import _errors as errors
-from ._convert import Identity, kv_to_pb, range_end_of
+from ._convert import Identity, add_kvs, kv_to_pb, range_end_of
 from ._proto import rpc_pb2
 
 __all__ = ["KeyValueService", "Limits"]
@@ -103,26 +103,30 @@ class KeyValueService:
 
     async def range(self, request: rpc_pb2.RangeRequest) -> rpc_pb2.RangeResponse:
         self._check_size(request)
-        op = _range_op(request)
+        if not request.key:
+            raise errors.empty_key()  # etcd refuses it even with a range_end
+        whole = _reads_whole_range(request)
         with store_errors():
             result = await self._store.range(
-                op.key,
-                op.range_end,
-                limit=op.limit,
-                revision=op.revision,
-                keys_only=op.keys_only,
-                count_only=op.count_only,
+                request.key,
+                request.range_end or None,
+                # etcd treats a negative limit or revision as none.
+                limit=0 if whole else max(request.limit, 0),
+                revision=max(request.revision, 0),
+                keys_only=request.keys_only,
+                count_only=request.count_only,
             )
-        return self._range_response(request, result)
+        return self._range_response(request, result, whole)
 
     def _range_response(
-        self, request: rpc_pb2.RangeRequest, result: RangeResult
+        self, request: rpc_pb2.RangeRequest, result: RangeResult, whole: bool | None = None
     ) -> rpc_pb2.RangeResponse:
-        response = rpc_pb2.RangeResponse(
-            header=self._identity.header(result.revision), count=result.count, more=result.more
-        )
+        response = rpc_pb2.RangeResponse(count=result.count, more=result.more)
+        self._identity.fill_header(response.header, result.revision)
         kvs: Sequence[KeyValue] = result.kvs
-        if _reads_whole_range(request) and not request.count_only:
+        if whole is None:
+            whole = _reads_whole_range(request)
+        if whole and not request.count_only:
             kvs = [kv for kv in kvs if _passes_filters(kv, request)]
             order = request.sort_order
             if order == _RangeRequest.NONE and request.sort_target != _RangeRequest.KEY:
@@ -136,7 +140,7 @@ class KeyValueService:
             response.more = bool(request.limit) and len(kvs) > request.limit
             if response.more:
                 kvs = kvs[: request.limit]
-        response.kvs.extend(kv_to_pb(kv) for kv in kvs)
+        add_kvs(response.kvs, kvs)
         return response
 
     async def put(self, request: rpc_pb2.PutRequest) -> rpc_pb2.PutResponse:
@@ -149,7 +153,8 @@ class KeyValueService:
                 ignore_value=request.ignore_value,
                 ignore_lease=request.ignore_lease,
             )
-        response = rpc_pb2.PutResponse(header=self._identity.header(result.revision))
+        response = rpc_pb2.PutResponse()
+        self._identity.fill_header(response.header, result.revision)
         if request.prev_kv and result.prev_kv is not None:
             response.prev_kv.CopyFrom(kv_to_pb(result.prev_kv))
         return response
