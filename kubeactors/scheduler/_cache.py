@@ -187,7 +187,7 @@ class Cache:
             info.affinity
             or info.anti_affinity
             or info.preferred_affinity
-            or (info.preferred_anti_affinity)
+            or info.preferred_anti_affinity
         ):
             self.term_pods += sign
             for term in carried_terms(info):
