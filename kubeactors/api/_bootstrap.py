@@ -69,7 +69,15 @@ _ROLES: dict[str, list[PolicyRule]] = {
         _rule(
             _READ,
             [""],
-            ["pods", "services", "endpoints", "configmaps", "events", "replicationcontrollers"],
+            [
+                "pods",
+                "services",
+                "endpoints",
+                "configmaps",
+                "events",
+                "replicationcontrollers",
+                "serviceaccounts",
+            ],
         ),
         _rule(_READ, ["apps"], _WORKLOADS),
         _rule(_READ, ["discovery.k8s.io"], ["endpointslices"]),
@@ -78,7 +86,15 @@ _ROLES: dict[str, list[PolicyRule]] = {
         _rule(
             _READ + _WRITE,
             [""],
-            ["pods", "services", "endpoints", "configmaps", "secrets", "replicationcontrollers"],
+            [
+                "pods",
+                "services",
+                "endpoints",
+                "configmaps",
+                "secrets",
+                "replicationcontrollers",
+                "serviceaccounts",
+            ],
         ),
         _rule(_READ + _WRITE, ["apps"], [*_WORKLOADS, "deployments/scale", "replicasets/scale"]),
         _rule(_READ, [""], ["events"]),

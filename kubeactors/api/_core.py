@@ -1,5 +1,6 @@
 """core/v1 kinds other than Pod and Node: Namespace, Service, Endpoints, Event,
-ReplicationController, ConfigMap, Secret, Binding, ResourceQuota and LimitRange."""
+ReplicationController, ConfigMap, Secret, ServiceAccount, Binding, ResourceQuota and
+LimitRange."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ __all__ = [
     "LimitRange",
     "LimitRangeItem",
     "LimitRangeSpec",
+    "LocalObjectReference",
     "Namespace",
     "NamespaceSpec",
     "NamespaceStatus",
@@ -35,6 +37,7 @@ __all__ = [
     "ResourceQuotaStatus",
     "Secret",
     "Service",
+    "ServiceAccount",
     "ServicePort",
     "ServiceSpec",
     "ServiceStatus",
@@ -204,6 +207,24 @@ class Secret(ApiObject, frozen=True):
     type: str = ""
     data: dict[str, bytes] = msgspec.field(default_factory=dict)
     string_data: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class LocalObjectReference(WireStruct, frozen=True):
+    """An object named in the same namespace (an image pull secret, say)."""
+
+    name: str = ""
+
+
+class ServiceAccount(ApiObject, frozen=True):
+    """core/v1 ServiceAccount: an identity for processes in pods, named by RBAC
+    subjects of kind ServiceAccount (`system:serviceaccount:<namespace>:<name>`)."""
+
+    api_version: str = "v1"
+    kind: str = "ServiceAccount"
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    secrets: list[ObjectReference] = msgspec.field(default_factory=list)
+    image_pull_secrets: list[LocalObjectReference] = msgspec.field(default_factory=list)
+    automount_service_account_token: bool | None = None
 
 
 class Binding(ApiObject, frozen=True):

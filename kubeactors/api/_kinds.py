@@ -23,6 +23,7 @@ from ._core import (
     ResourceQuota,
     Secret,
     Service,
+    ServiceAccount,
 )
 from ._crd import CRD_GROUP, CustomResourceDefinition
 from ._meta import ApiObject, ObjectMeta
@@ -327,6 +328,14 @@ KINDS = KindRegistry(
             short_names=("cm",),
         ),
         ResourceKind(Secret, "Secret", "secrets", True, b"/registry/secrets/"),
+        ResourceKind(
+            ServiceAccount,
+            "ServiceAccount",
+            "serviceaccounts",
+            True,
+            b"/registry/serviceaccounts/",
+            short_names=("sa",),
+        ),
         ResourceKind(
             ResourceQuota,
             "ResourceQuota",

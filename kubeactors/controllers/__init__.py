@@ -21,10 +21,12 @@ from .replicaset import (
     slow_start_batches,
 )
 from .resourcequota import ResourceQuotaController, quota_usage
+from .serviceaccount import DEFAULT_SERVICE_ACCOUNT, ServiceAccountsController
 from .tainteviction import TaintEvictionController
 
 __all__ = [
     "ALL_CONTROLLERS",
+    "DEFAULT_SERVICE_ACCOUNT",
     "Controller",
     "ControllerManager",
     "ControllerManagerSettings",
@@ -42,6 +44,7 @@ __all__ = [
     "ReplicationControllerController",
     "ResourceQuotaController",
     "Resync",
+    "ServiceAccountsController",
     "State",
     "TaintEvictionController",
     "deletion_order",

@@ -28,6 +28,7 @@ from .garbagecollector import GarbageCollector
 from .nodelifecycle import NodeLifecycleController, NodeLifecycleSettings
 from .replicaset import ReplicaSetController, ReplicationControllerController
 from .resourcequota import ResourceQuotaController
+from .serviceaccount import ServiceAccountsController
 from .tainteviction import TaintEvictionController
 
 __all__ = [
@@ -53,6 +54,7 @@ ALL_CONTROLLERS = (
     "endpointslice",
     "garbagecollector",
     "resourcequota",
+    "serviceaccount",
 )
 
 
@@ -108,6 +110,7 @@ def _factories(
         "endpointslice": lambda: EndpointSliceController(client),
         "garbagecollector": lambda: GarbageCollector(client, kinds),
         "resourcequota": lambda: ResourceQuotaController(client),
+        "serviceaccount": lambda: ServiceAccountsController(client),
     }
 
 

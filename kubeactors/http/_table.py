@@ -345,6 +345,10 @@ _PRINTERS: dict[str, tuple[list[Column], Row]] = {
         ],
         _data_row,
     ),
+    "ServiceAccount": (
+        [_NAME, Column("Secrets", "Number of secrets.", type="integer"), _AGE],
+        lambda obj, now: [_name(obj), len(obj.get("secrets") or []), _age(obj, now)],
+    ),
     "Event": (
         [
             Column("Last Seen", "Time of the last occurrence."),

@@ -297,3 +297,15 @@ async def test_deployment_and_service_apply_get_and_scale(tmp_path: Path) -> Non
         assert (status, out.strip()) == (0, "namespace/team created"), err
         status, out, err = await api.kubectl("get", "ns", "team")
         assert out.split()[-3:-1] == ["team", "Active"], err
+
+
+async def test_create_and_list_service_accounts(tmp_path: Path) -> None:
+    async with served(tmp_path) as api:
+        status, out, err = await api.kubectl("create", "serviceaccount", "builder")
+        assert (status, out) == (0, "serviceaccount/builder created\n"), err
+        status, out, err = await api.kubectl("get", "sa")
+        assert status == 0, err
+        assert out.split("\n")[0].split() == ["NAME", "SECRETS", "AGE"]
+        assert out.split("\n")[1].split()[:2] == ["builder", "0"]
+        account = await api.kubectl_json("get", "serviceaccount", "builder")
+        assert (account["kind"], account["metadata"]["namespace"]) == ("ServiceAccount", "default")
