@@ -263,6 +263,8 @@ class ApiServer(Actor[ApiRequest]):
     # -- dispatch ----------------------------------------------------------------
 
     async def receive(self, message: ApiRequest) -> None:
+        # Creates, gets and lists answer with a store request to pass on.
+        forward: StoreRequest | None = None
         try:
             user = self._authenticate(message.user, message.token)
             match message:
@@ -276,13 +278,13 @@ class ApiServer(Actor[ApiRequest]):
                         f"({kind_of(_kind_type(message)).plural}): it is create-only"
                     )
                 case Create():
-                    await self._create(message, user)
+                    forward = self._create(message, user)
                 case Get():
-                    await self._get(message, user)
+                    forward = self._get(message, user)
                 case List():
-                    await self._list(message, user)
+                    forward = self._list(message, user)
                 case Update():
-                    await self._update(message, user)
+                    self._update(message, user)
                 case Patch():
                     self._patch(message, user)
                 case Delete():
@@ -295,8 +297,13 @@ class ApiServer(Actor[ApiRequest]):
                     self._scale(message, user)
         except ApiError as error:
             message.reply.fail(error)
+            return
         except UnknownKindError as error:
             message.reply.fail(bad_request(str(error)))
+            return
+        # Waiting for room in the store's mailbox holds this one's back (backpressure).
+        if forward is not None and not self._store_ref.try_tell(forward):
+            await self._store_ref.tell(forward)
 
     def _authenticate(self, user: UserInfo | None, token: str) -> UserInfo:
         if token:
@@ -432,7 +439,7 @@ class ApiServer(Actor[ApiRequest]):
         address = f"10.{96 + (host >> 16)}.{(host >> 8) & 255}.{host & 255}"
         return replace(service, spec=replace(spec, cluster_ip=address, cluster_ips=[address]))
 
-    async def _create(self, request: Create, user: UserInfo) -> None:
+    def _create(self, request: Create, user: UserInfo) -> StoreRequest | None:
         obj = request.obj
         kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
         meta = obj.metadata
@@ -450,7 +457,7 @@ class ApiServer(Actor[ApiRequest]):
         admission = AdmissionRequest("CREATE", kind, prepared, None, user, self.state)
         if self._admission.needs_usage(admission):
             self.context.start_soon(lambda: self._create_counted(request, kind, prepared, user))
-            return
+            return None
         admitted = self._admission.admit(admission)
         self._validate(kind, admitted)
         key = kind.key(namespace, name)
@@ -470,9 +477,7 @@ class ApiServer(Actor[ApiRequest]):
             return ApiError.already_exists(kind.plural, name)
 
         reply: Reply[WriteResult] = request.reply.forward(created, translate)
-        await self._store_ref.tell(
-            StorePut(key, kind.encode(admitted), reply, expect_mod_revision=0)
-        )
+        return StorePut(key, kind.encode(admitted), reply, expect_mod_revision=0)
 
     async def _create_counted(
         self, request: Create, kind: ResourceKind[Any], prepared: ApiObject, user: UserInfo
@@ -500,7 +505,7 @@ class ApiServer(Actor[ApiRequest]):
 
     # -- reads -------------------------------------------------------------------
 
-    async def _get(self, request: Get, user: UserInfo) -> None:
+    def _get(self, request: Get, user: UserInfo) -> StoreRequest:
         kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
         namespace = self._namespace(kind, request.namespace)
         name = request.name
@@ -514,7 +519,7 @@ class ApiServer(Actor[ApiRequest]):
 
         cache = self._decoded
         reply: Reply[KeyValue | None] = request.reply.forward(found, _store_failure)
-        await self._store_ref.tell(StoreGet(kind.key(namespace, name), reply))
+        return StoreGet(kind.key(namespace, name), reply)
 
     def _predicate(
         self, kind: ResourceKind[Any], label_selector: str, field_selector: str
@@ -525,7 +530,7 @@ class ApiServer(Actor[ApiRequest]):
             return None
         return lambda obj: labels.matches(obj.metadata.labels) and fields.matches(obj)
 
-    async def _list(self, request: List, user: UserInfo) -> None:
+    def _list(self, request: List, user: UserInfo) -> StoreRequest:
         kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
         namespace = request.namespace if kind.namespaced else ""
         self._authorize(user, "list", kind, namespace)
@@ -572,7 +577,7 @@ class ApiServer(Actor[ApiRequest]):
             return _store_failure(error)
 
         reply: Reply[RangeResult] = request.reply.forward(listed, failed)
-        await self._store_ref.tell(StoreRange(start, end, reply, limit=limit, revision=revision))
+        return StoreRange(start, end, reply, limit=limit, revision=revision)
 
     def _watch(self, request: Watch, user: UserInfo) -> None:
         kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
@@ -627,7 +632,7 @@ class ApiServer(Actor[ApiRequest]):
 
     # -- update ------------------------------------------------------------------
 
-    async def _update(self, request: Update, user: UserInfo) -> None:
+    def _update(self, request: Update, user: UserInfo) -> None:
         obj = request.obj
         kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
         meta = obj.metadata
@@ -642,7 +647,8 @@ class ApiServer(Actor[ApiRequest]):
         self._authorize(user, "update", kind, namespace, meta.name, subresource)
         expected = _parse_resource_version(kind, meta.name, meta.resource_version)
         key = kind.key(namespace, meta.name)
-        obj = replace(obj, metadata=replace(meta, namespace=namespace))
+        if meta.namespace != namespace:
+            obj = replace(obj, metadata=replace(meta, namespace=namespace))
         old = self._decoded.peek(key, expected)
         if old is not None and type(old) is kind.type:
             # The version the client read is at hand: check and forward, no read needed.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +73,9 @@ class _Pending:
     events: list[Event]
     reply: Reply[Any]
     result: object
-    leases_granted: list[tuple[int, int]] = field(default_factory=list)
-    leases_removed: list[int] = field(default_factory=list)
+    # Tuples, empty for nearly every write: no lists allocated per request.
+    leases_granted: tuple[tuple[int, int], ...] = ()
+    leases_removed: tuple[int, ...] = ()
 
 
 class StoreActor(Actor[StoreRequest]):
@@ -439,7 +440,7 @@ class StoreActor(Actor[StoreRequest]):
         self._leases.grant(lease_id, ttl, self.context.clock.now())
         pending = self._enqueue(None, request.reply, None)
         pending.result = LeaseGrantResult(lease_id, ttl, pending.revision)
-        pending.leases_granted.append((lease_id, ttl))
+        pending.leases_granted = ((lease_id, ttl),)
 
     def _lease_revoke(self, lease_id: int, reply: Reply[int]) -> None:
         lease = self._leases.get(lease_id)
@@ -453,7 +454,7 @@ class StoreActor(Actor[StoreRequest]):
         self._leases.remove(lease_id)
         pending = self._enqueue(applier, reply, None)
         pending.result = pending.revision
-        pending.leases_removed.append(lease_id)
+        pending.leases_removed = (lease_id,)
 
     def _lease_keep_alive(self, request: LeaseKeepAlive) -> None:
         lease = self._leases.get(request.id)
@@ -511,8 +512,10 @@ class StoreActor(Actor[StoreRequest]):
                         kv.lease,
                     )
                 )
-            granted.extend(pending.leases_granted)
-            removed.extend(pending.leases_removed)
+            if pending.leases_granted:
+                granted.extend(pending.leases_granted)
+            if pending.leases_removed:
+                removed.extend(pending.leases_removed)
         try:
             await db.write(rows, granted, removed, meta)
         except BaseException as error:
