@@ -35,12 +35,6 @@ class Waker:
     def loop(self) -> asyncio.AbstractEventLoop:
         return self._loop
 
-    def _add(self, wakeup: Wakeup) -> None:
-        woken = self._woken
-        if not woken:
-            self._loop.call_soon(self._run)
-        woken.append(wakeup)
-
     def _run(self) -> None:
         woken, self._woken = self._woken, []
         done = 0
@@ -101,7 +95,11 @@ class Wakeup:
         """Resume the waiting task, if any, on the waker's next batch."""
         if self._step is not None and not self._woken:
             self._woken = True
-            self._waker._add(self)
+            waker = self._waker
+            woken = waker._woken
+            if not woken:
+                self._loop.call_soon(waker._run)
+            woken.append(self)
 
     def _resume(self) -> None:
         step, context = self._step, self._context

@@ -360,15 +360,17 @@ class WatchHub:
                 continue
             first = matching[0].kv.mod_revision
             for stream in streams:
-                if stream.start_revision <= first:
-                    stream._offer(matching, revision)
-                    continue
-                # A watch from a revision not yet reached: only what comes after it.
-                own = [e for e in matching if e.kv.mod_revision >= stream.start_revision]
-                if own:
-                    stream._offer(own, revision)
+                if stream.start_revision > first:
+                    # A watch from a revision not yet reached: only what comes after it.
+                    own = [e for e in matching if e.kv.mod_revision >= stream.start_revision]
+                    if own:
+                        stream._offer(own, revision)
+                    elif stream._held is None:
+                        stream._advance(revision)
                 elif stream._held is None:
-                    stream._advance(revision)
+                    stream._push(matching, revision)  # the common case, one call
+                else:
+                    stream._offer(matching, revision)
 
     @staticmethod
     def deliver(stream: WatchStream, events: list[Event], revision: int) -> None:
