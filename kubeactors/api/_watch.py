@@ -16,14 +16,25 @@ __all__ = ["ApiWatch", "DecodeCache"]
 R = TypeVar("R", bound=ApiObject)
 
 
-_CONVERTED_BATCHES = 64
-"""Converted batches kept: enough for watchers that are a few writes apart."""
+_SHARED_BATCHES = 128
+"""Batches kept in their shared forms: enough for watchers that are a few writes apart."""
+
+T = TypeVar("T")
 
 
-class _Converted(NamedTuple):
+class _Shared(NamedTuple):
     events: list[Event]
     kind: ResourceKind[Any]
-    batch: list[WatchEvent[Any]]
+    value: Any
+
+
+class Change(NamedTuple, Generic[R]):
+    """One store event decoded for watches with selectors: a put's object now and
+    before (None if the key is new), or a deleted object (`put` False, `old` None)."""
+
+    put: bool
+    obj: R
+    old: R | None
 
 
 class DecodeCache:
@@ -39,11 +50,11 @@ class DecodeCache:
             raise ValueError(f"size must be positive, got {size}")
         self._size = size
         self._items: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
-        # The batches lately converted for watches without selectors, by the
-        # identity of the store's batch: the store hands every watch of a range the
-        # same list, so the watchers after the first take the converted batch as it
-        # is. Each entry holds its list, so that the identity stays unique.
-        self._batches: dict[tuple[int, int], _Converted] = {}
+        # Forms of the store's batches shared by every watch of a kind, by the
+        # identity of the store's list: the store hands every watch of a range the
+        # same list, so the watchers after the first take what the first made.
+        # Each entry holds its list, so that the identity stays unique.
+        self._batches: dict[tuple[int, int, bool], _Shared] = {}
 
     def peek(self, key: bytes, revision: int) -> Any:
         """The object stored at `key` as of `revision`, if this cache holds it."""
@@ -55,26 +66,34 @@ class DecodeCache:
             self._items.popitem(last=False)
         self._items[(key, revision)] = obj
 
-    def converted(
+    def _shared(
         self,
         kind: ResourceKind[R],
         events: list[Event],
-        convert: Callable[[Event], WatchEvent[R] | None],
-    ) -> list[WatchEvent[R]]:
-        """`events` converted by `convert`, once for every watch of `kind` that gets
-        this very list (the store never changes a batch it handed out); each caller
-        gets a list of its own."""
-        entry = (id(events), id(kind))
+        plain: bool,
+        make: Callable[[DecodeCache, ResourceKind[R], list[Event]], T],
+    ) -> T:
+        entry = (id(events), id(kind), plain)
         found = self._batches.get(entry)
         if found is not None and found.events is events and found.kind is kind:
-            batch: list[WatchEvent[R]] = found.batch
-        else:
-            converted = [convert(event) for event in events]
-            batch = [event for event in converted if event is not None]
-            if len(self._batches) >= _CONVERTED_BATCHES:
-                del self._batches[next(iter(self._batches))]
-            self._batches[entry] = _Converted(events, kind, batch)
-        return batch.copy()
+            value: T = found.value
+            return value
+        value = make(self, kind, events)
+        if len(self._batches) >= _SHARED_BATCHES:
+            del self._batches[next(iter(self._batches))]
+        self._batches[entry] = _Shared(events, kind, value)
+        return value
+
+    def converted(self, kind: ResourceKind[R], events: list[Event]) -> list[WatchEvent[R]]:
+        """`events` as the watch events of a watch without selectors, made once for
+        every watch of `kind` that gets this very list (the store never changes a
+        batch it handed out); each caller gets a list of its own."""
+        return self._shared(kind, events, True, _watch_events).copy()
+
+    def changes(self, kind: ResourceKind[R], events: list[Event]) -> list[Change[R]]:
+        """`events` decoded (objects now and before) once for every watch of `kind`
+        with selectors that gets this very list; shared, not to be changed."""
+        return self._shared(kind, events, False, _changes)
 
     def decode(self, kind: ResourceKind[R], key: bytes, data: bytes, revision: int) -> R:
         entry = (key, revision)
@@ -142,10 +161,9 @@ class ApiWatch(Generic[R]):
                     return [self._bookmark(self._stream.revision)]
                 continue
             if self._predicate is None:
-                batch = self._cache.converted(self.kind, events, self._convert)
+                batch = self._cache.converted(self.kind, events)
             else:
-                converted = [self._convert(event) for event in events]
-                batch = [event for event in converted if event is not None]
+                batch = self._select(self._cache.changes(self.kind, events), self._predicate)
             if batch:
                 return batch
 
@@ -153,26 +171,55 @@ class ApiWatch(Generic[R]):
         marker = self.kind.type(metadata=ObjectMeta(resource_version=str(revision)))
         return WatchEvent("BOOKMARK", marker)
 
-    def _convert(self, event: Event) -> WatchEvent[R] | None:
-        kind, kv, cache = self.kind, event.kv, self._cache
-        if event.type is EventType.PUT:
-            obj = cache.decode(kind, kv.key, kv.value, kv.mod_revision)
-            if self._predicate is None:
-                return WatchEvent("ADDED" if event.prev_kv is None else "MODIFIED", obj)
-            now = self._predicate(obj)
-            before = event.prev_kv is not None and self._predicate(
-                cache.decode(kind, kv.key, event.prev_kv.value, event.prev_kv.mod_revision)
-            )
-            if now:
-                return WatchEvent("MODIFIED" if before else "ADDED", obj)
-            return WatchEvent("DELETED", obj) if before else None
-        if event.prev_kv is None:
-            return None
-        # A deleted object carries the revision of its deletion, as in Kubernetes.
-        deleted = cache.decode(kind, kv.key, event.prev_kv.value, kv.mod_revision)
-        if self._predicate is not None and not self._predicate(deleted):
-            return None
-        return WatchEvent("DELETED", deleted)
+    @staticmethod
+    def _select(changes: list[Change[R]], predicate: Callable[[R], bool]) -> list[WatchEvent[R]]:
+        """The watch events of a watch with selectors: an object that comes to match
+        is ADDED, one that stops matching DELETED."""
+        batch: list[WatchEvent[R]] = []
+        for put, obj, old in changes:
+            if put:
+                before = old is not None and predicate(old)
+                if predicate(obj):
+                    batch.append(WatchEvent("MODIFIED" if before else "ADDED", obj))
+                elif before:
+                    batch.append(WatchEvent("DELETED", obj))
+            elif predicate(obj):
+                batch.append(WatchEvent("DELETED", obj))
+        return batch
 
     def close(self) -> None:
         self._stream.close()
+
+
+def _watch_events(
+    cache: DecodeCache, kind: ResourceKind[R], events: list[Event]
+) -> list[WatchEvent[R]]:
+    batch: list[WatchEvent[R]] = []
+    for event in events:
+        kv, prev = event.kv, event.prev_kv
+        if event.type is EventType.PUT:
+            obj = cache.decode(kind, kv.key, kv.value, kv.mod_revision)
+            batch.append(WatchEvent("ADDED" if prev is None else "MODIFIED", obj))
+        elif prev is not None:
+            # A deleted object carries the revision of its deletion, as in Kubernetes.
+            batch.append(
+                WatchEvent("DELETED", cache.decode(kind, kv.key, prev.value, kv.mod_revision))
+            )
+    return batch
+
+
+def _changes(cache: DecodeCache, kind: ResourceKind[R], events: list[Event]) -> list[Change[R]]:
+    changes: list[Change[R]] = []
+    for event in events:
+        kv, prev = event.kv, event.prev_kv
+        if event.type is EventType.PUT:
+            obj = cache.decode(kind, kv.key, kv.value, kv.mod_revision)
+            old = (
+                None if prev is None else cache.decode(kind, kv.key, prev.value, prev.mod_revision)
+            )
+            changes.append(Change(True, obj, old))
+        elif prev is not None:
+            changes.append(
+                Change(False, cache.decode(kind, kv.key, prev.value, kv.mod_revision), None)
+            )
+    return changes

@@ -4,13 +4,18 @@ with selectors or of other kinds are not confused with them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import anyio
 import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kubeactors.api import ConfigMap, ObjectMeta, Pod, WatchEvent
+from kubeactors.api import ApiWatch, ConfigMap, ObjectMeta, Pod, WatchEvent, kind_of
+from kubeactors.api._watch import DecodeCache
+from kubeactors.store import Event, EventType, KeyValue
 
 from .harness import make_pod, running_api
 
@@ -72,3 +77,85 @@ async def test_plain_watches_share_events_selector_watches_see_transitions(
             watch.close()
         selected.close()
         maps.close()
+
+
+@st.composite
+def _store_batches(draw: st.DrawFn) -> list[list[Event]]:
+    """Puts and deletes of a few pods, labelled app=a, app=b or not, as store events
+    with their previous versions, cut into batches."""
+    pods = kind_of(Pod)
+    current: dict[str, KeyValue] = {}
+    events: list[Event] = []
+    for revision in range(1, draw(st.integers(1, 25)) + 1):
+        name = draw(st.sampled_from(["p", "q", "r"]))
+        key = pods.key("default", name)
+        previous = current.get(name)
+        if previous is not None and draw(st.integers(0, 3)) == 0:
+            events.append(Event(EventType.DELETE, KeyValue(key, b"", 0, revision, 0), previous))
+            del current[name]
+            continue
+        app = draw(st.sampled_from(["a", "b", None]))
+        labels = {} if app is None else {"app": app}
+        value = pods.encode(make_pod(name, namespace="default", labels=labels))  # type: ignore[arg-type]
+        created = previous.create_revision if previous else revision
+        kv = KeyValue(key, value, created, revision, (previous.version if previous else 0) + 1)
+        events.append(Event(EventType.PUT, kv, previous))
+        current[name] = kv
+    cuts = sorted(draw(st.sets(st.integers(1, len(events)), max_size=5)) | {len(events)})
+    return [events[start:end] for start, end in zip([0, *cuts], cuts, strict=False)]
+
+
+def _reference(events: list[Event], selected: Callable[[Pod], bool]) -> list[tuple[str, str, str]]:
+    """The plain per-event rule: decode now and before, compare the selector on both."""
+    pods = kind_of(Pod)
+    out: list[tuple[str, str, str]] = []
+    for event in events:
+        prev = event.prev_kv
+        if event.type is EventType.PUT:
+            now = pods.decode(event.kv.value, event.kv.mod_revision)
+            before = prev is not None and selected(pods.decode(prev.value, prev.mod_revision))
+            if selected(now):
+                out.append(
+                    (
+                        "MODIFIED" if before else "ADDED",
+                        now.metadata.name,
+                        str(event.kv.mod_revision),
+                    )
+                )
+            elif before:
+                out.append(("DELETED", now.metadata.name, str(event.kv.mod_revision)))
+        elif prev is not None:
+            gone = pods.decode(prev.value, event.kv.mod_revision)
+            if selected(gone):
+                out.append(("DELETED", gone.metadata.name, str(event.kv.mod_revision)))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(_store_batches())
+def test_selector_watches_from_shared_changes_match_the_plain_rule(
+    batches: list[list[Event]],
+) -> None:
+    cache = DecodeCache()
+    pods = kind_of(Pod)
+
+    def selected(pod: Pod) -> bool:
+        return (pod.metadata.labels or {}).get("app") == "a"
+
+    for events in batches:
+        changes = cache.changes(pods, events)
+        assert cache.changes(pods, events) is changes  # decoded once for all watches
+        for _ in range(2):  # two watches with selectors, one batch
+            got = ApiWatch._select(changes, selected)
+            assert [
+                (e.type, e.object.metadata.name, e.object.metadata.resource_version) for e in got
+            ] == _reference(events, selected)
+        plain = cache.converted(pods, events)
+        assert plain == cache.converted(pods, events)
+        assert [e.type for e in plain] == [
+            "DELETED"
+            if event.type is EventType.DELETE
+            else ("ADDED" if event.prev_kv is None else "MODIFIED")
+            for event in events
+            if event.type is EventType.PUT or event.prev_kv is not None
+        ]
