@@ -50,6 +50,14 @@ from ._authz import (
     rules_for,
 )
 from ._base import IntOrString, ObjectStruct, WireStruct
+from ._batch import (
+    CONTROLLER_UID_LABEL,
+    JOB_NAME_LABEL,
+    Job,
+    JobCondition,
+    JobSpec,
+    JobStatus,
+)
 from ._bootstrap import SYSTEM_NAMESPACES, bootstrap_objects
 from ._cluster_kinds import (
     Endpoint,
@@ -259,10 +267,12 @@ from ._watch import ApiWatch
 
 __all__ = [
     "ANONYMOUS",
+    "CONTROLLER_UID_LABEL",
     "CRD_FINALIZER",
     "CRD_GROUP",
     "DEFAULT_PLUGINS",
     "EVERYTHING",
+    "JOB_NAME_LABEL",
     "KINDS",
     "NODES",
     "NODE_SIMULATOR",
@@ -342,6 +352,10 @@ __all__ = [
     "HTTPGetAction",
     "HTTPHeader",
     "IntOrString",
+    "Job",
+    "JobCondition",
+    "JobSpec",
+    "JobStatus",
     "KeySelector",
     "KindListener",
     "KindRegistry",

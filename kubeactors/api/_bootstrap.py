@@ -80,6 +80,7 @@ _ROLES: dict[str, list[PolicyRule]] = {
             ],
         ),
         _rule(_READ, ["apps"], _WORKLOADS),
+        _rule(_READ, ["batch"], ["jobs"]),
         _rule(_READ, ["discovery.k8s.io"], ["endpointslices"]),
     ],
     "edit": [
@@ -97,6 +98,7 @@ _ROLES: dict[str, list[PolicyRule]] = {
             ],
         ),
         _rule(_READ + _WRITE, ["apps"], [*_WORKLOADS, "deployments/scale", "replicasets/scale"]),
+        _rule(_READ + _WRITE, ["batch"], ["jobs"]),
         _rule(_READ, [""], ["events"]),
     ],
     "system:kube-scheduler": [
@@ -111,7 +113,7 @@ _ROLES: dict[str, list[PolicyRule]] = {
         _rule(_READ + _WRITE, ["coordination.k8s.io"], ["leases"]),
     ],
     "system:kube-controller-manager": [
-        _rule(["*"], ["", "apps", "discovery.k8s.io", "coordination.k8s.io"], ["*"]),
+        _rule(["*"], ["", "apps", "batch", "discovery.k8s.io", "coordination.k8s.io"], ["*"]),
         _rule(_READ, ["*"], ["*"]),
         # The garbage collector's share (upstream's generic-garbage-collector role):
         # dependents and owners of any kind, custom ones included.

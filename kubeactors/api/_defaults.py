@@ -12,8 +12,9 @@ from ._apps import (
     ReplicaSet,
     RollingUpdateDeployment,
 )
+from ._batch import CONTROLLER_UID_LABEL, JOB_NAME_LABEL, Job
 from ._core import Namespace, ReplicationController, Secret, Service
-from ._meta import ApiObject
+from ._meta import ApiObject, LabelSelector
 from ._pod import Container, Pod, PodSpec
 
 __all__ = ["apply_defaults"]
@@ -147,6 +148,40 @@ def _replication_controller(controller: ReplicationController) -> ReplicationCon
     return replace(controller, spec=replace(spec, **changes))
 
 
+def _job(job: Job) -> Job:
+    """Upstream's Job defaults; and, unless `manualSelector`, the selector on the Job's
+    UID with the labels it matches added to the template (upstream does this at
+    validation, once the UID is known: here defaulting runs after the UID is set)."""
+    spec = job.spec
+    completions, parallelism = spec.completions, spec.parallelism
+    if completions is None and parallelism is None:
+        completions = 1
+    template = replace(spec.template, spec=_pod_spec(spec.template.spec))
+    selector = spec.selector
+    uid = job.metadata.uid
+    if not spec.manual_selector and selector is None and uid:
+        selector = LabelSelector(match_labels={CONTROLLER_UID_LABEL: uid})
+        labels = {
+            **template.metadata.labels,
+            CONTROLLER_UID_LABEL: uid,
+            JOB_NAME_LABEL: job.metadata.name,
+            "controller-uid": uid,
+            "job-name": job.metadata.name,
+        }
+        template = replace(template, metadata=replace(template.metadata, labels=labels))
+    spec = replace(
+        spec,
+        completions=completions,
+        parallelism=1 if parallelism is None else parallelism,
+        backoff_limit=6 if spec.backoff_limit is None else spec.backoff_limit,
+        completion_mode=spec.completion_mode or "NonIndexed",
+        suspend=False if spec.suspend is None else spec.suspend,
+        selector=selector,
+        template=template,
+    )
+    return replace(job, spec=spec)
+
+
 def _secret(secret: Secret) -> Secret:
     data = dict(secret.data)
     for key, text in secret.string_data.items():
@@ -162,6 +197,7 @@ _DEFAULTERS: dict[type[Any], Any] = {
     ReplicaSet: _replica_set,
     ReplicationController: _replication_controller,
     Secret: _secret,
+    Job: _job,
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from ._apps import Deployment, ReplicaSet
+from ._batch import Job
 from ._cluster_kinds import EndpointSlice, Lease, PriorityClass
 from ._core import (
     ConfigMap,
@@ -374,6 +375,16 @@ KINDS = KindRegistry(
             short_names=("deploy",),
             categories=("all",),
             subresources=_SCALED,
+        ),
+        ResourceKind(
+            Job,
+            "Job",
+            "jobs",
+            True,
+            b"/registry/jobs/",
+            group="batch",
+            categories=("all",),
+            subresources=_STATUS,
         ),
         ResourceKind(
             Lease, "Lease", "leases", True, b"/registry/leases/", group="coordination.k8s.io"

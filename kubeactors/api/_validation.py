@@ -221,10 +221,62 @@ def _validate_role_binding(binding: Any) -> list[StatusCause]:
     return causes
 
 
+def _validate_job(job: Any) -> list[StatusCause]:
+    """As upstream's: counts not negative, pods that end (restartPolicy OnFailure or
+    Never), a selector that selects the template. Indexed completion is not run here."""
+    causes: list[StatusCause] = []
+    spec = job.spec
+    for field, value in (
+        ("parallelism", spec.parallelism),
+        ("completions", spec.completions),
+        ("backoffLimit", spec.backoff_limit),
+    ):
+        if value is not None and value < 0:
+            causes.append(_invalid(f"spec.{field}", value, "must be greater than or equal to 0"))
+    if spec.active_deadline_seconds is not None and spec.active_deadline_seconds <= 0:
+        causes.append(
+            _invalid(
+                "spec.activeDeadlineSeconds", spec.active_deadline_seconds, "must be greater than 0"
+            )
+        )
+    if spec.completion_mode == "Indexed":
+        causes.append(
+            StatusCause(
+                reason="FieldValueNotSupported",
+                field="spec.completionMode",
+                message='Unsupported value: "Indexed": supported values: "NonIndexed"',
+            )
+        )
+    policy = spec.template.spec.restart_policy
+    if policy not in ("OnFailure", "Never"):
+        causes.append(
+            StatusCause(
+                reason="FieldValueNotSupported",
+                field="spec.template.spec.restartPolicy",
+                message=f'Unsupported value: "{policy}": supported values: "OnFailure", "Never"',
+            )
+        )
+    selector = spec.selector
+    if selector is None or (not selector.match_labels and not selector.match_expressions):
+        causes.append(_required("spec.selector", "a selector is required"))
+        return causes
+    labels = spec.template.metadata.labels
+    if any(labels.get(key) != value for key, value in selector.match_labels.items()):
+        causes.append(
+            _invalid(
+                "spec.template.metadata.labels",
+                ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+                "`selector` does not match template `labels`",
+            )
+        )
+    return causes
+
+
 _VALIDATORS: dict[str, Any] = {
     "Service": _validate_service,
     "Deployment": _validate_replicated,
     "ReplicaSet": _validate_replicated,
     "RoleBinding": _validate_role_binding,
     "ClusterRoleBinding": _validate_role_binding,
+    "Job": _validate_job,
 }

@@ -7,6 +7,7 @@ from ._pods import deletion_order, is_available, is_ready
 from .deployment import DeploymentController, rollback
 from .endpoints import EndpointsController, EndpointSliceController
 from .garbagecollector import GarbageCollector
+from .job import JobController, job_backoff
 from .manager import (
     ALL_CONTROLLERS,
     ControllerManager,
@@ -37,6 +38,7 @@ __all__ = [
     "Expectations",
     "GarbageCollector",
     "Inspect",
+    "JobController",
     "ManagerState",
     "NodeLifecycleController",
     "NodeLifecycleSettings",
@@ -50,6 +52,7 @@ __all__ = [
     "deletion_order",
     "is_available",
     "is_ready",
+    "job_backoff",
     "quota_usage",
     "rollback",
     "selector_from_labels",

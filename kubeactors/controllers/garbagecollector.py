@@ -1,6 +1,6 @@
 """The garbage collector: follows `ownerReferences` so dependents go with their owners.
 
-It watches the kinds that own or are owned here (Deployments, ReplicaSets,
+It watches the kinds that own or are owned here (Deployments, ReplicaSets, Jobs,
 ReplicationControllers, Pods, Services, Endpoints, EndpointSlices, ConfigMaps,
 Secrets) and, given the API server's kind registry, every custom kind from the moment
 its CRD is established until it goes (operators own ConfigMaps with their custom
@@ -30,6 +30,7 @@ from ..api import (
     Deployment,
     Endpoints,
     EndpointSlice,
+    Job,
     KindListener,
     KindRegistry,
     OwnerReference,
@@ -54,6 +55,7 @@ FOREGROUND = "foregroundDeletion"
 _KINDS: tuple[type[ApiObject], ...] = (
     Deployment,
     ReplicaSet,
+    Job,
     ReplicationController,
     Pod,
     Service,

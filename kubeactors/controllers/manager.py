@@ -25,6 +25,7 @@ from ._base import Controller
 from .deployment import DeploymentController
 from .endpoints import EndpointsController, EndpointSliceController
 from .garbagecollector import GarbageCollector
+from .job import JobController
 from .nodelifecycle import NodeLifecycleController, NodeLifecycleSettings
 from .replicaset import ReplicaSetController, ReplicationControllerController
 from .resourcequota import ResourceQuotaController
@@ -48,6 +49,7 @@ ALL_CONTROLLERS = (
     "replicaset",
     "replicationcontroller",
     "deployment",
+    "job",
     "nodelifecycle",
     "taint-eviction",
     "endpoints",
@@ -102,6 +104,7 @@ def _factories(
         "replicaset": lambda: ReplicaSetController(client),
         "replicationcontroller": lambda: ReplicationControllerController(client),
         "deployment": lambda: DeploymentController(client),
+        "job": lambda: JobController(client),
         "nodelifecycle": lambda: NodeLifecycleController(client, settings.node_lifecycle),
         "taint-eviction": lambda: TaintEvictionController(
             client, settings.node_lifecycle.default_toleration_seconds

@@ -201,6 +201,65 @@ _WORKLOAD_WIDE = [
     Column("Selector", "Label selector for pods.", priority=1),
 ]
 
+
+def _job_status(obj: Mapping[str, Any]) -> str:
+    if obj.get("metadata", {}).get("deletionTimestamp"):
+        return "Terminating"
+    for condition in obj.get("status", {}).get("conditions") or []:
+        if condition.get("status") == "True" and condition.get("type") in (
+            "Complete",
+            "Failed",
+            "Suspended",
+        ):
+            return str(condition["type"])
+    return "Running"
+
+
+def _stamp(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _job_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:
+    spec, status = obj.get("spec", {}), obj.get("status", {})
+    succeeded = status.get("succeeded", 0)
+    completions = spec.get("completions")
+    parallelism = spec.get("parallelism", 1)
+    if completions is not None:
+        done = f"{succeeded}/{completions}"
+    elif parallelism > 1:
+        done = f"{succeeded}/1 of {parallelism}"
+    else:
+        done = f"{succeeded}/1"
+    started = _stamp(status.get("startTime"))
+    ended = _stamp(status.get("completionTime")) or now
+    duration = human_duration((ended - started).total_seconds()) if started else ""
+    names, images = _containers(spec.get("template", {}))
+    return [
+        _name(obj),
+        _job_status(obj),
+        done,
+        duration,
+        _age(obj, now),
+        names,
+        images,
+        _selector(spec.get("selector")),
+    ]
+
+
+_JOB_COLUMNS = [
+    _NAME,
+    Column("Status", "Status of the job."),
+    Column("Completions", "The completion status of the job."),
+    Column("Duration", "Time required to complete the job."),
+    _AGE,
+    *_WORKLOAD_WIDE,
+]
+
 _DEPLOYMENT_COLUMNS = [
     _NAME,
     Column("Ready", "Number of the pod with ready state"),
@@ -328,6 +387,7 @@ _PRINTERS: dict[str, tuple[list[Column], Row]] = {
     "Pod": (_POD_COLUMNS, _pod_row),
     "Node": (_NODE_COLUMNS, _node_row),
     "Deployment": (_DEPLOYMENT_COLUMNS, _deployment_row),
+    "Job": (_JOB_COLUMNS, _job_row),
     "ReplicaSet": (_REPLICA_SET_COLUMNS, _replica_set_row),
     "ReplicationController": (_REPLICA_SET_COLUMNS, _replica_set_row),
     "Service": (_SERVICE_COLUMNS, _service_row),

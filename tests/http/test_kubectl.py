@@ -309,3 +309,19 @@ async def test_create_and_list_service_accounts(tmp_path: Path) -> None:
         assert out.split("\n")[1].split()[:2] == ["builder", "0"]
         account = await api.kubectl_json("get", "serviceaccount", "builder")
         assert (account["kind"], account["metadata"]["namespace"]) == ("ServiceAccount", "default")
+
+
+async def test_create_and_list_jobs(tmp_path: Path) -> None:
+    async with served(tmp_path) as api:
+        status, out, err = await api.kubectl("create", "job", "once", "--image=busybox")
+        assert (status, out) == (0, "job.batch/once created\n"), err
+        status, out, err = await api.kubectl("get", "jobs")
+        assert status == 0, err
+        header, row = out.split("\n")[:2]
+        assert header.split() == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+        assert row.split()[:3] == ["once", "Running", "0/1"]
+        job = await api.kubectl_json("get", "job", "once")
+        assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+        assert job["spec"]["selector"]["matchLabels"] == {
+            "batch.kubernetes.io/controller-uid": job["metadata"]["uid"]
+        }
