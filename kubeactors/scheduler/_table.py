@@ -65,8 +65,9 @@ class NodeTable:
         self.version = 0
         """Bumped whenever the set of present rows changes."""
         self.node_version = 0
-        """Bumped whenever any node's row changes (added, updated or removed), so
-        that what is derived from nodes alone may be kept until then."""
+        """Bumped whenever any row changes but for its pods (made, node added,
+        updated or removed, freed), so that what is derived from nodes alone may be
+        kept until then."""
         self._present_rows: npt.NDArray[np.intp] | None = None
 
     # -- columns -----------------------------------------------------------------
@@ -153,6 +154,7 @@ class NodeTable:
         row = self._rows.get(name)
         if row is not None:
             return row
+        self.node_version += 1
         if self._free_rows:
             row = self._free_rows.pop()
             self.names[row] = name
@@ -276,6 +278,7 @@ class NodeTable:
 
     def _release_if_empty(self, row: int) -> None:
         if not self.present[row] and self.requested["pods"][row] == 0:
+            self.node_version += 1
             del self._rows[self.names[row]]
             self.names[row] = ""
             for name, column in self._columns.items():

@@ -210,3 +210,29 @@ def test_hard_spread_of_one_template_follows_a_node_changing_zone(engine_name: s
     # c1 moves to zone a: a holds two replicas, b one, so the next must go to b.
     cluster.cache.set_node(node_view_from(_node("c1", labels={"zone": "a"})))
     assert replica(3) == "b1"
+
+
+def test_hard_spread_of_one_template_survives_a_row_for_a_node_not_seen_yet(
+    engine_name: str,
+) -> None:
+    # A pod bound to a node the scheduler has not seen yet gets a row of its own (not
+    # present): what the spread plugin kept from the last replica is then stale.
+    cluster = Cluster([_node(f"{zone}1", labels={"zone": zone}) for zone in "ab"], engine_name)
+
+    def replica(index: int) -> str:
+        info = info_of(
+            _pod(
+                f"w{index}",
+                labels={"app": "web"},
+                topologySpreadConstraints=_spread("DoNotSchedule"),
+            )
+        )
+        info.signature = b"web replica"
+        result = cluster.engine.schedule(info)
+        if result.node:
+            cluster.cache.add(info, result.node, assumed=True)
+        return result.node
+
+    assert replica(0)
+    cluster.cache.add(info_of(_pod("elsewhere")), "not-seen-yet", assumed=False)
+    assert replica(1)
