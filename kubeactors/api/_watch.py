@@ -139,6 +139,10 @@ class ApiWatch(Generic[R]):
         self._initial: list[WatchEvent[R]] = initial
         self._predicate = predicate
         self._bookmarks = bookmarks
+        if predicate is not None:
+            # Selectors are tried before the consumer is woken: a watcher that one
+            # write in a thousand concerns (a kubelet's spec.nodeName=) is woken once.
+            stream.gate = self._matters
 
     def __aiter__(self) -> ApiWatch[R]:
         return self
@@ -170,6 +174,15 @@ class ApiWatch(Generic[R]):
     def _bookmark(self, revision: int) -> WatchEvent[R]:
         marker = self.kind.type(metadata=ObjectMeta(resource_version=str(revision)))
         return WatchEvent("BOOKMARK", marker)
+
+    def _matters(self, events: list[Event]) -> bool:
+        """Whether any of `events` gives this watch a watch event (see `_select`)."""
+        predicate = self._predicate
+        assert predicate is not None
+        for put, obj, old in self._cache.changes(self.kind, events):
+            if predicate(obj) or (put and old is not None and predicate(old)):
+                return True
+        return False
 
     @staticmethod
     def _select(changes: list[Change[R]], predicate: Callable[[R], bool]) -> list[WatchEvent[R]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -12,6 +13,8 @@ from ._types import Event, EventType
 from ._wakeup import Waker, Wakeup
 
 __all__ = ["WatchCancelledError", "WatchHub", "WatchStream"]
+
+logger = logging.getLogger(__name__)
 
 
 class WatchCancelledError(StoreError):
@@ -81,6 +84,12 @@ class WatchStream:
         self.on_close: Callable[[], None] | None = None
         """Called once when the stream closes, however it closes: lets a stream fed
         from elsewhere (an etcd watch) stop its source."""
+        self.gate: Callable[[list[Event]], bool] | None = None
+        """Asked in the store's commit path whether a batch of live events in range
+        matters to this watch's consumer; if not, the consumer is not woken for it
+        (its revision still advances), as if the events were out of range. Lets a
+        layer that filters further (the API's selectors) filter before the wake-up
+        rather than after. It must be quick; if it raises, the batch is delivered."""
 
     @property
     def closed(self) -> bool:
@@ -111,6 +120,17 @@ class WatchStream:
             fresh = [event for event in batch if event.kv.mod_revision > self._queued]
             if fresh:
                 self._push(fresh, revision)
+
+    def _admits(self, events: list[Event]) -> bool:
+        gate = self.gate
+        if gate is None:
+            return True
+        try:
+            return gate(events)
+        except Exception:
+            # The consumer meets the same failure in its own task, where it belongs.
+            logger.debug("watch gate failed; delivering the batch", exc_info=True)
+            return True
 
     def _offer(self, events: list[Event], revision: int) -> None:
         if self._held is not None:
@@ -367,10 +387,12 @@ class WatchHub:
                         stream._offer(own, revision)
                     elif stream._held is None:
                         stream._advance(revision)
-                elif stream._held is None:
+                elif stream._held is not None:
+                    stream._offer(matching, revision)
+                elif stream.gate is None or stream._admits(matching):
                     stream._push(matching, revision)  # the common case, one call
                 else:
-                    stream._offer(matching, revision)
+                    stream._advance(revision)
 
     @staticmethod
     def deliver(stream: WatchStream, events: list[Event], revision: int) -> None:

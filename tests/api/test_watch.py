@@ -79,6 +79,23 @@ async def test_plain_watches_share_events_selector_watches_see_transitions(
         maps.close()
 
 
+async def test_a_selector_watch_is_not_woken_for_writes_its_selector_rejects(
+    tmp_path: Path,
+) -> None:
+    async with running_api(tmp_path) as h:
+        version = (await h.client.list(Pod)).resource_version
+        watch = await h.client.watch(Pod, resource_version=version, label_selector="app=web")
+        stream = watch._stream
+        other = await h.client.create(make_pod("db", labels={"app": "db"}))  # type: ignore[arg-type]
+        # The store decided in its commit path: nothing queued, complete past the write.
+        assert stream.take() is None
+        assert stream.revision == int(other.metadata.resource_version)
+        await h.client.create(make_pod("web", labels={"app": "web"}))  # type: ignore[arg-type]
+        events = await _take(watch, 1)
+        assert [(e.type, e.object.metadata.name) for e in events] == [("ADDED", "web")]
+        watch.close()
+
+
 @st.composite
 def _store_batches(draw: st.DrawFn) -> list[list[Event]]:
     """Puts and deletes of a few pods, labelled app=a, app=b or not, as store events

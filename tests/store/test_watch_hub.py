@@ -186,3 +186,37 @@ def test_a_closed_watch_leaves_its_range() -> None:
     assert second.take() is not None
     second.close()
     assert len(hub) == 0
+
+
+def test_a_gate_keeps_batches_from_its_watch_and_a_failing_gate_lets_them_through() -> None:
+    hub = WatchHub()
+    gated = WatchStream(hub, b"/a/", b"/a0", 100)
+    failing = WatchStream(hub, b"/a/", b"/a0", 100)
+    plain = WatchStream(hub, b"/a/", b"/a0", 100)
+    asked: list[list[bytes]] = []
+
+    def only_ones(events: list[Event]) -> bool:
+        asked.append([event.kv.key for event in events])
+        return any(event.kv.key.endswith(b"1") for event in events)
+
+    def broken(events: list[Event]) -> bool:
+        raise ValueError("cannot tell")
+
+    gated.gate, failing.gate = only_ones, broken
+    for stream in (gated, failing, plain):
+        hub.add(stream)
+    hub.publish([Event(EventType.PUT, KeyValue(b"/a/2", b"v", 1, 1, 1))], 1)
+    assert gated.take() is None  # nothing queued, and so nothing to wake it for
+    assert gated.revision == 1  # but complete up to the write all the same
+    hub.publish(
+        [
+            Event(EventType.PUT, KeyValue(b"/a/3", b"v", 2, 2, 1)),
+            Event(EventType.PUT, KeyValue(b"/a/1", b"v", 2, 2, 1)),
+            Event(EventType.PUT, KeyValue(b"/b/1", b"v", 2, 2, 1)),  # out of range
+        ],
+        2,
+    )
+    assert [e.kv.key for e in gated.take() or []] == [b"/a/3", b"/a/1"]
+    assert asked == [[b"/a/2"], [b"/a/3", b"/a/1"]]
+    assert [len(failing.take() or []), len(failing.take() or [])] == [1, 2]
+    assert [len(plain.take() or []), len(plain.take() or [])] == [1, 2]
