@@ -13,8 +13,9 @@ per-slice ratios, with their lowest and highest beside it.
 
 Each row also says where a call's time goes: the CPU each server process spent per
 call (from /proc), the same for a `grpc.aio` server answering prebuilt responses
-with no store (`benchmarks._etcd_floor`: what gRPC's Python server costs alone), and
-the CPU per call of our KV service over the store without gRPC (in this process).
+with no store (`benchmarks._etcd_floor`: what gRPC's Python server costs alone, and
+in `floor_ratio_vs_etcd` the best ratio any server behind it could reach), and the
+CPU per call of our KV service over the store without gRPC (in this process).
 
 Then the cost of going distributed: a SchedulingBasic-like run (`Cluster(nodes=500)`,
 2,000 pods of 100m/128Mi created 256 at a time, until all are Running) with the
@@ -294,6 +295,8 @@ async def _run() -> list[dict[str, object]]:
                     "ratio_min": min(ratios),
                     "ratio_max": max(ratios),
                     "grpc_floor_ops_per_s": floor.rate(),
+                    # The ratio a server with nothing behind gRPC would reach: the ceiling.
+                    "floor_ratio_vs_etcd": floor.rate() / theirs.rate(),
                     "kubeactors_cpu_us_per_call": ours.cpu_us_per_call(),
                     "etcd_cpu_us_per_call": theirs.cpu_us_per_call(),
                     "grpc_floor_cpu_us_per_call": floor.cpu_us_per_call(),
