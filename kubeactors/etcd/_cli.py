@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 
+from .._gc import relaxed_gc
 from ..actors import ActorSystem
 from ..store import Store, StoreOptions
 from ._convert import Identity
@@ -99,7 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     try:
-        anyio.run(serve, args)
+        # The store's index is many long-lived objects, as a cluster's are: collect
+        # as every kubeactors command does, without rescanning them every 700 allocations.
+        with relaxed_gc():
+            anyio.run(serve, args)
     except ValueError as error:
         logging.getLogger("kubeactors.etcd").error("%s", error)
         return 2
