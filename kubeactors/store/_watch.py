@@ -321,7 +321,10 @@ class _Range:
         return matching
 
 
-def _range_of(stream: WatchStream) -> tuple[bytes, bytes | None, bool, bool, bool]:
+_Signature = tuple[bytes, bytes | None, bool, bool, bool]
+
+
+def _range_of(stream: WatchStream) -> _Signature:
     return (stream.key, stream.range_end, stream.no_put, stream.no_delete, stream.prev_kv)
 
 
@@ -335,8 +338,8 @@ class WatchHub:
 
     def __init__(self) -> None:
         self._waker: Waker | None = None
-        self._streams: dict[WatchStream, None] = {}
-        self._ranges: dict[tuple[bytes, bytes | None, bool, bool, bool], _Range] = {}
+        self._streams: dict[WatchStream, _Signature] = {}
+        self._ranges: dict[_Signature, _Range] = {}
 
     def __len__(self) -> int:
         return len(self._streams)
@@ -353,16 +356,18 @@ class WatchHub:
         return list(self._streams)
 
     def add(self, stream: WatchStream) -> None:
-        self._streams[stream] = None
         signature = _range_of(stream)
+        # The signature as it was when added: the one to leave by, whatever happens
+        # to the stream's attributes meanwhile.
+        self._streams[stream] = signature
         group = self._ranges.get(signature)
         if group is None:
             group = self._ranges[signature] = _Range(stream)
         group.streams[stream] = None
 
     def remove(self, stream: WatchStream) -> None:
-        if self._streams.pop(stream, False) is not False:
-            signature = _range_of(stream)
+        signature = self._streams.pop(stream, None)
+        if signature is not None:
             group = self._ranges[signature]
             del group.streams[stream]
             if not group.streams:
