@@ -1,11 +1,14 @@
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import anyio
 import msgspec
 import pytest
 
+from kubeactors.actors import ActorSystem
 from kubeactors.api import (
     ApiError,
+    ApiServer,
     Namespace,
     Node,
     NodeStatus,
@@ -14,7 +17,8 @@ from kubeactors.api import (
     PodSpec,
     WatchEvent,
 )
-from kubeactors.store import prefix_end
+from kubeactors.client import Client
+from kubeactors.store import Store, StoreOptions, prefix_end
 
 from .harness import make_pod, running_api
 
@@ -34,6 +38,29 @@ async def test_create_fills_identity_and_version(tmp_path: Path) -> None:
         node = await h.client.create(Node(metadata=ObjectMeta(name="n1")))
         assert await h.store.get(b"/registry/minions/n1") is not None
         assert node.metadata.namespace == ""
+
+
+async def test_creation_timestamps_follow_the_wall_clock(tmp_path: Path) -> None:
+    """The server formats the time once per second: a later second, an earlier one
+    (the clock set back) and another time zone must each be written afresh."""
+    start = datetime(2026, 1, 2, 3, 4, 5, 900_000, tzinfo=UTC)
+    now = [start]
+    async with ActorSystem(seed=0) as system:
+        store = Store.spawn(system.root, tmp_path / "store.db", options=StoreOptions("OFF"))
+        api = system.spawn(lambda: ApiServer(store.ref, wall_clock=lambda: now[0]))
+        client = Client(api, timeout=10.0)
+        moments = [
+            (start, "2026-01-02T03:04:05Z"),
+            (start + timedelta(milliseconds=50), "2026-01-02T03:04:05Z"),
+            (start + timedelta(milliseconds=100), "2026-01-02T03:04:06Z"),
+            (start - timedelta(seconds=3), "2026-01-02T03:04:02Z"),
+            (start.astimezone(timezone(timedelta(hours=2))), "2026-01-02T03:04:05Z"),
+            (start + timedelta(hours=1), "2026-01-02T04:04:05Z"),
+        ]
+        for index, (moment, expected) in enumerate(moments):
+            now[0] = moment
+            pod = await client.create(make_pod(f"p{index}"))
+            assert pod.metadata.creation_timestamp == expected
 
 
 async def test_generate_name_makes_distinct_names(tmp_path: Path) -> None:
