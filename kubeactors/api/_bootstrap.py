@@ -81,6 +81,7 @@ _ROLES: dict[str, list[PolicyRule]] = {
         ),
         _rule(_READ, ["apps"], _WORKLOADS),
         _rule(_READ, ["batch"], ["jobs"]),
+        _rule(_READ, ["policy"], ["poddisruptionbudgets"]),
         _rule(_READ, ["discovery.k8s.io"], ["endpointslices"]),
     ],
     "edit": [
@@ -99,6 +100,8 @@ _ROLES: dict[str, list[PolicyRule]] = {
         ),
         _rule(_READ + _WRITE, ["apps"], [*_WORKLOADS, "deployments/scale", "replicasets/scale"]),
         _rule(_READ + _WRITE, ["batch"], ["jobs"]),
+        _rule(_READ + _WRITE, ["policy"], ["poddisruptionbudgets"]),
+        _rule(["create"], [""], ["pods/eviction"]),
         _rule(_READ, [""], ["events"]),
     ],
     "system:kube-scheduler": [
@@ -113,7 +116,9 @@ _ROLES: dict[str, list[PolicyRule]] = {
         _rule(_READ + _WRITE, ["coordination.k8s.io"], ["leases"]),
     ],
     "system:kube-controller-manager": [
-        _rule(["*"], ["", "apps", "batch", "discovery.k8s.io", "coordination.k8s.io"], ["*"]),
+        _rule(
+            ["*"], ["", "apps", "batch", "policy", "discovery.k8s.io", "coordination.k8s.io"], ["*"]
+        ),
         _rule(_READ, ["*"], ["*"]),
         # The garbage collector's share (upstream's generic-garbage-collector role):
         # dependents and owners of any kind, custom ones included.

@@ -30,6 +30,7 @@ from ._crd import CRD_GROUP, CustomResourceDefinition
 from ._meta import ApiObject, ObjectMeta
 from ._node import Node
 from ._pod import Pod
+from ._policy import PodDisruptionBudget
 from ._rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 from ._reviews import (
     LocalSubjectAccessReview,
@@ -271,7 +272,7 @@ PODS: ResourceKind[Pod] = ResourceKind(
     b"/registry/pods/",
     short_names=("po",),
     categories=("all",),
-    subresources=("status", "binding"),
+    subresources=("status", "binding", "eviction"),
 )
 NODES: ResourceKind[Node] = ResourceKind(
     Node, "Node", "nodes", False, b"/registry/minions/", short_names=("no",), subresources=_STATUS
@@ -397,6 +398,16 @@ KINDS = KindRegistry(
             b"/registry/priorityclasses/",
             group="scheduling.k8s.io",
             short_names=("pc",),
+        ),
+        ResourceKind(
+            PodDisruptionBudget,
+            "PodDisruptionBudget",
+            "poddisruptionbudgets",
+            True,
+            b"/registry/poddisruptionbudgets/",
+            group="policy",
+            short_names=("pdb",),
+            subresources=_STATUS,
         ),
         ResourceKind(Role, "Role", "roles", True, b"/registry/roles/", group=_RBAC),
         ResourceKind(

@@ -272,6 +272,44 @@ def _validate_job(job: Any) -> list[StatusCause]:
     return causes
 
 
+_PERCENT_MESSAGE = (
+    "a valid percent string must be a numeric string followed by an ending '%' "
+    "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+)
+
+
+_PERCENT_MESSAGE = (
+    "a valid percent string must be a numeric string followed by an ending '%' "
+    "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+)
+
+
+def _int_or_percent(field: str, value: int | str | None) -> list[StatusCause]:
+    if value is None:
+        return []
+    if isinstance(value, int):
+        if value < 0:
+            return [_invalid(field, value, "must be greater than or equal to 0")]
+        return []
+    number = value[:-1] if value.endswith("%") else ""
+    if not number.isdigit():
+        return [_invalid(field, value, _PERCENT_MESSAGE)]
+    if int(number) > 100:
+        return [_invalid(field, value, "must not be greater than 100%")]
+    return []
+
+
+def _validate_disruption_budget(budget: Any) -> list[StatusCause]:
+    """As upstream's: minAvailable or maxUnavailable (not both), each a count or a
+    percentage of at most 100%."""
+    spec = budget.spec
+    causes = _int_or_percent("spec.minAvailable", spec.min_available)
+    causes += _int_or_percent("spec.maxUnavailable", spec.max_unavailable)
+    if spec.min_available is not None and spec.max_unavailable is not None:
+        causes.append(_invalid("spec", "", "minAvailable and maxUnavailable cannot be both set"))
+    return causes
+
+
 _VALIDATORS: dict[str, Any] = {
     "Service": _validate_service,
     "Deployment": _validate_replicated,
@@ -279,4 +317,5 @@ _VALIDATORS: dict[str, Any] = {
     "RoleBinding": _validate_role_binding,
     "ClusterRoleBinding": _validate_role_binding,
     "Job": _validate_job,
+    "PodDisruptionBudget": _validate_disruption_budget,
 }

@@ -5,6 +5,7 @@ from ._expectations import Expectations
 from ._labels import selector_from_labels, selector_matches
 from ._pods import deletion_order, is_available, is_ready
 from .deployment import DeploymentController, rollback
+from .disruption import DisruptionController, healthy_budget
 from .endpoints import EndpointsController, EndpointSliceController
 from .garbagecollector import GarbageCollector
 from .job import JobController, job_backoff
@@ -33,6 +34,7 @@ __all__ = [
     "ControllerManagerSettings",
     "ControllerStatus",
     "DeploymentController",
+    "DisruptionController",
     "EndpointSliceController",
     "EndpointsController",
     "Expectations",
@@ -50,6 +52,7 @@ __all__ = [
     "State",
     "TaintEvictionController",
     "deletion_order",
+    "healthy_budget",
     "is_available",
     "is_ready",
     "job_backoff",

@@ -23,6 +23,7 @@ from ..api import KindRegistry
 from ..client import Client
 from ._base import Controller
 from .deployment import DeploymentController
+from .disruption import DisruptionController
 from .endpoints import EndpointsController, EndpointSliceController
 from .garbagecollector import GarbageCollector
 from .job import JobController
@@ -57,6 +58,7 @@ ALL_CONTROLLERS = (
     "garbagecollector",
     "resourcequota",
     "serviceaccount",
+    "disruption",
 )
 
 
@@ -114,6 +116,7 @@ def _factories(
         "garbagecollector": lambda: GarbageCollector(client, kinds),
         "resourcequota": lambda: ResourceQuotaController(client),
         "serviceaccount": lambda: ServiceAccountsController(client),
+        "disruption": lambda: DisruptionController(client),
     }
 
 

@@ -88,15 +88,19 @@ def api_resource_list(kinds: KindIndex, group: str, version: str) -> dict[str, A
             entry["categories"] = list(kind.categories)
         resources.append(entry)
         for sub in kind.subresources:
-            resources.append(
-                {
-                    "name": f"{kind.plural}/{sub}",
-                    "singularName": "",
-                    "namespaced": kind.namespaced,
-                    "kind": kind.kind,
-                    "verbs": _SUBRESOURCE_VERBS.get(sub, ["get"]),
-                }
-            )
+            entry = {
+                "name": f"{kind.plural}/{sub}",
+                "singularName": "",
+                "namespaced": kind.namespaced,
+                "kind": kind.kind,
+                "verbs": _SUBRESOURCE_VERBS.get(sub, ["get"]),
+            }
+            other = _SUBRESOURCE_KINDS.get(sub)
+            if other is not None:
+                # As upstream: a subresource answering with another group's kind names
+                # it (kubectl drain finds the Eviction's group and version here).
+                entry.update(other)
+            resources.append(entry)
     group_version = f"{group}/{version}" if group else version
     return {
         "kind": "APIResourceList",

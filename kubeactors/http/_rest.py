@@ -32,6 +32,7 @@ from ..api import (
 from ..client import Client
 from ._apply import APPLY, parse_apply, server_side_apply
 from ._errors import bad_request, method_not_allowed, path_not_found, unsupported_media_type
+from ._eviction import evict
 from ._impersonation import IMPERSONATED_SCOPE_KEY
 from ._kinds import KindIndex
 from ._logs import LogReader, log_request, log_response
@@ -161,6 +162,8 @@ class RestApi:
             return await self._subresource(request, target)
         if target.subresource == "log":
             return await self._logs(request, target)
+        if target.subresource == "eviction":
+            return await self._evict(request, target)
         params = request.query_params
         collection = not target.name
         if method == "GET":
@@ -293,6 +296,16 @@ class RestApi:
         if self.logs is None:
             raise path_not_found()
         return await log_response(self.logs, asked)
+
+    async def _evict(self, request: Request, target: Target) -> Response:
+        if request.method != "POST":
+            raise method_not_allowed(request.method, "pods/eviction")
+        raw = self._parse(await self._body(request))
+        caller = self.client
+        done = await evict(
+            caller, self._client, target.namespace, target.name, raw, self.wall_clock()
+        )
+        return _json(done, 201)
 
     # -- writes ----------------------------------------------------------------------
 

@@ -388,6 +388,26 @@ _PRINTERS: dict[str, tuple[list[Column], Row]] = {
     "Node": (_NODE_COLUMNS, _node_row),
     "Deployment": (_DEPLOYMENT_COLUMNS, _deployment_row),
     "Job": (_JOB_COLUMNS, _job_row),
+    "PodDisruptionBudget": (
+        [
+            _NAME,
+            Column("Min Available", "The minimum number of pods that must be available."),
+            Column("Max Unavailable", "The maximum number of pods that may be unavailable."),
+            Column(
+                "Allowed Disruptions",
+                "Calculated number of pods that may be disrupted at this time.",
+                type="integer",
+            ),
+            _AGE,
+        ],
+        lambda obj, now: [
+            _name(obj),
+            str(obj.get("spec", {}).get("minAvailable", "N/A")),
+            str(obj.get("spec", {}).get("maxUnavailable", "N/A")),
+            obj.get("status", {}).get("disruptionsAllowed", 0),
+            _age(obj, now),
+        ],
+    ),
     "ReplicaSet": (_REPLICA_SET_COLUMNS, _replica_set_row),
     "ReplicationController": (_REPLICA_SET_COLUMNS, _replica_set_row),
     "Service": (_SERVICE_COLUMNS, _service_row),
