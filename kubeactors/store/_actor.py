@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 
-from ..actors import Actor, Reply
+from ..actors import Actor, Reply, VirtualClock
 from ._catch_up import catch_up
 from ._db import Database, Row
 from ._errors import (
@@ -120,7 +120,9 @@ class StoreActor(Actor[StoreRequest]):
     # Lifecycle.
 
     async def on_start(self) -> None:
-        db = await Database.open(self._path, self._options.synchronous)
+        # On a virtual clock the commit runs on the loop's thread (see `Database`).
+        inline = isinstance(self.context.clock, VirtualClock)
+        db = await Database.open(self._path, self._options.synchronous, inline=inline)
         self._db = db
         found = await db.recover()
         self._index.load(found.kvs)

@@ -22,7 +22,7 @@ from kubeactors.actors import (
     Reply,
     VirtualClock,
 )
-from kubeactors.store import Store
+from kubeactors.store import Store, StoreOptions
 
 
 class Beat(msgspec.Struct, frozen=True):
@@ -190,6 +190,24 @@ async def test_time_stands_still_while_a_store_commit_is_in_flight(tmp_path: Pat
         assert clock.now() == start
         assert early == []
         assert (await store.get(b"key/19")) is not None
+
+
+async def test_a_store_on_a_virtual_clock_commits_on_the_loop_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = VirtualClock()
+    async with ActorSystem(clock=clock) as system:
+        options = StoreOptions(synchronous="OFF", checkpoint_rows=10)
+        store = Store.spawn(system.root, tmp_path / "store.db", options=options)
+        await store.put(b"warm", b"up")
+
+        def no_thread(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a commit went to a worker thread")
+
+        monkeypatch.setattr(anyio.to_thread, "run_sync", no_thread)
+        for index in range(30):  # past checkpoints too
+            await store.put(f"key/{index}".encode(), b"value")
+        assert (await store.get(b"key/29")) is not None
 
 
 async def test_hold_keeps_time_still_for_work_the_clock_cannot_see() -> None:
