@@ -102,6 +102,7 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
         self._by_slot: list[set[str]] = [set() for _ in range(slots)]
         self._next_slot = 0
         self._tick = 0
+        self._stamped: tuple[datetime | None, str] = (None, "")
 
     async def on_start(self) -> None:
         self.context.send_every(self._lease_seconds / self._slots, _Tick())
@@ -149,9 +150,17 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
             if status_round:
                 entry.kubelet.try_tell(ReportNodeStatus())
 
+    def _stamp(self) -> str:
+        """The wall time as a Lease's MicroTime (microseconds, UTC), formatted once per
+        value: every lease a tick renews is renewed at the same moment."""
+        moment = self._wall_clock()
+        if moment != self._stamped[0]:
+            text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            self._stamped = (moment, text)
+        return self._stamped[1]
+
     def _lease(self, node: str, version: str) -> Lease:
-        # A Lease's times are MicroTime: microseconds, always in UTC.
-        stamp = self._wall_clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stamp = self._stamp()
         return Lease(
             metadata=ObjectMeta(name=node, namespace=LEASE_NAMESPACE, resource_version=version),
             spec=LeaseSpec(
