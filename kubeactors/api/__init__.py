@@ -139,6 +139,7 @@ from ._messages import (
     Patch,
     PropagationPolicy,
     Update,
+    UpdateMany,
     UpdateScale,
     Watch,
 )
@@ -272,10 +273,12 @@ from ._selectors import (
 from ._server import ApiServer
 from ._state import ClusterState
 from ._status import ApiError, Status, StatusCause, StatusDetails, bad_request, internal_error
+from ._update_many import BATCHED
 from ._watch import ApiWatch
 
 __all__ = [
     "ANONYMOUS",
+    "BATCHED",
     "CONTROLLER_UID_LABEL",
     "CRD_FINALIZER",
     "CRD_GROUP",
@@ -492,6 +495,7 @@ __all__ = [
     "TopologySpreadConstraint",
     "UnknownKindError",
     "Update",
+    "UpdateMany",
     "UpdateScale",
     "UserInfo",
     "UserInfoStatus",

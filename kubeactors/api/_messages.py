@@ -30,6 +30,7 @@ __all__ = [
     "Patch",
     "PropagationPolicy",
     "Update",
+    "UpdateMany",
     "UpdateScale",
     "Watch",
 ]
@@ -166,4 +167,25 @@ class UpdateScale(msgspec.Struct, frozen=True, kw_only=True):
     token: str = ""
 
 
-ApiRequest = Create | Get | List | Update | Patch | Delete | Watch | Bind | GetScale | UpdateScale
+class UpdateMany(msgspec.Struct, frozen=True):
+    """The `updates` (each with `reply=api.BATCHED`), applied in order, each as if it
+    came alone; `reply` gets one answer per update, in order: the object as written,
+    or the error it met. For simulated nodes renewing thousands of Leases at once."""
+
+    updates: list[Update]
+    reply: Reply[list[Any]]
+
+
+ApiRequest = (
+    Create
+    | Get
+    | List
+    | Update
+    | Patch
+    | Delete
+    | Watch
+    | Bind
+    | GetScale
+    | UpdateScale
+    | UpdateMany
+)

@@ -74,6 +74,7 @@ from ._messages import (
     List,
     Patch,
     Update,
+    UpdateMany,
     UpdateScale,
     Watch,
 )
@@ -85,6 +86,7 @@ from ._reviews import REVIEW_TYPES
 from ._selectors import parse_field_selector, parse_label_selector
 from ._state import POLICY_KINDS, ClusterState
 from ._status import ApiError, StatusCause, bad_request, internal_error
+from ._update_many import update_many
 from ._validation import validate
 from ._watch import ApiWatch, DecodeCache
 from ._writes import mark_deleted, merge_update, scale_of, with_replicas
@@ -263,6 +265,9 @@ class ApiServer(Actor[ApiRequest]):
     # -- dispatch ----------------------------------------------------------------
 
     async def receive(self, message: ApiRequest) -> None:
+        if isinstance(message, UpdateMany):
+            await update_many(self, message)  # each update comes back here alone
+            return
         # Creates, gets and lists answer with a store request to pass on.
         forward: StoreRequest | None = None
         try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, TypeVar, cast
 
 from ..actors import ActorRef
 from ..api import (
+    BATCHED,
     ApiObject,
     ApiRequest,
     ApiWatch,
@@ -24,6 +26,7 @@ from ..api import (
     Pod,
     Scale,
     Update,
+    UpdateMany,
     UpdateScale,
     UserInfo,
     Watch,
@@ -144,6 +147,21 @@ class Client:
                 token=self._token,
             )
         )
+
+    def batch_item(self, obj: ApiObject, *, subresource: str = "") -> Update:
+        """The update of `obj` as this client (its identity) would send it, to go in a
+        batch (`send_batch`) with other clients' of the same API server."""
+        return Update(
+            obj=obj, reply=BATCHED, subresource=subresource, user=self.user, token=self._token
+        )
+
+    async def send_batch(
+        self, updates: builtins.list[Update], on_done: Callback[builtins.list[Any]]
+    ) -> None:
+        """Send `updates` (from `batch_item`) in one message, without waiting: each is
+        applied as if sent alone, and `on_done(answers, None)` gets, in order, each
+        one's answer (the object written, or the error it met)."""
+        await self.api.tell(UpdateMany(updates, callback_reply(on_done)))
 
     async def patch(
         self,

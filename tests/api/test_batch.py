@@ -1,0 +1,102 @@
+"""`UpdateMany`: a batch of updates, each applied as if it came alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import msgspec
+import pytest
+
+from kubeactors.api import (
+    ApiError,
+    Lease,
+    LeaseSpec,
+    ObjectMeta,
+    TokenAuthenticator,
+    default_authorizer,
+    node_user,
+)
+from kubeactors.client import Client
+
+from .harness import running_api
+
+replace = msgspec.structs.replace
+NAMESPACE = "kube-node-lease"
+
+
+def _lease(name: str) -> Lease:
+    return Lease(
+        metadata=ObjectMeta(name=name, namespace=NAMESPACE),
+        spec=LeaseSpec(holder_identity=name, renew_time="2026-01-01T00:00:00.000000Z"),
+    )
+
+
+def _renewed(lease: Lease, when: str) -> Lease:
+    return replace(lease, spec=replace(lease.spec, renew_time=when))
+
+
+async def _send(client: Client, updates: list[Any]) -> list[Any]:
+    answered = anyio.Event()
+    got: list[Any] = []
+
+    def done(answers: list[Any] | None, error: BaseException | None) -> None:
+        assert error is None
+        assert answers is not None
+        got.extend(answers)
+        answered.set()
+
+    await client.send_batch(updates, done)
+    with anyio.fail_after(10):
+        await answered.wait()
+    return got
+
+
+async def test_each_update_of_a_batch_is_its_own_write_and_fails_alone(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        client = h.client
+        leases = [await client.create(_lease(f"node-{i}")) for i in range(3)]
+        stale = _renewed(leases[1], "2026-01-01T00:00:01.000000Z")
+        await client.update(stale)  # leases[1]'s version is now out of date
+        watch = await client.watch(Lease, NAMESPACE, leases[-1].metadata.resource_version)
+        when = "2026-01-01T00:00:10.000000Z"
+        answers = await _send(client, [client.batch_item(_renewed(x, when)) for x in leases])
+        assert isinstance(answers[1], ApiError)
+        assert answers[1].reason == "Conflict"
+        first, third = answers[0], answers[2]
+        assert isinstance(first, Lease)
+        assert isinstance(third, Lease)
+        assert first.spec.renew_time == third.spec.renew_time == when
+        # Each its own revision, and its own watch event, in the batch's order.
+        assert int(first.metadata.resource_version) < int(third.metadata.resource_version)
+        seen: list[str] = []
+        async for batch in watch:
+            seen.extend(e.object.metadata.name for e in batch if e.type == "MODIFIED")
+            if len(seen) >= 3:
+                break
+        assert seen == ["node-1", "node-0", "node-2"]
+        assert await _send(client, []) == []
+
+
+async def test_each_update_of_a_batch_is_authorised_as_its_own_user(tmp_path: Path) -> None:
+    async with running_api(
+        tmp_path,
+        authenticator=TokenAuthenticator.from_csv(""),
+        authorizer=default_authorizer(),
+    ) as h:
+        own = h.client.as_user(node_user("n1"))
+        other = h.client.as_user(node_user("n2"))
+        mine = await own.create(_lease("n1"))
+        theirs = await other.create(_lease("n2"))
+        when = "2026-01-01T00:00:10.000000Z"
+        # n1's identity on n2's lease: refused, alone; n1's own goes through.
+        answers = await _send(
+            own,
+            [own.batch_item(_renewed(mine, when)), own.batch_item(_renewed(theirs, when))],
+        )
+        assert isinstance(answers[0], Lease)
+        assert isinstance(answers[1], ApiError)
+        assert answers[1].code == 403
+        with pytest.raises(ApiError):
+            await own.update(_renewed(theirs, when))
