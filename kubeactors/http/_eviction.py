@@ -12,6 +12,7 @@ server itself, as upstream's API server does.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +38,10 @@ from ._errors import bad_request
 
 __all__ = ["evict"]
 
-_RETRIES = 5
+# As upstream's EvictionsRetry: a budget written meanwhile (by the disruption
+# controller, or another eviction) is read again, up to 20 times, half a second apart.
+_RETRIES = 20
+_RETRY_PAUSE = 0.5
 _MAX_DISRUPTED = 2000
 _VERSIONS = ("policy/v1", "policy/v1beta1")
 _VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
@@ -153,9 +157,11 @@ async def evict(
     name: str,
     raw: Any,
     now: datetime,
+    sleep: Callable[[float], Awaitable[None]],
 ) -> Status:
     """Evict pod `name` as `caller` asks; `server` (the API server's own client)
-    reads the pod and its budgets and writes them. Returns the Status of success."""
+    reads the pod and its budgets and writes them; `sleep` (the clock's) paces the
+    retries after a conflict. Returns the Status of success."""
     eviction = _eviction(raw, name)
     if caller is not server:
         await _authorize(caller, namespace, name)
@@ -176,7 +182,8 @@ async def evict(
                     await server.update_status(spent)
                 except ApiError as error:
                     if error.code == 409 and attempt < _RETRIES - 1:
-                        continue  # another eviction spent from it first: look again
+                        await sleep(_RETRY_PAUSE)
+                        continue  # the budget changed since it was read: look again
                     raise
         if not dry_run:
             preconditions = options.preconditions if options is not None else None

@@ -303,7 +303,13 @@ class RestApi:
         raw = self._parse(await self._body(request))
         caller = self.client
         done = await evict(
-            caller, self._client, target.namespace, target.name, raw, self.wall_clock()
+            caller,
+            self._client,
+            target.namespace,
+            target.name,
+            raw,
+            self.wall_clock(),
+            self.clock.sleep,
         )
         return _json(done, 201)
 

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
-from kubeactors.api import Pod
+from kubeactors.api import (
+    ApiError,
+    LabelSelector,
+    ObjectList,
+    ObjectMeta,
+    Pod,
+    PodCondition,
+    PodDisruptionBudget,
+    PodDisruptionBudgetSpec,
+    PodDisruptionBudgetStatus,
+    PodStatus,
+)
+from kubeactors.client import Client
 from kubeactors.cluster import Cluster
+from kubeactors.http._eviction import evict
 
 from .harness import KUBECTL, Served, pod, served
 
@@ -128,3 +143,66 @@ async def test_eviction_needs_its_own_permission(tmp_path: Path) -> None:
         assert status == 0, err
         assert json.loads(out)["status"] == "Success"
         assert (await api.client.list(Pod)).items == []
+
+
+class _Racing:
+    """A server whose budget another writer changes `conflicts` times first."""
+
+    def __init__(self, conflicts: int) -> None:
+        self.conflicts = conflicts
+        self.deleted: list[str] = []
+        self.pod = Pod(
+            metadata=ObjectMeta(name="web", namespace="default", labels={"app": "web"}),
+            status=PodStatus(
+                phase="Running", conditions=[PodCondition(type="Ready", status="True")]
+            ),
+        )
+        self.budget = PodDisruptionBudget(
+            metadata=ObjectMeta(name="web", namespace="default", generation=1),
+            spec=PodDisruptionBudgetSpec(selector=LabelSelector(match_labels={"app": "web"})),
+            status=PodDisruptionBudgetStatus(observed_generation=1, disruptions_allowed=1),
+        )
+        self.written: list[PodDisruptionBudget] = []
+
+    async def get(self, kind: type[Any], name: str, namespace: str) -> Any:
+        return self.pod
+
+    async def list(self, kind: type[Any], namespace: str) -> Any:
+        return ObjectList(kind="PodDisruptionBudgetList", items=[self.budget])
+
+    async def update_status(self, budget: PodDisruptionBudget) -> PodDisruptionBudget:
+        if self.conflicts:
+            self.conflicts -= 1
+            raise ApiError.conflict("poddisruptionbudgets", "web")
+        self.written.append(budget)
+        return budget
+
+    async def delete(self, kind: type[Any], name: str, namespace: str, **options: Any) -> Any:
+        self.deleted.append(name)
+        return self.pod
+
+
+@pytest.mark.parametrize("conflicts", [0, 3, 25])
+async def test_an_eviction_reads_a_changed_budget_again(conflicts: int) -> None:
+    server = _Racing(conflicts)
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+
+    client = cast(Client, server)
+    body = json.loads(_eviction("web"))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    if conflicts >= 20:  # upstream gives up after 20 attempts too
+        with pytest.raises(ApiError) as caught:
+            await evict(client, client, "default", "web", body, now, sleep)
+        assert caught.value.code == 409
+        assert server.deleted == []
+        return
+    done = await evict(client, client, "default", "web", body, now, sleep)
+    assert (done.status, done.code) == ("Success", 201)
+    assert pauses == [0.5] * conflicts
+    [written] = server.written
+    assert written.status.disruptions_allowed == 0
+    assert written.status.disrupted_pods == {"web": "2026-01-01T00:00:00Z"}
+    assert server.deleted == ["web"]
