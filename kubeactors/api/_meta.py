@@ -168,6 +168,23 @@ def random_uid(bits: int) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+"""The letters of the random suffix Kubernetes appends to `generateName` (no vowels,
+no look-alikes), five of them."""
+
+NAME_SUFFIXES = len(NAME_ALPHABET) ** 5
+
+
+def name_suffix(draw: int) -> str:
+    """The suffix numbered `draw` (0 <= draw < NAME_SUFFIXES): its base-27 digits as
+    letters, so one random draw names an object instead of one per letter."""
+    letters = []
+    for _ in range(5):
+        draw, digit = divmod(draw, 27)
+        letters.append(NAME_ALPHABET[digit])
+    return "".join(letters)
+
+
 def parse_time(text: str | None) -> datetime | None:
     """Parse a timestamp Kubernetes wrote; None for a missing or malformed one."""
     if not text:

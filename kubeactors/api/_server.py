@@ -78,7 +78,16 @@ from ._messages import (
     UpdateScale,
     Watch,
 )
-from ._meta import ApiObject, ListMeta, ObjectList, WatchEvent, format_time, random_uid
+from ._meta import (
+    NAME_SUFFIXES,
+    ApiObject,
+    ListMeta,
+    ObjectList,
+    WatchEvent,
+    format_time,
+    name_suffix,
+    random_uid,
+)
 from ._paging import decode_continue, encode_continue
 from ._patch import apply_patch
 from ._pod import Pod, PodCondition
@@ -97,9 +106,6 @@ logger = logging.getLogger(__name__)
 
 replace = msgspec.structs.replace
 
-# The alphabet and length of the random suffix Kubernetes appends to `generateName`.
-_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-_NAME_SUFFIX = 5
 _RETRIES = 8
 # Without security (embedding, tests) namespaces need not be created before use.
 _EMBEDDED_PLUGINS = tuple(p for p in DEFAULT_PLUGINS if p != "NamespaceLifecycle")
@@ -454,10 +460,7 @@ class ApiServer(Actor[ApiRequest]):
         name = meta.name
         generated = not name and bool(meta.generate_name)
         if generated:
-            rng = self.context.random
-            name = meta.generate_name + "".join(
-                rng.choice(_NAME_ALPHABET) for _ in range(_NAME_SUFFIX)
-            )
+            name = meta.generate_name + name_suffix(self.context.random.randrange(NAME_SUFFIXES))
         prepared = self._prepare_create(kind, obj, name, namespace)
         admission = AdmissionRequest("CREATE", kind, prepared, None, user, self.state)
         if self._admission.needs_usage(admission):
