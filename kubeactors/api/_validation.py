@@ -185,20 +185,22 @@ def _validate_replicated(obj: Any) -> list[StatusCause]:
         causes.append(
             _invalid("spec.replicas", spec.replicas, "must be greater than or equal to 0")
         )
-    selector = spec.selector
-    if not selector.match_labels and not selector.match_expressions:
-        causes.append(_required("spec.selector", "a selector is required"))
-        return causes
-    labels = spec.template.metadata.labels
+    return causes + _selects_template(spec.selector, spec.template.metadata.labels)
+
+
+def _selects_template(selector: Any, labels: dict[str, str]) -> list[StatusCause]:
+    """A workload's selector must be there and select its own template's labels."""
+    if selector is None or (not selector.match_labels and not selector.match_expressions):
+        return [_required("spec.selector", "a selector is required")]
     if any(labels.get(key) != value for key, value in selector.match_labels.items()):
-        causes.append(
+        return [
             _invalid(
                 "spec.template.metadata.labels",
                 ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
                 "`selector` does not match template `labels`",
             )
-        )
-    return causes
+        ]
+    return []
 
 
 def _validate_role_binding(binding: Any) -> list[StatusCause]:
@@ -256,20 +258,7 @@ def _validate_job(job: Any) -> list[StatusCause]:
                 message=f'Unsupported value: "{policy}": supported values: "OnFailure", "Never"',
             )
         )
-    selector = spec.selector
-    if selector is None or (not selector.match_labels and not selector.match_expressions):
-        causes.append(_required("spec.selector", "a selector is required"))
-        return causes
-    labels = spec.template.metadata.labels
-    if any(labels.get(key) != value for key, value in selector.match_labels.items()):
-        causes.append(
-            _invalid(
-                "spec.template.metadata.labels",
-                ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
-                "`selector` does not match template `labels`",
-            )
-        )
-    return causes
+    return causes + _selects_template(spec.selector, spec.template.metadata.labels)
 
 
 _PERCENT_MESSAGE = (

@@ -70,30 +70,22 @@ def _condition(
     now: str,
 ) -> list[JobCondition]:
     """`conditions` with `kind` set to `status` (its transition time kept if unchanged)."""
-    for index, existing in enumerate(conditions):
-        if existing.type == kind:
-            if existing.status == status and existing.reason == reason:
-                return conditions
-            changed = JobCondition(
-                type=kind,
-                status=status,
-                reason=reason,
-                message=message,
-                last_probe_time=now,
-                last_transition_time=now
-                if existing.status != status
-                else existing.last_transition_time,
-            )
-            return [*conditions[:index], changed, *conditions[index + 1 :]]
-    added = JobCondition(
+    index = next((i for i, c in enumerate(conditions) if c.type == kind), len(conditions))
+    existing = conditions[index] if index < len(conditions) else None
+    if existing is not None and existing.status == status and existing.reason == reason:
+        return conditions
+    transition = (
+        existing.last_transition_time if existing is not None and existing.status == status else now
+    )
+    condition = JobCondition(
         type=kind,
         status=status,
         reason=reason,
         message=message,
         last_probe_time=now,
-        last_transition_time=now,
+        last_transition_time=transition,
     )
-    return [*conditions, added]
+    return [*conditions[:index], condition, *conditions[index + 1 :]]
 
 
 class JobController(Controller):
