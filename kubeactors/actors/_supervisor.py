@@ -86,7 +86,9 @@ class Supervisor:
         self.within = within
         self.restart = restart
         self._parent = parent
-        self._children: list[_Child] = []
+        # By path, in the order they were started: a name is checked at each spawn,
+        # and a node process spawns thousands of kubelets under one supervisor.
+        self._children: dict[str, _Child] = {}
         self._running: set[_Child] = set()
         self._task_group: anyio.abc.TaskGroup | None = None
         self._restart_times: deque[float] = deque()
@@ -124,7 +126,7 @@ class Supervisor:
 
     @property
     def children(self) -> list[str]:
-        return [child.name for child in self._children]
+        return list(self._children)
 
     # -- building the tree -------------------------------------------------------
 
@@ -177,14 +179,14 @@ class Supervisor:
         if "/" in name or not name:
             raise ValueError(f"invalid actor name {name!r}: must be non-empty without '/'")
         path = f"{self.name}/{name}" if self.name else name
-        if any(child.name == path for child in self._children):
+        if path in self._children:
             raise ValueError(f"an actor named {path!r} already runs under this supervisor")
         return path
 
     def _add(self, child: _Child) -> None:
         if self._terminated.is_set() or self._stop_requested:
             raise RuntimeError(f"supervisor {self.name!r} is stopped")
-        self._children.append(child)
+        self._children[child.name] = child
         if self._task_group is not None:
             self._task_group.start_soon(self._supervise, child)
 
@@ -198,7 +200,7 @@ class Supervisor:
         try:
             async with anyio.create_task_group() as task_group:
                 self._task_group = task_group
-                for child in list(self._children):
+                for child in list(self._children.values()):
                     task_group.start_soon(self._supervise, child)
                 await self._stopped.wait()
                 task_group.cancel_scope.cancel()
@@ -234,7 +236,7 @@ class Supervisor:
                     if not self._allow_restart(error):
                         return
                     if self.strategy is Strategy.ONE_FOR_ALL:
-                        for sibling in self._children:
+                        for sibling in list(self._children.values()):
                             if sibling is not child:
                                 sibling.request_restart()
                     reason = None
@@ -253,8 +255,11 @@ class Supervisor:
         finally:
             self._running.discard(child)
         child.terminate(reason)
-        if child in self._children:
-            self._children.remove(child)
+        self._forget(child)
+
+    def _forget(self, child: _Child) -> None:
+        if self._children.get(child.name) is child:
+            del self._children[child.name]
 
     def _allow_restart(self, error: BaseException | None) -> bool:
         now = self.clock.now()
@@ -275,8 +280,7 @@ class Supervisor:
         """Terminate a child directly when no task of ours is running it."""
         if child not in self._running:
             child.terminate(None)
-            if child in self._children:
-                self._children.remove(child)
+            self._forget(child)
 
     # -- the child protocol, for a supervisor nested in another ---------------------
 
@@ -299,7 +303,7 @@ class Supervisor:
             await self._terminated.wait()
             return
         self._stop_requested = True
-        for child in reversed(list(self._children)):
+        for child in reversed(list(self._children.values())):
             await child.stop()
         self._stopped.set()
         if self._parent is not None:
@@ -311,7 +315,7 @@ class Supervisor:
     def terminate(self, reason: BaseException | None) -> None:
         if self._terminated.is_set():
             return
-        for child in reversed(self._children):
+        for child in reversed(list(self._children.values())):
             child.terminate(reason)
         self._children.clear()
         self._terminated.set()

@@ -48,12 +48,22 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _Action = Callable[[], Awaitable[None]]
-# A scenario makes no Services, ReplicationControllers or Jobs (its batch pods are bare
-# pods): their controllers would only add watchers for every pod event to serve.
+# A scenario makes no Services, ReplicationControllers, Jobs (its batch pods are bare
+# pods), disruption budgets or quotas, and names no service accounts: their
+# controllers would only add watchers for every pod event to serve.
 _CONTROLLERS = tuple(
     name
     for name in ALL_CONTROLLERS
-    if name not in ("endpoints", "endpointslice", "replicationcontroller", "job")
+    if name
+    not in (
+        "endpoints",
+        "endpointslice",
+        "replicationcontroller",
+        "job",
+        "disruption",
+        "resourcequota",
+        "serviceaccount",
+    )
 )
 # At one moment: the scenario's entries first, then samples, then checks.
 _ACTION, _SAMPLE, _CHECK = 0, 1, 2
