@@ -317,8 +317,10 @@ def test_random_placements_break_every_invariant() -> None:
         seen.update(violation.invariant for violation in check_all(state))
 
     collect()
-    # Random placements rarely pile a whole spread group up: its own test below.
-    assert seen == {checker.__name__ for checker in CHECKERS} - {"topology_spread_respected"}
+    names = {checker.__name__ for checker in CHECKERS}
+    # Random placements rarely pile a whole spread group up (its own test below), so
+    # that checker may or may not have fired; every other one must have.
+    assert names - {"topology_spread_respected"} <= seen <= names
 
 
 def test_a_terminating_pod_on_an_untolerated_no_execute_taint_counts_as_evicted() -> None:
