@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._meta import ApiObject, LabelSelector
+from ._pod import NodeSelectorRequirement
 from ._status import bad_request
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "FieldSelector",
     "LabelRequirement",
     "Selector",
+    "node_requirement_holds",
     "parse_field_selector",
     "parse_label_selector",
     "selector_from_struct",
@@ -264,3 +266,26 @@ def parse_field_selector(text: str, kind: str) -> FieldSelector:
             raise bad_request(f'field label not supported: {name} for kind "{kind}"')
         terms.append((getter, value, op == "="))
     return FieldSelector(tuple(terms), text)
+
+
+def node_requirement_holds(requirement: NodeSelectorRequirement, values: Mapping[str, str]) -> bool:
+    """Whether a node selector requirement holds of a node's labels (or, for a
+    `matchFields` requirement, of `{"metadata.name": name}`): In, NotIn, Exists,
+    DoesNotExist, and Gt/Lt comparing integers (false when either is not one)."""
+    present = requirement.key in values
+    value = values.get(requirement.key, "")
+    match requirement.operator:
+        case "In":
+            return present and value in requirement.values
+        case "NotIn":
+            return not present or value not in requirement.values
+        case "Exists":
+            return present
+        case "DoesNotExist":
+            return not present
+        case "Gt" | "Lt":
+            try:
+                have, bound = int(value), int(requirement.values[0])
+            except (ValueError, IndexError):
+                return False
+            return have > bound if requirement.operator == "Gt" else have < bound

@@ -13,12 +13,12 @@ from collections.abc import Iterable, Mapping
 import msgspec
 
 from ..api import (
-    NodeSelectorRequirement,
     NodeSelectorTerm,
     Pod,
     Resources,
     Taint,
     Toleration,
+    node_requirement_holds,
     parse_cpu,
     parse_memory,
 )
@@ -79,32 +79,12 @@ def untolerated(pod: Pod, taints: Iterable[Taint], effect: str = "NoExecute") ->
     ]
 
 
-def _requirement_holds(requirement: NodeSelectorRequirement, values: Mapping[str, str]) -> bool:
-    present = requirement.key in values
-    value = values.get(requirement.key, "")
-    match requirement.operator:
-        case "In":
-            return present and value in requirement.values
-        case "NotIn":
-            return not present or value not in requirement.values
-        case "Exists":
-            return present
-        case "DoesNotExist":
-            return not present
-        case "Gt" | "Lt":
-            try:
-                have, bound = int(value), int(requirement.values[0])
-            except (ValueError, IndexError):
-                return False
-            return have > bound if requirement.operator == "Gt" else have < bound
-
-
 def _term_holds(term: NodeSelectorTerm, labels: Mapping[str, str], name: str) -> bool:
     if not term.match_expressions and not term.match_fields:
         return False  # an empty term matches nothing, as upstream
     fields = {"metadata.name": name}
-    return all(_requirement_holds(r, labels) for r in term.match_expressions) and all(
-        _requirement_holds(r, fields) for r in term.match_fields
+    return all(node_requirement_holds(r, labels) for r in term.match_expressions) and all(
+        node_requirement_holds(r, fields) for r in term.match_fields
     )
 
 

@@ -4,35 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..api import LabelSelector, Node, NodeSelectorRequirement, Pod, selector_from_struct
+from ..api import (
+    LabelSelector,
+    Node,
+    NodeSelectorRequirement,
+    Pod,
+    node_requirement_holds,
+    selector_from_struct,
+)
 
-__all__ = ["field_holds", "pod_selects_node", "requirement_holds", "selector_matches"]
-
-
-def requirement_holds(requirement: NodeSelectorRequirement, node_labels: Mapping[str, str]) -> bool:
-    key, values = requirement.key, requirement.values
-    present = key in node_labels
-    match requirement.operator:
-        case "In":
-            return present and node_labels[key] in values
-        case "NotIn":
-            return not present or node_labels[key] not in values
-        case "Exists":
-            return present
-        case "DoesNotExist":
-            return not present
-        case "Gt" | "Lt":
-            try:
-                label, bound = int(node_labels[key]), int(values[0])
-            except (KeyError, ValueError, IndexError):
-                return False
-            return label > bound if requirement.operator == "Gt" else label < bound
+__all__ = ["field_holds", "pod_selects_node", "selector_matches"]
 
 
 def field_holds(requirement: NodeSelectorRequirement, node: Node) -> bool:
     if requirement.key != "metadata.name":
         return False
-    return requirement_holds(requirement, {"metadata.name": node.metadata.name})
+    return node_requirement_holds(requirement, {"metadata.name": node.metadata.name})
 
 
 def pod_selects_node(pod: Pod, node: Node) -> bool:
@@ -47,7 +34,7 @@ def pod_selects_node(pod: Pod, node: Node) -> bool:
         return True
     return any(
         (term.match_expressions or term.match_fields)
-        and all(requirement_holds(r, node_labels) for r in term.match_expressions)
+        and all(node_requirement_holds(r, node_labels) for r in term.match_expressions)
         and all(field_holds(r, node) for r in term.match_fields)
         for term in selector.node_selector_terms
     )

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from ..api import Pod, Taint, Toleration, parse_cpu, parse_memory
-from ._matching import field_holds, requirement_holds
+from ..api import Pod, Taint, Toleration, node_requirement_holds, parse_cpu, parse_memory
+from ._matching import field_holds
 from ._state import TERMINAL, Checker, ClusterState, Violation, placed_pods, pod_key
 from .topology import pod_affinity_respected, pod_anti_affinity_respected, topology_spread_respected
 
@@ -221,7 +221,7 @@ def node_affinity_respected(state: ClusterState) -> list[Violation]:
         # Terms are ORed; an empty term matches nothing, as in Kubernetes.
         if not any(
             (term.match_expressions or term.match_fields)
-            and all(requirement_holds(r, node_labels) for r in term.match_expressions)
+            and all(node_requirement_holds(r, node_labels) for r in term.match_expressions)
             and all(field_holds(r, node) for r in term.match_fields)
             for term in selector.node_selector_terms
         ):
