@@ -172,15 +172,17 @@ NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 """The letters of the random suffix Kubernetes appends to `generateName` (no vowels,
 no look-alikes), five of them."""
 
-NAME_SUFFIXES = len(NAME_ALPHABET) ** 5
+_NAME_LENGTH = 5
+NAME_SUFFIXES = len(NAME_ALPHABET) ** _NAME_LENGTH
 
 
 def name_suffix(draw: int) -> str:
-    """The suffix numbered `draw` (0 <= draw < NAME_SUFFIXES): its base-27 digits as
-    letters, so one random draw names an object instead of one per letter."""
+    """The suffix numbered `draw` (0 <= draw < NAME_SUFFIXES): its digits in the
+    alphabet's base as letters, so one random draw names an object instead of one
+    per letter."""
     letters = []
-    for _ in range(5):
-        draw, digit = divmod(draw, 27)
+    for _ in range(_NAME_LENGTH):
+        draw, digit = divmod(draw, len(NAME_ALPHABET))
         letters.append(NAME_ALPHABET[digit])
     return "".join(letters)
 

@@ -5,7 +5,7 @@ from ._expectations import Expectations
 from ._labels import selector_from_labels, selector_matches
 from ._pods import deletion_order, is_available, is_ready
 from .deployment import DeploymentController, rollback
-from .disruption import DisruptionController, healthy_budget
+from .disruption import DisruptionController, budget_selects, healthy_budget
 from .endpoints import EndpointsController, EndpointSliceController
 from .garbagecollector import GarbageCollector
 from .job import JobController, job_backoff
@@ -51,6 +51,7 @@ __all__ = [
     "ServiceAccountsController",
     "State",
     "TaintEvictionController",
+    "budget_selects",
     "deletion_order",
     "healthy_budget",
     "is_available",

@@ -35,7 +35,7 @@ from ..client import Informer
 from ._base import Controller
 from ._pods import controller_of, is_ready
 
-__all__ = ["DELETION_TIMEOUT", "DisruptionController", "healthy_budget"]
+__all__ = ["DELETION_TIMEOUT", "DisruptionController", "budget_selects", "healthy_budget"]
 
 DELETION_TIMEOUT = 120.0
 """Seconds an evicted pod counts as disrupted while it has yet to be deleted."""
@@ -46,6 +46,12 @@ def _scaled(value: IntOrString, total: int) -> int:
     if isinstance(value, int):
         return value
     return math.ceil(int(value.rstrip("%")) * total / 100)
+
+
+def budget_selects(budget: PodDisruptionBudget, pod: Pod) -> bool:
+    """policy/v1: a null selector selects nothing, an empty one every pod."""
+    selector = budget.spec.selector
+    return selector is not None and selector_from_struct(selector).matches(pod.metadata.labels)
 
 
 def healthy_budget(budget: PodDisruptionBudget, pods: int, scale: int) -> tuple[int, int]:
@@ -116,13 +122,10 @@ class DisruptionController(Controller):
         budget = self.budgets.get(key)
         if budget is None or budget.metadata.deletion_timestamp is not None:
             return
-        spec = budget.spec
-        # policy/v1: a null selector selects nothing, an empty one every pod.
-        selector = selector_from_struct(spec.selector) if spec.selector is not None else None
         pods = [
             pod
             for pod in self.pods.by_index("namespace", budget.metadata.namespace)
-            if selector is not None and selector.matches(pod.metadata.labels)
+            if budget_selects(budget, pod)
         ]
         scales = dict(self._replicas(pod) for pod in pods)
         expected, desired = healthy_budget(budget, len(pods), sum(scales.values()))

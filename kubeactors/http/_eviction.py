@@ -31,9 +31,9 @@ from ..api import (
     StatusCause,
     StatusDetails,
     format_time,
-    selector_from_struct,
 )
 from ..client import Client
+from ..controllers import budget_selects, is_ready
 from ._errors import bad_request
 
 __all__ = ["evict"]
@@ -93,12 +93,7 @@ def _too_many_requests(message: str) -> ApiError:
 
 
 def _budget_of(pod: Pod, budgets: list[PodDisruptionBudget]) -> PodDisruptionBudget | None:
-    selecting = [
-        budget
-        for budget in budgets
-        if budget.spec.selector is not None
-        and selector_from_struct(budget.spec.selector).matches(pod.metadata.labels)
-    ]
+    selecting = [budget for budget in budgets if budget_selects(budget, pod)]
     if len(selecting) > 1:
         raise ApiError(
             Status(
@@ -111,10 +106,6 @@ def _budget_of(pod: Pod, budgets: list[PodDisruptionBudget]) -> PodDisruptionBud
     return selecting[0] if selecting else None
 
 
-def _ready(pod: Pod) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
-
-
 def _spend(budget: PodDisruptionBudget, pod: Pod, now: datetime) -> PodDisruptionBudget | None:
     """The budget with this eviction spent, None when the pod may go without spending
     (it is not healthy and the budget's policy lets unhealthy pods go); refuses when
@@ -125,7 +116,7 @@ def _spend(budget: PodDisruptionBudget, pod: Pod, now: datetime) -> PodDisruptio
         raise _too_many_requests(
             f"The disruption budget {name} is still being processed by the server."
         )
-    if not _ready(pod):
+    if not is_ready(pod):
         policy = budget.spec.unhealthy_pod_eviction_policy
         if policy == "AlwaysAllow" or status.current_healthy >= status.desired_healthy > 0:
             return None

@@ -69,13 +69,19 @@ def human_duration(seconds: float) -> str:
     return f"{hours // 24 // 365}y"
 
 
-def _age(obj: Mapping[str, Any], now: datetime) -> str:
-    stamp = obj.get("metadata", {}).get("creationTimestamp")
-    if not stamp:
-        return "<unknown>"
+def _stamp(text: object) -> datetime | None:
+    """A timestamp as Kubernetes writes it, or None for a missing or malformed one."""
+    if not isinstance(text, str):
+        return None
     try:
-        created = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
+        return None
+
+
+def _age(obj: Mapping[str, Any], now: datetime) -> str:
+    created = _stamp(obj.get("metadata", {}).get("creationTimestamp"))
+    if created is None:
         return "<unknown>"
     return human_duration((now - created).total_seconds())
 
@@ -213,15 +219,6 @@ def _job_status(obj: Mapping[str, Any]) -> str:
         ):
             return str(condition["type"])
     return "Running"
-
-
-def _stamp(text: object) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def _job_row(obj: Mapping[str, Any], now: datetime) -> list[Any]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ..api import Node, Pod
 from ..client import Client, Delta, Informer
+from ..controllers import is_ready
 from ..testing.history import history_line
 from .report import FaultOutcome, Sample
 
@@ -47,10 +48,6 @@ def _unschedulable(pod: Pod) -> bool:
     )
 
 
-def _ready(pod: Pod) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
-
-
 def _node_ready(node: Node) -> bool:
     return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
 
@@ -63,7 +60,7 @@ class _PodView:
     def __init__(self, pod: Pod) -> None:
         self.state = _state(pod)
         self.app = pod.metadata.labels.get(APP_LABEL, "")
-        self.ready = self.state == "running" and _ready(pod)
+        self.ready = self.state == "running" and is_ready(pod)
         self.unschedulable = _unschedulable(pod)
         self.node = pod.spec.node_name
 
