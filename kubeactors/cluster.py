@@ -94,6 +94,7 @@ class Cluster:
 
     `store="etcd://host:port,host:port"` keeps the objects in a real etcd cluster
     instead (see docs/store.md); everything above the store runs unchanged.
+    `store=":memory:"` keeps them in memory only, with no database (simulations).
 
     Fault hooks, for tests and simulations (`kubeactors.sim`): `add_nodes`,
     `stop_node`/`start_node` (a machine switched off and on), `partition_node`/

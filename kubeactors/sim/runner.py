@@ -24,6 +24,7 @@ from ..api import ApiError, Deployment, Pod
 from ..cluster import Cluster
 from ..controllers import ALL_CONTROLLERS, ControllerManagerSettings, NodeLifecycleSettings
 from ..node import NodeSettings, NodeShape
+from ..store import MEMORY
 from ..testing import ClusterState, Violation, history_digest
 from ..testing.invariants import CHECKERS, taints_tolerated
 from . import _objects
@@ -396,7 +397,8 @@ def cluster_for(scenario: Scenario, seed: int) -> Cluster:
         ),
         controllers=ControllerManagerSettings(controllers=_CONTROLLERS, node_lifecycle=lifecycle),
         store_latency=0.0 if slow_store else None,
-        synchronous="OFF",
+        # A simulation never outlives its process: no database to write each revision to.
+        store=MEMORY,
         # Nothing answers in wall time; a long virtual wait is a scenario's business.
         ask_timeout=3600.0,
     )

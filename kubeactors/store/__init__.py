@@ -20,6 +20,7 @@ from ._errors import (
     ValueProvidedError,
 )
 from ._keys import in_range, prefix_end
+from ._memory import MEMORY
 from ._messages import (
     Compact,
     Delete,
@@ -55,6 +56,7 @@ from ._types import (
 from ._watch import WatchCancelledError, WatchHub, WatchStream
 
 __all__ = [
+    "MEMORY",
     "Compact",
     "CompactedError",
     "Compare",

@@ -26,6 +26,7 @@ from ._errors import (
 )
 from ._index import KeyIndex
 from ._lease import MAX_LEASE_TTL, LeaseTable
+from ._memory import MEMORY, Log, MemoryLog
 from ._messages import (
     Compact,
     Delete,
@@ -86,6 +87,10 @@ class StoreActor(Actor[StoreRequest]):
     everything queued meanwhile). A request is acknowledged, published to watchers and
     made visible to plain reads only after its transaction commits, so nobody sees
     what a crash could undo.
+
+    With the path `":memory:"` (`MEMORY`) there is no database: commits cost nothing,
+    history is the in-memory window only (older revisions are compacted as they leave
+    it) and nothing survives the actor (see `MemoryLog`), for simulations.
     """
 
     mailbox_size = 4096
@@ -101,7 +106,8 @@ class StoreActor(Actor[StoreRequest]):
             options = StoreOptions(synchronous=synchronous)
         self._path = str(path)
         self._options = options
-        self._db: Database | None = None
+        self._db: Log | None = None
+        self._memory = self._path == MEMORY
         self._index = KeyIndex()
         self._leases = LeaseTable()
         self._revision = 0
@@ -120,9 +126,13 @@ class StoreActor(Actor[StoreRequest]):
     # Lifecycle.
 
     async def on_start(self) -> None:
-        # On a virtual clock the commit runs on the loop's thread (see `Database`).
-        inline = isinstance(self.context.clock, VirtualClock)
-        db = await Database.open(self._path, self._options.synchronous, inline=inline)
+        db: Log
+        if self._memory:
+            db = MemoryLog(self._index, self._history)
+        else:
+            # On a virtual clock the commit runs on the loop's thread (see `Database`).
+            inline = isinstance(self.context.clock, VirtualClock)
+            db = await Database.open(self._path, self._options.synchronous, inline=inline)
         self._db = db
         found = await db.recover()
         self._index.load(found.kvs)
@@ -142,7 +152,8 @@ class StoreActor(Actor[StoreRequest]):
             len(found.kvs),
         )
         self.context.start_soon(self._commit_loop, name="store-commit")
-        self.context.start_soon(self._checkpoint_loop, name="store-checkpoint")
+        if not self._memory:
+            self.context.start_soon(self._checkpoint_loop, name="store-checkpoint")
         self.context.send_every(self._options.lease_check_interval, Tick())
         self.context.send_every(self._options.progress_interval, Tick(progress=True))
 
@@ -500,7 +511,7 @@ class StoreActor(Actor[StoreRequest]):
         rows: list[Row] = []
         granted: list[tuple[int, int]] = []
         removed: list[int] = []
-        for pending in batch:
+        for pending in () if self._memory else batch:
             for sub, event in enumerate(pending.events):
                 kv = event.kv
                 rows.append(
@@ -556,6 +567,9 @@ class StoreActor(Actor[StoreRequest]):
         while self._history_events > self._options.history_window and len(history) > 1:
             _, dropped = history.popleft()
             self._history_events -= len(dropped)
+            if self._memory and history[0][0] > self._compact_revision:
+                # What left the window is gone: compacted, with nothing to remove.
+                self._compact_revision = self._compacted_through = history[0][0]
 
     async def _compact_step(self) -> None:
         db = self._db

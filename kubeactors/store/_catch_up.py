@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ._db import Database
+from ._memory import Log
 from ._watch import WatchCancelledError, WatchHub, WatchStream
 
 __all__ = ["catch_up"]
@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 async def catch_up(
-    db: Database, hub: WatchHub, stream: WatchStream, first: int, last: int, chunk: int
+    db: Log, hub: WatchHub, stream: WatchStream, first: int, last: int, chunk: int
 ) -> None:
     """Deliver the events of revisions `first..last` to `stream`, then hand it to the
     live feed.

@@ -19,6 +19,7 @@ import msgspec
 
 from kubeactors.actors import ActorSystem
 from kubeactors.store import (
+    MEMORY,
     Compare,
     CompareTarget,
     DeleteOp,
@@ -43,11 +44,23 @@ from kubeactors.store import (
 
 from .etcd_gateway import EtcdClient
 
-__all__ = ["Backend", "EtcdBackend", "OurBackend", "View", "open_view"]
+__all__ = [
+    "BACKENDS",
+    "LOCAL_BACKENDS",
+    "Backend",
+    "EtcdBackend",
+    "OurBackend",
+    "View",
+    "open_view",
+]
 
-BACKENDS = ["kubeactors", "etcd", "etcd-store"]
-"""Our store; a real etcd (through its JSON gateway); and our store interface backed
-by that real etcd (`Store.connect("etcd://...")`, through gRPC)."""
+BACKENDS = ["kubeactors", "memory", "etcd", "etcd-store"]
+"""Our store; our store without a database (`MEMORY`); a real etcd (through its JSON
+gateway); and our store interface backed by that real etcd (`Store.connect("etcd://...")`,
+through gRPC)."""
+
+LOCAL_BACKENDS = ("kubeactors", "memory")
+"""The backends that need no etcd."""
 
 
 class Backend(Protocol):
@@ -450,17 +463,25 @@ class View:
 
 @contextlib.asynccontextmanager
 async def open_view(kind: str, etcd_url: str | None) -> AsyncIterator[View]:
-    """A fresh view on `kind` ("kubeactors": a new store in a temp dir; "etcd": the
-    shared server at `etcd_url`; "etcd-store": a `Store` connected to that server)."""
+    """A fresh view on `kind` ("kubeactors": a new store in a temp dir; "memory": a new
+    store without a database; "etcd": the shared server at `etcd_url`; "etcd-store":
+    a `Store` connected to that server)."""
     prefix = b"/t" + os.urandom(6).hex().encode() + b"/"
     lease_base = int.from_bytes(os.urandom(4), "big") << 16
-    if kind == "kubeactors":
+    if kind in LOCAL_BACKENDS:
         with tempfile.TemporaryDirectory() as tmp:
             async with ActorSystem(seed=0) as system:
-                # A small in-memory history makes watches from the past read SQLite.
-                options = StoreOptions(synchronous="OFF", history_window=8)
-                store = Store.spawn(system.root, f"{tmp}/store.db", options=options)
-                backend = OurBackend(store)
+                if kind == "memory":
+                    # The whole history fits the window: nothing is compacted but
+                    # what the test compacts, as with the other backends.
+                    path = MEMORY
+                    options = StoreOptions(synchronous="OFF")
+                else:
+                    # A small in-memory history makes watches from the past read SQLite.
+                    path = f"{tmp}/store.db"
+                    options = StoreOptions(synchronous="OFF", history_window=8)
+                store = Store.spawn(system.root, path, options=options)
+                backend = OurBackend(store, kind)
                 view = View(backend, prefix, await backend.revision(), lease_base)
                 async with anyio.create_task_group() as tasks:
                     view._tasks = tasks

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager as AsyncContextManager
 
 import pytest
 
-from .backends import BACKENDS, View, open_view
+from .backends import BACKENDS, LOCAL_BACKENDS, View, open_view
 from .etcd_gateway import EtcdServer, etcd_available
 
 ViewFactory = Callable[[], AsyncContextManager[View]]
@@ -28,7 +28,7 @@ def etcd_url() -> Iterator[str]:
 def open_backend(request: pytest.FixtureRequest) -> ViewFactory:
     """`async with open_backend() as view:` a fresh view on the parametrized backend."""
     kind: str = request.param
-    url: str | None = request.getfixturevalue("etcd_url") if kind != "kubeactors" else None
+    url: str | None = request.getfixturevalue("etcd_url") if kind not in LOCAL_BACKENDS else None
 
     def factory() -> AsyncContextManager[View]:
         return open_view(kind, url)

@@ -193,7 +193,18 @@ def test_same_answers_as_etcd(etcd_url: str, sequence: list[object]) -> None:
     assert len(ours) == len(theirs)
 
 
-@pytest.mark.parametrize("kind", ["kubeactors"])
+@settings(max_examples=40)
+@given(sequence=steps)
+def test_memory_store_same_answers_as_sqlite(sequence: list[object]) -> None:
+    """The store without a database answers as the one on SQLite, reads of the past
+    and late watches included (the SQLite one's small window sends them to SQLite)."""
+    ours = asyncio.run(_run("memory", None, sequence))
+    reference = asyncio.run(_run("kubeactors", None, sequence))
+    for step, mine, theirs in zip([*sequence, "live", "late"], ours, reference, strict=True):
+        assert mine == theirs, f"after {step!r}"
+
+
+@pytest.mark.parametrize("kind", ["kubeactors", "memory"])
 def test_model_runs_without_etcd(kind: str) -> None:
     """A fixed sequence on our store alone, so the runner is exercised everywhere."""
     sequence: list[object] = [PutOp(b"a", b"x"), Grant(1), PutOp(b"b", b"y", lease=1), Revoke(1)]
