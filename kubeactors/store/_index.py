@@ -4,6 +4,11 @@ Reads outside a transaction must see only committed writes (a crash could undo t
 rest), while transactions must see everything applied before them. The index keeps
 the committed state as a dict plus a sorted key list, and the writes not yet
 committed as up to two overlay layers: the one being committed and the one filling.
+
+The sorted key list is brought up to date lazily, when a range is read: inserting
+each new key where it belongs moves the whole tail of the list, which made a store
+of 60,000 pods spend ~30 us per created key on the move alone, while ranges are
+read far less often than keys come and go.
 """
 
 from __future__ import annotations
@@ -18,7 +23,11 @@ __all__ = ["KeyIndex"]
 class KeyIndex:
     def __init__(self) -> None:
         self._committed: dict[bytes, KeyValue] = {}
+        # The committed keys are `_keys` (sorted) plus `_fresh` (not yet merged in)
+        # minus `_gone` (deleted, not yet taken out); `_keys` and `_fresh` are disjoint.
         self._keys: list[bytes] = []
+        self._fresh: list[bytes] = []
+        self._gone: set[bytes] = set()
         self._layers: list[dict[bytes, KeyValue | None]] = [{}]
 
     def __len__(self) -> int:
@@ -28,6 +37,8 @@ class KeyIndex:
         """Fill the committed state from recovery (any order)."""
         self._committed = {kv.key: kv for kv in kvs}
         self._keys = sorted(self._committed)
+        self._fresh = []
+        self._gone = set()
 
     # Reads of the latest state (transactions).
 
@@ -65,7 +76,7 @@ class KeyIndex:
         if end is None:
             found = self._committed.get(start)
             return [found] if found is not None else []
-        keys = self._keys
+        keys = self._sorted_keys()
         lo = bisect.bisect_left(keys, start)
         hi = len(keys) if end == b"\0" else bisect.bisect_left(keys, end, lo)
         committed = self._committed
@@ -74,7 +85,7 @@ class KeyIndex:
     def committed_count(self, start: bytes, end: bytes | None) -> int:
         if end is None:
             return 1 if start in self._committed else 0
-        keys = self._keys
+        keys = self._sorted_keys()
         lo = bisect.bisect_left(keys, start)
         hi = len(keys) if end == b"\0" else bisect.bisect_left(keys, end, lo)
         return max(hi - lo, 0)
@@ -93,25 +104,61 @@ class KeyIndex:
         """The oldest sealed layer is durable: fold it into the committed state."""
         layer = self._layers.pop(0)
         committed = self._committed
-        keys = self._keys
+        fresh = self._fresh
+        gone = self._gone
         for key, kv in layer.items():
             if kv is None:
                 if committed.pop(key, None) is not None:
-                    at = bisect.bisect_left(keys, key)
-                    del keys[at]
+                    gone.add(key)
             else:
                 if key not in committed:
-                    if not keys or key > keys[-1]:
-                        keys.append(key)
+                    if key in gone:
+                        gone.discard(key)  # still listed in `_keys` or `_fresh`
                     else:
-                        bisect.insort(keys, key)
+                        fresh.append(key)
                 committed[key] = kv
         if not self._layers:
             self._layers.append({})
 
+    def _sorted_keys(self) -> list[bytes]:
+        """The committed keys in order, merging the pending additions and removals."""
+        keys = self._keys
+        gone = self._gone
+        if gone:
+            if len(gone) <= _ONE_BY_ONE:
+                for key in gone:
+                    at = bisect.bisect_left(keys, key)
+                    if at < len(keys) and keys[at] == key:
+                        del keys[at]
+                    else:
+                        self._fresh.remove(key)
+            else:
+                keys[:] = [key for key in keys if key not in gone]
+                self._fresh = [key for key in self._fresh if key not in gone]
+            gone.clear()
+        fresh = self._fresh
+        if fresh:
+            if len(fresh) <= _ONE_BY_ONE:
+                for key in fresh:
+                    if not keys or key > keys[-1]:
+                        keys.append(key)
+                    else:
+                        bisect.insort(keys, key)
+            else:
+                # Sorting finds the long sorted run and merges the new keys into it.
+                keys.extend(fresh)
+                keys.sort()
+            fresh.clear()
+        return keys
+
     def discard_uncommitted(self) -> None:
         """Forget every write not yet committed (their transaction failed)."""
         self._layers = [{}]
+
+
+# Up to this many pending keys are placed one by one (each a move of the list's
+# tail); more are merged by one sort, which costs a pass over the whole list.
+_ONE_BY_ONE = 32
 
 
 def _in(key: bytes, start: bytes, end: bytes) -> bool:
