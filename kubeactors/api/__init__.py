@@ -131,6 +131,7 @@ from ._kinds import (
 from ._messages import (
     ApiRequest,
     Bind,
+    BindMany,
     Create,
     Delete,
     Get,
@@ -309,6 +310,7 @@ __all__ = [
     "Authorizer",
     "AuthorizerChain",
     "Bind",
+    "BindMany",
     "Binding",
     "ClientIPConfig",
     "ClusterRole",

@@ -22,6 +22,7 @@ from ._watch import ApiWatch
 __all__ = [
     "ApiRequest",
     "Bind",
+    "BindMany",
     "Create",
     "Delete",
     "Get",
@@ -176,6 +177,14 @@ class UpdateMany(msgspec.Struct, frozen=True):
     reply: Reply[list[Any]]
 
 
+class BindMany(msgspec.Struct, frozen=True):
+    """The `binds`, each handled as if it came alone (its own user, authorisation,
+    conditional write and reply), in one message: a scheduler places pods faster than
+    one message each to the API server costs."""
+
+    binds: list[Bind]
+
+
 ApiRequest = (
     Create
     | Get
@@ -188,4 +197,5 @@ ApiRequest = (
     | GetScale
     | UpdateScale
     | UpdateMany
+    | BindMany
 )

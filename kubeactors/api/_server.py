@@ -67,6 +67,7 @@ from ._kinds import (
 from ._messages import (
     ApiRequest,
     Bind,
+    BindMany,
     Create,
     Delete,
     Get,
@@ -273,6 +274,13 @@ class ApiServer(Actor[ApiRequest]):
     async def receive(self, message: ApiRequest) -> None:
         if isinstance(message, UpdateMany):
             await update_many(self, message)  # each update comes back here alone
+            return
+        if isinstance(message, BindMany):
+            for bind in message.binds:
+                try:
+                    self._bind(bind, self._authenticate(bind.user, bind.token))
+                except ApiError as error:
+                    bind.reply.fail(error)
             return
         # Creates, gets and lists answer with a store request to pass on.
         forward: StoreRequest | None = None

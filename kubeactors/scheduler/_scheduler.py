@@ -28,7 +28,7 @@ from ..api import (
     format_time,
     object_key,
 )
-from ..client import Client, Delta, Informer
+from ..client import Callback, Client, Delta, Informer
 from ._cache import Cache, Placement
 from ._engine import Engine, ScheduleResult
 from ._messages import (
@@ -332,8 +332,8 @@ class Scheduler(Actor[SchedulerMessage]):
                 break
             budget -= len(run)
             await self._schedule_run(run, placed)
-        for placement in placed:
-            await self._bind(placement)
+        if placed:
+            await self._bind(placed)
         if queue.has_active() and not self._more_requested:
             self._more_requested = self.context.self.try_tell(ScheduleMore())
 
@@ -457,19 +457,23 @@ class Scheduler(Actor[SchedulerMessage]):
             lambda: client.send_update(nominated, answered, subresource="status")
         )
 
-    async def _bind(self, placement: Placement) -> None:
-        """DefaultBinder: POST the pod's `binding` subresource, without waiting."""
-        pod = placement.info.pod
-        key, node = placement.info.key, placement.node
+    async def _bind(self, placed: list[Placement]) -> None:
+        """DefaultBinder: POST each pod's `binding` subresource, without waiting (the
+        batch's bindings in one message; each is still written and answered alone)."""
         context = self.context
 
-        def answered(_: Any, error: BaseException | None) -> None:
-            # Runs in the task that answers the bind: only hand the news over.
-            if error is not None:
-                context.send_later(0.0, BindFailed(key, node, str(error)))
+        def on_answer(key: str, node: str) -> Callback[Any]:
+            def answered(_: Any, error: BaseException | None) -> None:
+                # Runs in the task that answers the bind: only hand the news over.
+                if error is not None:
+                    context.send_later(0.0, BindFailed(key, node, str(error)))
 
-        # Sent, not awaited: the informer shows the pod bound when the write lands.
-        await self._client.send_bind(pod, node, answered)
+            return answered
+
+        # Sent, not awaited: the informer shows a pod bound when its write lands.
+        await self._client.send_binds(
+            [(p.info.pod, p.node, on_answer(p.info.key, p.node)) for p in placed]
+        )
 
     def _report_unschedulable(self, pod: Pod, message: str, nominated: str = "") -> None:
         """Set `PodScheduled=False` (reason Unschedulable) unless it already says so,

@@ -64,11 +64,11 @@ def _check_against_a_dict(loaded: list[int], steps: list[tuple[str, bytes]]) -> 
         elif action == "commit":
             if len(layers) == 2:
                 index.commit_oldest()
-                for written, kv in layers.pop(0).items():
-                    if kv is None:
+                for written, committed in layers.pop(0).items():
+                    if committed is None:
                         model.pop(written, None)
                     else:
-                        model[written] = kv
+                        model[written] = committed
         else:
             expected = [model[k] for k in sorted(model) if k >= key]
             assert index.committed_range(key, b"\0") == expected
