@@ -43,13 +43,21 @@ class DecodeCache:
     Every watcher of a kind sees the same change; with this cache the first one
     decodes it and the others share that frozen object. Bounded: the oldest entries
     go first, which suits watchers that read at about the same pace.
+
+    Apart from those, the last object the server wrote to each key (up to `keys` keys,
+    the least lately written going first): an update is made from the latest version,
+    however many writes to other keys came since (a node posts its status once a
+    minute, while thousands of leases are renewed in between), and the watchers of a
+    write find it there.
     """
 
-    def __init__(self, size: int = 16_384) -> None:
-        if size <= 0:
-            raise ValueError(f"size must be positive, got {size}")
+    def __init__(self, size: int = 16_384, keys: int = 131_072) -> None:
+        if size <= 0 or keys <= 0:
+            raise ValueError(f"size and keys must be positive, got {size} and {keys}")
         self._size = size
         self._items: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
+        self._keys = keys
+        self._written: dict[bytes, tuple[int, Any]] = {}
         # Forms of the store's batches shared by every watch of a kind, by the
         # identity of the store's list: the store hands every watch of a range the
         # same list, so the watchers after the first take what the first made.
@@ -58,13 +66,19 @@ class DecodeCache:
 
     def peek(self, key: bytes, revision: int) -> Any:
         """The object stored at `key` as of `revision`, if this cache holds it."""
+        written = self._written.get(key)
+        if written is not None and written[0] == revision:
+            return written[1]
         return self._items.get((key, revision))
 
     def remember(self, key: bytes, revision: int, obj: Any) -> None:
-        """Hold an object the server has just written, so an update from it needs no read."""
-        if len(self._items) >= self._size:
-            self._items.popitem(last=False)
-        self._items[(key, revision)] = obj
+        """Hold an object the server has just written, so an update from it needs no
+        read, and its watchers need not decode it."""
+        written = self._written
+        # Re-inserted, the key moves to the end: the dict is in order of last write.
+        if written.pop(key, None) is None and len(written) >= self._keys:
+            del written[next(iter(written))]
+        written[key] = (revision, obj)
 
     def _shared(
         self,
@@ -96,6 +110,10 @@ class DecodeCache:
         return self._shared(kind, events, False, _changes)
 
     def decode(self, kind: ResourceKind[R], key: bytes, data: bytes, revision: int) -> R:
+        written = self._written.get(key)
+        if written is not None and written[0] == revision and type(written[1]) is kind.type:
+            found: R = written[1]
+            return found
         entry = (key, revision)
         obj: R | None = self._items.get(entry)
         if obj is not None and type(obj) is not kind.type:

@@ -307,21 +307,19 @@ class _Range:
         self.prev_kv = stream.prev_kv
         self.streams: dict[WatchStream, None] = {}
 
-    def select(self, events: Sequence[Event]) -> list[Event]:
-        """The events this range's watches get (from any start revision), prev_kv as asked."""
-        key, end, no_put, no_delete = self.key, self.range_end, self.no_put, self.no_delete
-        matching = [
-            event
-            for event in events
-            if not (no_delete if event.type is EventType.DELETE else no_put)
-            and in_range(event.kv.key, key, end)
-        ]
-        if not self.prev_kv:
-            matching = [Event(event.type, event.kv) for event in matching]
-        return matching
+    def covers(self, key: bytes) -> bool:
+        return in_range(key, self.key, self.range_end)
+
+    def wants(self, event: Event) -> bool:
+        """Whether this range's filters let `event` through (its key is in range)."""
+        return not (self.no_delete if event.type is EventType.DELETE else self.no_put)
 
 
 _Signature = tuple[bytes, bytes | None, bool, bool, bool]
+
+_COVERING_KEYS = 65_536
+"""Keys whose ranges the hub remembers (all are forgotten at once past this)."""
+_NONE: list[Event] = []
 
 
 def _range_of(stream: WatchStream) -> _Signature:
@@ -340,6 +338,10 @@ class WatchHub:
         self._waker: Waker | None = None
         self._streams: dict[WatchStream, _Signature] = {}
         self._ranges: dict[_Signature, _Range] = {}
+        # The ranges each key written lately falls in: most writes rewrite a key
+        # written before (a lease, a node), so an event is matched with one lookup
+        # instead of a test per range. Forgotten whenever the ranges change.
+        self._covering: dict[bytes, tuple[_Range, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._streams)
@@ -363,6 +365,7 @@ class WatchHub:
         group = self._ranges.get(signature)
         if group is None:
             group = self._ranges[signature] = _Range(stream)
+            self._covering.clear()
         group.streams[stream] = None
 
     def remove(self, stream: WatchStream) -> None:
@@ -372,11 +375,36 @@ class WatchHub:
             del group.streams[stream]
             if not group.streams:
                 del self._ranges[signature]
+                self._covering.clear()
+
+    def _select(self, events: Sequence[Event]) -> dict[_Range, list[Event]]:
+        """The events each range's watches get (from any start revision), in order."""
+        covering = self._covering
+        selected: dict[_Range, list[Event]] = {}
+        for event in events:
+            key = event.kv.key
+            groups = covering.get(key)
+            if groups is None:
+                groups = tuple(g for g in self._ranges.values() if g.covers(key))
+                if len(covering) >= _COVERING_KEYS:
+                    covering.clear()
+                covering[key] = groups
+            for group in groups:
+                if group.wants(event):
+                    found = selected.get(group)
+                    if found is None:
+                        selected[group] = [event]
+                    else:
+                        found.append(event)
+        return selected
 
     def publish(self, events: Sequence[Event], revision: int) -> None:
         """Offer committed `events` (whole revisions, up to `revision`) to every watch."""
+        selected = self._select(events)
         for group in list(self._ranges.values()):
-            matching = group.select(events)
+            matching = selected.get(group, _NONE)
+            if matching and not group.prev_kv:
+                matching = [Event(event.type, event.kv) for event in matching]
             streams = list(group.streams)
             if not matching:
                 for stream in streams:

@@ -176,3 +176,19 @@ def test_selector_watches_from_shared_changes_match_the_plain_rule(
             for event in events
             if event.type is EventType.PUT or event.prev_kv is not None
         ]
+
+
+def test_the_last_write_of_a_key_outlasts_writes_to_other_keys() -> None:
+    cache = DecodeCache(size=2, keys=3)
+    objects = {name: Pod(metadata=ObjectMeta(name=name)) for name in "abcd"}
+    for revision, name in enumerate("abc", start=1):
+        cache.remember(name.encode(), revision, objects[name])
+    # Out of the (key, revision) entries already, but still a's last write.
+    assert cache.peek(b"a", 1) is objects["a"]
+    assert cache.peek(b"a", 2) is None  # not the version asked for
+    cache.remember(b"a", 4, objects["a"])  # a is now the latest written: b goes next
+    cache.remember(b"d", 5, objects["d"])
+    assert cache.peek(b"b", 2) is None
+    assert cache.peek(b"c", 3) is objects["c"]
+    assert cache.peek(b"a", 1) is None  # a has moved on
+    assert cache.peek(b"a", 4) is objects["a"]
