@@ -57,7 +57,9 @@ class DecodeCache:
         self._size = size
         self._items: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
         self._keys = keys
-        self._written: dict[bytes, tuple[int, Any]] = {}
+        # In order of last write (an OrderedDict: a plain dict's oldest entry is slow
+        # to find once many were removed from its front).
+        self._written: OrderedDict[bytes, tuple[int, Any]] = OrderedDict()
         # Forms of the store's batches shared by every watch of a kind, by the
         # identity of the store's list: the store hands every watch of a range the
         # same list, so the watchers after the first take what the first made.
@@ -75,9 +77,10 @@ class DecodeCache:
         """Hold an object the server has just written, so an update from it needs no
         read, and its watchers need not decode it."""
         written = self._written
-        # Re-inserted, the key moves to the end: the dict is in order of last write.
-        if written.pop(key, None) is None and len(written) >= self._keys:
-            del written[next(iter(written))]
+        if key in written:
+            written.move_to_end(key)
+        elif len(written) >= self._keys:
+            written.popitem(last=False)
         written[key] = (revision, obj)
 
     def _shared(

@@ -82,6 +82,10 @@ class NodeLifecycleSettings:
             )
 
 
+_Heartbeat = tuple[str | None, str | None]
+"""A node's Lease renewTime and Ready condition's lastHeartbeatTime."""
+
+
 class _Monitor(msgspec.Struct, frozen=True):
     pass
 
@@ -106,7 +110,7 @@ class NodeLifecycleController(Controller):
     def __init__(self, client: Client, settings: NodeLifecycleSettings | None = None) -> None:
         super().__init__(client)
         self.settings = settings or NodeLifecycleSettings()
-        self._probes: dict[str, tuple[str, float]] = {}
+        self._probes: dict[str, tuple[_Heartbeat, float]] = {}
         self._zones: dict[str, ZoneQueue] = {}
         self.zone_states: dict[str, ZoneState] = {}
         # What the incremental pass knows between passes (dicts, not sets: a set of
@@ -118,7 +122,12 @@ class NodeLifecycleController(Controller):
         self._expired: dict[str, None] = {}
         """Nodes silent for longer than the grace period (looked at whole every pass)."""
         self._deadlines: list[tuple[float, str]] = []
-        """(time of the node's last heartbeat seen, node): when each falls silent."""
+        """(time of a heartbeat seen, node), one per node, earliest first: no node falls
+        silent before its entry's time plus the grace period. An entry whose node beat
+        again since is moved on to the newer time when it comes up, not pushed anew
+        for every heartbeat."""
+        self._scheduled: set[str] = set()
+        """The nodes with an entry in `_deadlines`."""
         self._summary: dict[str, tuple[str, str]] = {}
         """Each node's zone and Ready status as last looked at."""
         self._counts: dict[str, list[int]] | None = None
@@ -229,7 +238,11 @@ class NodeLifecycleController(Controller):
         while deadlines and now - deadlines[0][0] > grace:
             since, name = heapq.heappop(deadlines)
             probe = self._probes.get(name)
-            if probe is not None and probe[1] == since:
+            if probe is not None and probe[1] != since:
+                heapq.heappush(deadlines, (probe[1], name))  # it beat again since
+                continue
+            self._scheduled.discard(name)
+            if probe is not None:
                 self._expired[name] = None
         look.update(self._expired)
         return look
@@ -244,26 +257,28 @@ class NodeLifecycleController(Controller):
             counts.setdefault(zone, [0, 0])[0 if ready == "True" else 1] += 1
         return counts
 
-    def _heartbeat(self, node: Node) -> str:
+    def _heartbeat(self, node: Node, lease: Lease | None) -> _Heartbeat:
         """What changes when the kubelet is alive: its lease renewal and Ready heartbeat."""
-        lease = self.leases.get(f"{LEASE_NAMESPACE}/{node.metadata.name}")
         renewed = lease.spec.renew_time if lease is not None else None
-        beat = next(
-            (c.last_heartbeat_time for c in node.status.conditions if c.type == "Ready"), None
-        )
-        return f"{renewed}|{beat}"
+        for condition in node.status.conditions:
+            if condition.type == "Ready":
+                return renewed, condition.last_heartbeat_time
+        return renewed, None
 
     async def _check_health(self, node: Node, now: float) -> Node:
         name = node.metadata.name
-        if self.settings.require_lease and self.leases.get(f"{LEASE_NAMESPACE}/{name}") is None:
+        lease = self.leases.get(f"{LEASE_NAMESPACE}/{name}")
+        if lease is None and self.settings.require_lease:
             return node
-        heartbeat = self._heartbeat(node)
+        heartbeat = self._heartbeat(node, lease)
         probe = self._probes.get(name)
         if probe is None or probe[0] != heartbeat:
             self._probes[name] = (heartbeat, now)
             if not self.settings.full_scan:
                 self._expired.pop(name, None)
-                heapq.heappush(self._deadlines, (now, name))
+                if name not in self._scheduled:
+                    self._scheduled.add(name)
+                    heapq.heappush(self._deadlines, (now, name))
             return node
         if now - probe[1] <= self.settings.grace_period:
             return node
@@ -311,7 +326,7 @@ class NodeLifecycleController(Controller):
         )
         # Our own write changes the Ready heartbeat string only if the kubelet's did.
         self._probes[node.metadata.name] = (
-            self._heartbeat(stored),
+            self._heartbeat(stored, self.leases.get(f"{LEASE_NAMESPACE}/{node.metadata.name}")),
             self._probes[node.metadata.name][1],
         )
         return stored

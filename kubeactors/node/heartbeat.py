@@ -169,6 +169,7 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
         batch: list[Any] = []
         batched: list[str] = []
         sender: Client | None = None
+        stamp = self._stamp()  # every lease of a tick is renewed at the same moment
         # In name order: a set of strings iterates in an order that changes per process.
         for node in sorted(self._by_slot[slot]):
             entry = self._entries[node]
@@ -179,7 +180,7 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                 and (sender is None or client.api is sender.api)
             ):
                 sender = sender or client
-                batch.append(client.batch_item(self._lease(node, entry.version)))
+                batch.append(client.batch_item(self._lease(node, entry.version, stamp)))
                 batched.append(node)
             else:
                 await self._renew(node, entry)
@@ -210,8 +211,7 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
             self._stamped = (moment, text)
         return self._stamped[1]
 
-    def _lease(self, node: str, version: str) -> Lease:
-        stamp = self._stamp()
+    def _lease(self, node: str, version: str, stamp: str) -> Lease:
         return Lease(
             metadata=ObjectMeta(name=node, namespace=LEASE_NAMESPACE, resource_version=version),
             spec=LeaseSpec(
@@ -232,7 +232,7 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
             else:
                 logger.info("renewing the lease of %s failed: %s", node, error)
 
-        lease = self._lease(node, entry.version)
+        lease = self._lease(node, entry.version, self._stamp())
         client = entry.client
         if entry.version:
             await client.send_update(lease, answered)
