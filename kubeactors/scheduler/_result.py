@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 
 from .framework import CycleState, Status
 
@@ -22,6 +23,11 @@ def feasible_nodes_to_find(nodes: int, percentage: int) -> int:
     return max(nodes * percentage // 100, _MIN_FEASIBLE_NODES)
 
 
+# An empty Counter without `Counter.__init__` (Python code): a result is made for every
+# pod scheduled, and only a pod that fits nowhere has reasons to count.
+_no_reasons = partial(Counter.__new__, Counter)
+
+
 @dataclass(slots=True)
 class ScheduleResult:
     node: str = ""
@@ -29,7 +35,7 @@ class ScheduleResult:
     row: int = -1
     evaluated: int = 0
     feasible: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=_no_reasons)
     """Why nodes failed, counted by reason (when no node fits)."""
     failed_plugins: set[str] = field(default_factory=set)
     """The Filter plugins that turned nodes away (when no node fits)."""
