@@ -24,7 +24,9 @@ def etcd() -> Iterator[EtcdCluster]:
 
 
 def _cluster(url: str, identity: str, *, nodes: int) -> Cluster:
-    election = LeaderElection(identity, lease_duration=2.0, renew_deadline=1.5, retry_period=0.25)
+    # A renew deadline that a loaded machine (the whole suite on two cores) cannot
+    # miss by accident: a leader that lost its Lease mid-test would fail it for nothing.
+    election = LeaderElection(identity, lease_duration=5.0, renew_deadline=4.0, retry_period=0.25)
     return Cluster(nodes=nodes, store=url, controllers=False, scheduler_election=election)
 
 
