@@ -151,7 +151,16 @@ class WatchEvent(msgspec.Struct, Generic[T], frozen=True):
 
 def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with second precision, as Kubernetes writes timestamps."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    global _last_formatted
+    last = _last_formatted
+    if last[0] == moment:
+        return last[1]  # the same moment as the last call (many kubelets at once, say)
+    text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _last_formatted = (moment, text)
+    return text
+
+
+_last_formatted: tuple[datetime | None, str] = (None, "")
 
 
 _VARIANT_MASK = ~(0xC000 << 48)

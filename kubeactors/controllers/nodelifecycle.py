@@ -213,10 +213,9 @@ class NodeLifecycleController(Controller):
             if name in look:
                 node = await self._check_health(node, now)
             elif name in renewed:
-                checked = await self._check_health(node, now)
-                if self._writes == writes:
-                    continue
-                node = checked
+                if not self._falls_silent(node, now):
+                    continue  # its health noted, nothing to write
+                node = await self._mark_unknown(node)
             else:
                 continue
             ready = _ready_status(node)
@@ -266,10 +265,17 @@ class NodeLifecycleController(Controller):
         return renewed, None
 
     async def _check_health(self, node: Node, now: float) -> Node:
+        if self._falls_silent(node, now):
+            return await self._mark_unknown(node)
+        return node
+
+    def _falls_silent(self, node: Node, now: float) -> bool:
+        """Note the node's heartbeat; whether it is to be marked Unknown now (silent
+        for longer than the grace period, and not Unknown yet)."""
         name = node.metadata.name
         lease = self.leases.get(f"{LEASE_NAMESPACE}/{name}")
         if lease is None and self.settings.require_lease:
-            return node
+            return False
         heartbeat = self._heartbeat(node, lease)
         probe = self._probes.get(name)
         if probe is None or probe[0] != heartbeat:
@@ -279,12 +285,10 @@ class NodeLifecycleController(Controller):
                 if name not in self._scheduled:
                     self._scheduled.add(name)
                     heapq.heappush(self._deadlines, (now, name))
-            return node
+            return False
         if now - probe[1] <= self.settings.grace_period:
-            return node
-        if _ready_status(node) == "Unknown":
-            return node
-        return await self._mark_unknown(node)
+            return False
+        return _ready_status(node) != "Unknown"
 
     async def _mark_unknown(self, node: Node) -> Node:
         stamp = format_time(self.context.clock.wall())
