@@ -38,12 +38,21 @@ _MUTABLE_POD_SPEC = frozenset(
 
 def spec_changed(old: ApiObject, new: ApiObject) -> bool:
     """Whether anything other than metadata and status differs (so generation moves)."""
-    for field in old.__struct_fields__:
-        if field in ("metadata", "status", "api_version", "kind"):
-            continue
+    fields = _SPEC_FIELDS.get(type(old))
+    if fields is None:
+        fields = _SPEC_FIELDS[type(old)] = tuple(
+            field
+            for field in old.__struct_fields__
+            if field not in ("metadata", "status", "api_version", "kind")
+        )
+    for field in fields:  # noqa: SIM110 (a loop: no generator made per update)
         if getattr(old, field) != getattr(new, field):
             return True
     return False
+
+
+_SPEC_FIELDS: dict[type, tuple[str, ...]] = {}
+"""The fields `spec_changed` compares, per type."""
 
 
 def _forbidden_field(kind: ResourceKind[Any], name: str, field: str, detail: str) -> ApiError:
@@ -87,6 +96,9 @@ def merge_update(
     # Compat: a client that marks a live object deleted by update is taken at its word.
     marking = not strict_pods and old_meta.deletion_timestamp is None
     deletion = new_meta if marking else old_meta
+    # What is merged below differs from `new` in metadata and status only, and for a
+    # namespace keeps the stored spec: whether the spec changed is known already.
+    changed = not isinstance(old, Namespace) and spec_changed(old, new)
     meta = replace(
         new_meta,
         name=old_meta.name,
@@ -96,7 +108,7 @@ def merge_update(
         creation_timestamp=old_meta.creation_timestamp,
         deletion_timestamp=deletion.deletion_timestamp,
         deletion_grace_period_seconds=deletion.deletion_grace_period_seconds,
-        generation=old_meta.generation,
+        generation=old_meta.generation + 1 if changed else old_meta.generation,
         resource_version="",
     )
     merged = replace(new, metadata=meta)
@@ -106,8 +118,6 @@ def merge_update(
         _check_pod_update(kind, old, merged)
     if isinstance(old, Namespace) and isinstance(merged, Namespace):
         merged = replace(merged, spec=old.spec, status=old.status)
-    if spec_changed(old, merged):
-        merged = replace(merged, metadata=replace(merged.metadata, generation=meta.generation + 1))
     return merged
 
 
