@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -14,7 +15,7 @@ from ._apps import (
 )
 from ._batch import CONTROLLER_UID_LABEL, JOB_NAME_LABEL, Job
 from ._core import Namespace, ReplicationController, Secret, Service
-from ._meta import ApiObject, LabelSelector
+from ._meta import ApiObject, LabelSelector, ObjectMeta
 from ._pod import Container, Pod, PodSpec
 
 __all__ = ["apply_defaults"]
@@ -22,17 +23,27 @@ __all__ = ["apply_defaults"]
 replace = msgspec.structs.replace
 
 
+@functools.lru_cache(maxsize=1024)
+def _pull_policy(image: str) -> str:
+    """Upstream's default: Always for an untagged or `:latest` image (not by digest)."""
+    name = image.rsplit("/", 1)[-1]
+    latest = ":" not in name or name.endswith(":latest")
+    return "Always" if latest and "@" not in name else "IfNotPresent"
+
+
 def _container(container: Container) -> Container:
-    changes: dict[str, Any] = {}
-    if not container.image_pull_policy:
-        image = container.image.rsplit("/", 1)[-1]
-        latest = ":" not in image or image.endswith(":latest")
-        changes["image_pull_policy"] = "Always" if latest and "@" not in image else "IfNotPresent"
-    if not container.termination_message_path:
-        changes["termination_message_path"] = "/dev/termination-log"
-    if not container.termination_message_policy:
-        changes["termination_message_policy"] = "File"
-    return replace(container, **changes) if changes else container
+    if (
+        container.image_pull_policy
+        and container.termination_message_path
+        and container.termination_message_policy
+    ):
+        return container
+    return replace(
+        container,
+        image_pull_policy=container.image_pull_policy or _pull_policy(container.image),
+        termination_message_path=container.termination_message_path or "/dev/termination-log",
+        termination_message_policy=container.termination_message_policy or "File",
+    )
 
 
 def _containers(containers: list[Container]) -> list[Container] | None:
@@ -48,32 +59,42 @@ def _containers(containers: list[Container]) -> list[Container] | None:
 
 
 def _pod_spec(spec: PodSpec) -> PodSpec:
-    changes: dict[str, Any] = {}
     containers = _containers(spec.containers)
-    if containers is not None:
-        changes["containers"] = containers
-    if spec.init_containers:
-        init_containers = _containers(spec.init_containers)
-        if init_containers is not None:
-            changes["init_containers"] = init_containers
-    if not spec.restart_policy:
-        changes["restart_policy"] = "Always"
-    if spec.termination_grace_period_seconds is None:
-        changes["termination_grace_period_seconds"] = 30
-    if not spec.dns_policy:
-        changes["dns_policy"] = "ClusterFirst"
-    if not spec.scheduler_name:
-        changes["scheduler_name"] = "default-scheduler"
-    if spec.enable_service_links is None:
-        changes["enable_service_links"] = True
-    return replace(spec, **changes) if changes else spec
+    init_containers = _containers(spec.init_containers) if spec.init_containers else None
+    if (
+        containers is None
+        and init_containers is None
+        and spec.restart_policy
+        and spec.termination_grace_period_seconds is not None
+        and spec.dns_policy
+        and spec.scheduler_name
+        and spec.enable_service_links is not None
+    ):
+        return spec
+    # One copy of the spec with every default, whichever were missing: a create pays
+    # for each copy and for each step of building keyword arguments.
+    grace = spec.termination_grace_period_seconds
+    links = spec.enable_service_links
+    return replace(
+        spec,
+        containers=spec.containers if containers is None else containers,
+        init_containers=spec.init_containers if init_containers is None else init_containers,
+        restart_policy=spec.restart_policy or "Always",
+        termination_grace_period_seconds=30 if grace is None else grace,
+        dns_policy=spec.dns_policy or "ClusterFirst",
+        scheduler_name=spec.scheduler_name or "default-scheduler",
+        enable_service_links=True if links is None else links,
+    )
 
 
-def _pod(pod: Pod) -> Pod:
+def _pod(pod: Pod, metadata: ObjectMeta | None = None) -> Pod:
     spec = _pod_spec(pod.spec)
-    if pod.status.phase:
-        return pod if spec is pod.spec else replace(pod, spec=spec)
-    return replace(pod, spec=spec, status=replace(pod.status, phase="Pending"))
+    status = pod.status if pod.status.phase else replace(pod.status, phase="Pending")
+    if metadata is None:
+        if spec is pod.spec and status is pod.status:
+            return pod
+        metadata = pod.metadata
+    return replace(pod, metadata=metadata, spec=spec, status=status)
 
 
 def _namespace(namespace: Namespace) -> Namespace:
@@ -201,8 +222,13 @@ _DEFAULTERS: dict[type[Any], Any] = {
 }
 
 
-def apply_defaults(obj: ApiObject) -> ApiObject:
-    """`obj` with Kubernetes' defaults filled in (the same object if it has none)."""
+def apply_defaults(obj: ApiObject, metadata: ObjectMeta | None = None) -> ApiObject:
+    """`obj` with Kubernetes' defaults filled in (the same object if it has none), and
+    with `metadata` instead of its own if given (one copy of a pod for both)."""
+    if type(obj) is Pod:
+        return _pod(obj, metadata)
+    if metadata is not None:
+        obj = replace(obj, metadata=metadata)
     defaulter = _DEFAULTERS.get(type(obj))
     if defaulter is None:
         return obj

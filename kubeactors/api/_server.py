@@ -287,10 +287,12 @@ class ApiServer(Actor[ApiRequest]):
         try:
             user = self._authenticate(message.user, message.token)
             match message:
-                # The most frequent request first (heartbeats, status): one test.
+                # The most frequent requests first (heartbeats, status; creates): one test.
                 case Update() if type(message.obj) not in _REVIEWS:
                     self._update(message, user)
-                case Create() if type(message.obj) in _REVIEWS:
+                case Create() if type(message.obj) not in _REVIEWS:
+                    forward = self._create(message, user)
+                case Create():
                     self._review(message, user)
                 case Get() | List() | Update() | Patch() | Delete() | Watch() if (
                     _kind_type(message) in _REVIEWS
@@ -299,8 +301,6 @@ class ApiServer(Actor[ApiRequest]):
                         f"the server does not allow this method on the requested resource "
                         f"({kind_of(_kind_type(message)).plural}): it is create-only"
                     )
-                case Create():
-                    forward = self._create(message, user)
                 case Get():
                     forward = self._get(message, user)
                 case List():
@@ -434,7 +434,7 @@ class ApiServer(Actor[ApiRequest]):
             deletion_timestamp=None,
             deletion_grace_period_seconds=None,
         )
-        prepared = apply_defaults(replace(obj, metadata=meta))
+        prepared = apply_defaults(obj, meta)
         if isinstance(kind, CustomResourceKind):
             prepared = normalize_custom(kind, prepared, creating=True)
         elif isinstance(prepared, CustomResourceDefinition):

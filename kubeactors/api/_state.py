@@ -22,6 +22,7 @@ POLICY_KINDS: tuple[type[ApiObject], ...] = (
     ResourceQuota,
     LimitRange,
 )
+_TRACKED = frozenset(POLICY_KINDS)
 
 
 class ClusterState:
@@ -37,10 +38,14 @@ class ClusterState:
         }
         # Every pod's create asks for it: found once per change of the classes.
         self._default_priority_class: tuple[PriorityClass | None] | None = None
+        # The objects of a kind by namespace, made on first use after each change of
+        # the kind: every create asks for its namespace's quotas and limit ranges
+        # (mostly none), and each such question would otherwise scan them all.
+        self._by_namespace: dict[type[Any], dict[str, list[Any]]] = {}
 
     @staticmethod
     def tracks(kind: type[Any]) -> bool:
-        return kind in POLICY_KINDS
+        return kind in _TRACKED
 
     def apply(self, kind: type[Any], key: str, revision: int, obj: ApiObject | None) -> None:
         """Record `obj` (None: deleted) at `revision`, unless a newer state is known."""
@@ -50,6 +55,7 @@ class ClusterState:
         known = objects.get(key)
         if known is None or known[0] <= revision:
             objects[key] = (revision, obj)
+            self._by_namespace.pop(kind, None)
             if kind is PriorityClass:
                 self._default_priority_class = None
 
@@ -58,6 +64,16 @@ class ClusterState:
         if not objects:
             return []
         return [obj for _, obj in objects.values() if obj is not None]
+
+    def _in_namespace(self, kind: type[Any], namespace: str) -> list[Any]:
+        index = self._by_namespace.get(kind)
+        if index is None:
+            index = self._by_namespace[kind] = {}
+            for _, obj in self._objects[kind].values():
+                if obj is not None:
+                    index.setdefault(obj.metadata.namespace, []).append(obj)
+        found = index.get(namespace)
+        return list(found) if found else []
 
     def _one(self, kind: type[Any], key: str) -> Any:
         found = self._objects[kind].get(key)
@@ -68,7 +84,7 @@ class ClusterState:
         return found
 
     def roles(self, namespace: str) -> dict[str, Role]:
-        return {r.metadata.name: r for r in self._all(Role) if r.metadata.namespace == namespace}
+        return {r.metadata.name: r for r in self._in_namespace(Role, namespace)}
 
     def role(self, namespace: str, name: str) -> Role | None:
         found: Role | None = self._one(Role, f"{namespace}/{name}")
@@ -79,7 +95,8 @@ class ClusterState:
         return found
 
     def role_bindings(self, namespace: str) -> list[RoleBinding]:
-        return [b for b in self._all(RoleBinding) if b.metadata.namespace == namespace]
+        found: list[RoleBinding] = self._in_namespace(RoleBinding, namespace)
+        return found
 
     def cluster_role_bindings(self) -> list[ClusterRoleBinding]:
         found: list[ClusterRoleBinding] = self._all(ClusterRoleBinding)
@@ -102,7 +119,9 @@ class ClusterState:
         return cached[0]
 
     def quotas(self, namespace: str) -> list[ResourceQuota]:
-        return [q for q in self._all(ResourceQuota) if q.metadata.namespace == namespace]
+        found: list[ResourceQuota] = self._in_namespace(ResourceQuota, namespace)
+        return found
 
     def limit_ranges(self, namespace: str) -> list[LimitRange]:
-        return [r for r in self._all(LimitRange) if r.metadata.namespace == namespace]
+        found: list[LimitRange] = self._in_namespace(LimitRange, namespace)
+        return found

@@ -96,25 +96,39 @@ def validate_pod(pod: Pod) -> list[StatusCause]:
     causes = _validate_name(meta.name, meta.namespace, namespaced=True)
     if pod.kind != "Pod":
         causes.append(_invalid("kind", pod.kind, "must be Pod"))
-    if not pod.spec.containers:
+    containers = pod.spec.containers
+    if not containers:
         causes.append(_required("spec.containers", "at least one container is required"))
     seen: set[str] = set()
-    for index, container in enumerate(pod.spec.containers):
-        path = f"spec.containers[{index}]"
-        if not container.name:
-            causes.append(_required(f"{path}.name", "a container needs a name"))
-        elif container.name in seen:
+    # Field paths are made only for a problem: most pods have none.
+    for index, container in enumerate(containers):
+        name = container.name
+        if not name:
+            causes.append(_required(f"spec.containers[{index}].name", "a container needs a name"))
+        elif name in seen:
             causes.append(
                 StatusCause(
                     reason="FieldValueDuplicate",
-                    field=f"{path}.name",
-                    message=f'Duplicate value: "{container.name}"',
+                    field=f"spec.containers[{index}].name",
+                    message=f'Duplicate value: "{name}"',
                 )
             )
-        seen.add(container.name)
+        seen.add(name)
         resources = container.resources
-        causes += _validate_quantities(f"{path}.resources.requests", resources.requests)
-        causes += _validate_quantities(f"{path}.resources.limits", resources.limits)
+        if resources.requests:
+            causes += _quantity_causes(index, "requests", resources.requests)
+        if resources.limits:
+            causes += _quantity_causes(index, "limits", resources.limits)
+    return causes
+
+
+def _quantity_causes(index: int, which: str, quantities: dict[str, str]) -> list[StatusCause]:
+    causes: list[StatusCause] = []
+    for resource, text in quantities.items():
+        problem = _quantity_problem(text)
+        if problem:
+            field = f"spec.containers[{index}].resources.{which}.{resource}"
+            causes.append(_invalid(field, text, problem))
     return causes
 
 
