@@ -11,10 +11,12 @@ from typing import Any, Literal, Protocol
 import msgspec
 
 from ._auth import UserInfo
+from ._cluster_kinds import PriorityClass
 from ._core import LimitRange, Namespace
 from ._kinds import ResourceKind
+from ._memo import RecentResults
 from ._meta import ApiObject
-from ._pod import Container, Pod, ResourceRequirements, Toleration
+from ._pod import Container, Pod, PodSpec, ResourceRequirements, Toleration
 from ._quantity import QuantityError, parse_quantity
 from ._state import ClusterState
 from ._status import ApiError, StatusCause
@@ -108,16 +110,26 @@ class DefaultTolerationSeconds:
     name = "DefaultTolerationSeconds"
     seconds = 300
 
+    def __init__(self) -> None:
+        # Pods from one template share their defaulted spec: given the same spec,
+        # this plugin makes the same one.
+        self._specs: RecentResults[PodSpec, PodSpec] = RecentResults()
+
     def admit(self, request: AdmissionRequest) -> ApiObject:
         pod = request.obj
         if request.operation != "CREATE" or not isinstance(pod, Pod):
             return pod
-        if not pod.spec.tolerations:
+        spec = self._specs.same(pod.spec)
+        if spec is None:
+            spec = self._tolerating(pod.spec)
+            self._specs.put(pod.spec, spec)
+        return pod if spec is pod.spec else msgspec.structs.replace(pod, spec=spec)
+
+    def _tolerating(self, spec: PodSpec) -> PodSpec:
+        if not spec.tolerations:
             # Most pods tolerate nothing: both defaults, frozen and shared.
-            return msgspec.structs.replace(
-                pod, spec=msgspec.structs.replace(pod.spec, tolerations=self._defaults())
-            )
-        tolerations = list(pod.spec.tolerations)
+            return msgspec.structs.replace(spec, tolerations=self._defaults())
+        tolerations = list(spec.tolerations)
         for key in _TOLERATED:
             if not any(
                 (t.key == key or (not t.key and t.operator == "Exists"))
@@ -132,11 +144,9 @@ class DefaultTolerationSeconds:
                         toleration_seconds=self.seconds,
                     )
                 )
-        if len(tolerations) == len(pod.spec.tolerations):
-            return pod
-        return msgspec.structs.replace(
-            pod, spec=msgspec.structs.replace(pod.spec, tolerations=tolerations)
-        )
+        if len(tolerations) == len(spec.tolerations):
+            return spec
+        return msgspec.structs.replace(spec, tolerations=tolerations)
 
     def _defaults(self) -> list[Toleration]:
         made = _DEFAULT_TOLERATIONS.get(self.seconds)
@@ -158,6 +168,12 @@ class Priority:
 
     name = "Priority"
 
+    def __init__(self) -> None:
+        # A spec as resolved against the class it was resolved with: pods from one
+        # template share their spec, and the class stays the same object until it
+        # changes.
+        self._specs: RecentResults[PodSpec, tuple[PriorityClass | None, PodSpec]] = RecentResults()
+
     def admit(self, request: AdmissionRequest) -> ApiObject:
         pod = request.obj
         if request.operation != "CREATE" or not isinstance(pod, Pod):
@@ -172,12 +188,23 @@ class Priority:
                     pod.metadata.name,
                     f"no PriorityClass with name {spec.priority_class_name} was found",
                 )
-            value, policy, name = found.value, found.preemption_policy, found.metadata.name
         else:
-            default = state.default_priority_class()
-            value = default.value if default is not None else 0
-            policy = default.preemption_policy if default is not None else ""
-            name = default.metadata.name if default is not None else ""
+            found = state.default_priority_class()
+        known = self._specs.same(spec)
+        if known is not None and known[0] is found:
+            resolved = known[1]
+        else:
+            resolved = self._resolved(pod, found)
+            self._specs.put(spec, (found, resolved))
+        return msgspec.structs.replace(pod, spec=resolved)
+
+    @staticmethod
+    def _resolved(pod: Pod, found: PriorityClass | None) -> PodSpec:
+        """The spec with the priority of `found` (the pod's class, or the default one)."""
+        spec = pod.spec
+        value = found.value if found is not None else 0
+        policy = found.preemption_policy if found is not None else ""
+        name = found.metadata.name if found is not None else ""
         if spec.priority is not None and spec.priority != value:
             raise ApiError.forbidden(
                 "pods",
@@ -187,13 +214,12 @@ class Priority:
                 "admission controller computed "
                 f"{value} from the given PriorityClass name",
             )
-        new_spec = msgspec.structs.replace(
+        return msgspec.structs.replace(
             spec,
             priority=value,
             priority_class_name=name,
             preemption_policy=spec.preemption_policy or policy or "PreemptLowerPriority",
         )
-        return msgspec.structs.replace(pod, spec=new_spec)
 
 
 class LimitRanger:
@@ -206,9 +232,10 @@ class LimitRanger:
         pod = request.obj
         if request.operation != "CREATE" or not isinstance(pod, Pod):
             return pod
-        ranges = request.state.limit_ranges(request.namespace)
-        if not ranges:
+        state, namespace = request.state, pod.metadata.namespace
+        if not state.has_limit_ranges(namespace):
             return pod
+        ranges = state.limit_ranges(namespace)
         containers = [self._container(c, ranges) for c in pod.spec.containers]
         causes: list[StatusCause] = []
         for index, container in enumerate(containers):
@@ -325,7 +352,7 @@ class ResourceQuotaAdmission:
         return (
             request.operation == "CREATE"
             and request.kind.namespaced
-            and bool(request.state.quotas(request.namespace))
+            and request.state.has_quotas(request.obj.metadata.namespace)
         )
 
     def admit(self, request: AdmissionRequest) -> ApiObject:

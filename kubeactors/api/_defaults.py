@@ -15,6 +15,7 @@ from ._apps import (
 )
 from ._batch import CONTROLLER_UID_LABEL, JOB_NAME_LABEL, Job
 from ._core import Namespace, ReplicationController, Secret, Service
+from ._memo import RecentResults
 from ._meta import ApiObject, LabelSelector, ObjectMeta
 from ._pod import Container, Pod, PodSpec
 
@@ -87,8 +88,15 @@ def _pod_spec(spec: PodSpec) -> PodSpec:
     )
 
 
+# Pods from one template have equal specs: defaulted once, shared by all of them.
+_DEFAULTED_SPECS: RecentResults[PodSpec, PodSpec] = RecentResults()
+
+
 def _pod(pod: Pod, metadata: ObjectMeta | None = None) -> Pod:
-    spec = _pod_spec(pod.spec)
+    spec = _DEFAULTED_SPECS.equal(pod.spec)
+    if spec is None:
+        spec = _pod_spec(pod.spec)
+        _DEFAULTED_SPECS.put(pod.spec, spec)
     status = pod.status if pod.status.phase else replace(pod.status, phase="Pending")
     if metadata is None:
         if spec is pod.spec and status is pod.status:

@@ -65,14 +65,17 @@ class ClusterState:
             return []
         return [obj for _, obj in objects.values() if obj is not None]
 
-    def _in_namespace(self, kind: type[Any], namespace: str) -> list[Any]:
+    def _namespaces(self, kind: type[Any]) -> dict[str, list[Any]]:
         index = self._by_namespace.get(kind)
         if index is None:
             index = self._by_namespace[kind] = {}
             for _, obj in self._objects[kind].values():
                 if obj is not None:
                     index.setdefault(obj.metadata.namespace, []).append(obj)
-        found = index.get(namespace)
+        return index
+
+    def _in_namespace(self, kind: type[Any], namespace: str) -> list[Any]:
+        found = self._namespaces(kind).get(namespace)
         return list(found) if found else []
 
     def _one(self, kind: type[Any], key: str) -> Any:
@@ -121,6 +124,14 @@ class ClusterState:
     def quotas(self, namespace: str) -> list[ResourceQuota]:
         found: list[ResourceQuota] = self._in_namespace(ResourceQuota, namespace)
         return found
+
+    def has_quotas(self, namespace: str) -> bool:
+        """Whether `namespace` has a ResourceQuota (asked of every create, the answer
+        mostly no)."""
+        return namespace in self._namespaces(ResourceQuota)
+
+    def has_limit_ranges(self, namespace: str) -> bool:
+        return namespace in self._namespaces(LimitRange)
 
     def limit_ranges(self, namespace: str) -> list[LimitRange]:
         found: list[LimitRange] = self._in_namespace(LimitRange, namespace)

@@ -7,9 +7,10 @@ import re
 from typing import Any
 
 from ._kinds import ResourceKind
+from ._memo import RecentResults
 from ._meta import ApiObject
 from ._node import Node
-from ._pod import Pod
+from ._pod import Container, Pod
 from ._quantity import QuantityError, parse_quantity
 from ._status import StatusCause
 
@@ -99,6 +100,21 @@ def validate_pod(pod: Pod) -> list[StatusCause]:
     containers = pod.spec.containers
     if not containers:
         causes.append(_required("spec.containers", "at least one container is required"))
+        return causes
+    # Pods from one template share their (defaulted) list of containers.
+    found = _CONTAINER_CAUSES.same(containers)
+    if found is None:
+        found = tuple(_container_causes(containers))
+        _CONTAINER_CAUSES.put(containers, found)
+    causes += found
+    return causes
+
+
+_CONTAINER_CAUSES: RecentResults[list[Container], tuple[StatusCause, ...]] = RecentResults()
+
+
+def _container_causes(containers: list[Container]) -> list[StatusCause]:
+    causes: list[StatusCause] = []
     seen: set[str] = set()
     # Field paths are made only for a problem: most pods have none.
     for index, container in enumerate(containers):
