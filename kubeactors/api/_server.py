@@ -707,24 +707,15 @@ class ApiServer(Actor[ApiRequest]):
     ) -> None:
         """Forward the conditional write of an update (or a delete, when the last
         finalizer of an object being deleted is gone)."""
-        name = stored.metadata.name
-
-        def translate(error: BaseException) -> BaseException:
-            if isinstance(error, ConflictError):
-                if error.actual == 0:
-                    return ApiError.not_found(kind.plural, name)
-                return ApiError.conflict(kind.plural, name)
-            return _store_failure(error)
-
         if _to_remove(stored):
+            name = stored.metadata.name
             removed: Reply[WriteResult] = upstream.forward(
-                lambda r: self._removed(kind, stored, r.revision), translate
+                lambda r: self._removed(kind, stored, r.revision),
+                lambda error: _update_failure(kind, name, error),
             )
             self._tell_store(StoreDelete(key, removed, expect_mod_revision=expected))
             return
-        written: Reply[WriteResult] = upstream.forward(
-            lambda r: self._written(kind, key, r.revision, stored), translate
-        )
+        written = _Written(self, kind, key, stored, upstream)
         self._tell_store(StorePut(key, kind.encode(stored), written, expect_mod_revision=expected))
 
     def _tell_store(self, message: StoreRequest) -> None:
@@ -1092,6 +1083,52 @@ class ApiServer(Actor[ApiRequest]):
                 kind, namespace, name, change, request.reply, answer=answer
             )
         )
+
+
+class _Written(Reply[WriteResult]):
+    """The store's answer to an update's write, turned into the caller's: the object
+    at its new version, or the error as the API words it. (A class, not a forwarding
+    reply and two closures: one is made for every update.)"""
+
+    __slots__ = ("_key", "_kind", "_server", "_stored", "_upstream")
+
+    def __init__(
+        self,
+        server: ApiServer,
+        kind: ResourceKind[Any],
+        key: bytes,
+        stored: ApiObject,
+        upstream: Reply[Any],
+    ) -> None:
+        self._server = server
+        self._kind = kind
+        self._key = key
+        self._stored = stored
+        self._upstream = upstream
+
+    @property
+    def done(self) -> bool:
+        return self._upstream.done
+
+    def send(self, value: WriteResult) -> None:
+        try:
+            written = self._server._written(self._kind, self._key, value.revision, self._stored)
+        except Exception as error:
+            self._upstream.fail(error)
+            return
+        self._upstream.send(written)
+
+    def fail(self, error: BaseException) -> None:
+        self._upstream.fail(_update_failure(self._kind, self._stored.metadata.name, error))
+
+
+def _update_failure(kind: ResourceKind[Any], name: str, error: BaseException) -> BaseException:
+    """A store error as an update's answer: a conflict on a key gone is NotFound."""
+    if isinstance(error, ConflictError):
+        if error.actual == 0:
+            return ApiError.not_found(kind.plural, name)
+        return ApiError.conflict(kind.plural, name)
+    return _store_failure(error)
 
 
 def _kind_type(message: Get | List | Update | Patch | Delete | Watch) -> type[Any]:
