@@ -110,6 +110,9 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
         self._status_every = max(1, round(status_seconds / lease_seconds))
         self._entries: dict[str, _Entry] = {}
         self._by_slot: list[set[str]] = [set() for _ in range(slots)]
+        # Each slot's nodes in name order (a set of strings iterates in an order that
+        # changes per process), sorted again only after a node joins or leaves it.
+        self._ordered: list[list[str] | None] = [None] * slots
         self._next_slot = 0
         self._tick = 0
         self._stamped: tuple[datetime | None, str] = (None, "")
@@ -122,17 +125,18 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
             case Track(node=node, kubelet=kubelet):
                 old = self._entries.pop(node, None)
                 if old is not None:
-                    self._by_slot[old.slot].discard(node)
+                    self._leave(node, old.slot)
                 slot = self._next_slot
                 self._next_slot = (slot + 1) % self._slots
                 client = self._client_for(node) if self._client_for else self._client
                 self._entries[node] = _Entry(kubelet, slot, client)
                 self._by_slot[slot].add(node)
+                self._ordered[slot] = None
                 await self._renew(node, self._entries[node])
             case Untrack(node=node):
                 entry = self._entries.pop(node, None)
                 if entry is not None:
-                    self._by_slot[entry.slot].discard(node)
+                    self._leave(node, entry.slot)
             case _Tick():
                 await self._on_tick()
             case _Renewed(node=node, resource_version=version):
@@ -152,6 +156,10 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                     else:
                         logger.info("renewing the lease of %s failed: %s", node, answer)
 
+    def _leave(self, node: str, slot: int) -> None:
+        self._by_slot[slot].discard(node)
+        self._ordered[slot] = None
+
     async def _relearn(self, node: str) -> None:
         entry = self._entries.get(node)
         if entry is not None:
@@ -170,8 +178,10 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
         batched: list[str] = []
         sender: Client | None = None
         stamp = self._stamp()  # every lease of a tick is renewed at the same moment
-        # In name order: a set of strings iterates in an order that changes per process.
-        for node in sorted(self._by_slot[slot]):
+        ordered = self._ordered[slot]
+        if ordered is None:
+            ordered = self._ordered[slot] = sorted(self._by_slot[slot])
+        for node in ordered:
             entry = self._entries[node]
             client = entry.client
             if (
