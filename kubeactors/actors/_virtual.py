@@ -97,6 +97,7 @@ class VirtualClock:
         self._now = float(start)
         self._start = float(start)
         self._epoch = epoch.astimezone(UTC)
+        self._wall_of = (self._now, self._epoch)
         self._wait_for_threads = wait_for_threads
         self.jumps = 0
         self._holds = 0
@@ -120,7 +121,10 @@ class VirtualClock:
         return self._now
 
     def wall(self) -> datetime:
-        return self._epoch + timedelta(seconds=self._now - self._start)
+        now, known = self._now, self._wall_of
+        if known[0] != now:  # asked many times per instant: computed once
+            known = self._wall_of = (now, self._epoch + timedelta(seconds=now - self._start))
+        return known[1]
 
     async def sleep(self, seconds: float) -> None:
         self._running_loop()
