@@ -32,6 +32,7 @@ import msgspec
 
 from benchmarks._report import emit
 from kubeactors._gc import relaxed_gc
+from kubeactors._switching import prompt_thread_switches
 from kubeactors.actors import ActorSystem
 from kubeactors.api import (
     ApiServer,
@@ -295,10 +296,14 @@ async def main() -> None:
 
 if __name__ == "__main__":
     try:
-        # The collector's thresholds `kubeactors` runs every cluster with (see
-        # kubeactors.cli); BENCH_API_GC=python keeps the interpreter's defaults.
+        # The collector's thresholds and thread switch interval `kubeactors` runs every
+        # cluster with (see kubeactors.cli); BENCH_API_GC=python keeps the
+        # interpreter's collector defaults.
         with (
-            contextlib.nullcontext() if os.environ.get("BENCH_API_GC") == "python" else relaxed_gc()
+            contextlib.nullcontext()
+            if os.environ.get("BENCH_API_GC") == "python"
+            else relaxed_gc(),
+            prompt_thread_switches(),
         ):
             anyio.run(main)
     except KeyboardInterrupt:

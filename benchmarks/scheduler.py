@@ -11,9 +11,9 @@ own counting costs little beside the scheduler's). Throughput is
 sampled every second (the first sample skipped; a last partial second is scaled);
 Average/Perc50/90/95/99 pods/s as upstream, plus scheduling-attempt latency
 percentiles and the peak RSS. A workload using an op or a template field we do not
-support is reported by name and skipped. The process collects garbage as the
-`kubeactors` command does (`relaxed_gc`); `--gc python` keeps the interpreter's
-defaults.
+support is reported by name and skipped. The process collects garbage and
+switches threads as the `kubeactors` command does (`relaxed_gc`,
+`prompt_thread_switches`); `--gc python` keeps the interpreter's default collection.
 
 Last, SchedulingBasic 5000 nodes is run again for the vectorised/reference ratio
 (`--ratio` for that alone): per attempt, both engines place the measured pods of
@@ -42,6 +42,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from benchmarks._engine_ratio import compare_engines
 from benchmarks._report import emit
 from kubeactors._gc import relaxed_gc
+from kubeactors._switching import prompt_thread_switches
 from kubeactors.actors import ActorSystem
 from kubeactors.api import (
     KINDS,
@@ -621,7 +622,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, _, workload in _workloads(args.config):
             console.print(f"{name}  {workload.get('params', {})}")
         return 0
-    with relaxed_gc() if args.gc == "relaxed" else contextlib.nullcontext():
+    with (
+        relaxed_gc() if args.gc == "relaxed" else contextlib.nullcontext(),
+        prompt_thread_switches(),
+    ):
         rows = anyio.run(_main, args, console)
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)

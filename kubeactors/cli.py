@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ._gc import relaxed_gc
 from ._serve_cli import add_serve_commands, run_serve_command
+from ._switching import prompt_thread_switches
 from .api import QuantityError, parse_cpu, parse_memory
 from .cluster import Cluster
 from .node import NodeShape
@@ -239,8 +240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     console = Console(stderr=True)
     # Every command runs a cluster (or a store) of many long-lived objects: Python's
-    # default thresholds would spend about half its CPU rescanning them.
-    with relaxed_gc():
+    # default thresholds would spend about half its CPU rescanning them. And every
+    # write waits for a commit in the store's thread, which must not wait 5 ms for
+    # the GIL each time it asks.
+    with relaxed_gc(), prompt_thread_switches():
         return _command(args, console)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import anyio
 
 from .._gc import relaxed_gc
+from .._switching import prompt_thread_switches
 from ..actors import ActorSystem
 from ..store import Store, StoreOptions
 from ._convert import Identity
@@ -101,8 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     try:
         # The store's index is many long-lived objects, as a cluster's are: collect
-        # as every kubeactors command does, without rescanning them every 700 allocations.
-        with relaxed_gc():
+        # as every kubeactors command does, without rescanning them every 700
+        # allocations; and let the commit thread have the GIL as soon as it asks.
+        with relaxed_gc(), prompt_thread_switches():
             anyio.run(serve, args)
     except ValueError as error:
         logging.getLogger("kubeactors.etcd").error("%s", error)
