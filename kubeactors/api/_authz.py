@@ -190,20 +190,74 @@ def _rule_allows(rule: PolicyRule, attributes: Attributes) -> bool:
     return not rule.resource_names or attributes.name in rule.resource_names
 
 
+_DECISIONS = 4096
+"""Decisions an RBACAuthorizer remembers before it starts afresh."""
+
+
 class RBACAuthorizer:
-    """Role-based access control from Roles, ClusterRoles and their bindings."""
+    """Role-based access control from Roles, ClusterRoles and their bindings.
+
+    A decision walks every ClusterRoleBinding (dozens: the default roles); the
+    components ask the same questions over and over (the scheduler binding pods, each
+    kubelet updating its status), so decisions are remembered until any RBAC object
+    changes (`ClusterState.rbac_generation`): a grant by a rule that names no objects
+    for every object of the request's kind, any other decision for its object alone.
+    """
+
+    def __init__(self) -> None:
+        self._decisions: dict[Attributes, bool | None] = {}
+        self._grants: set[tuple[object, ...]] = set()
+        # The state and its RBAC generation the remembered decisions were made from.
+        self._basis: tuple[ClusterState, int] | None = None
 
     def authorize(self, attributes: Attributes, state: ClusterState) -> bool | None:
         user = attributes.user
         if SYSTEM_MASTERS in user.groups:
             return True
+        basis = self._basis
+        decisions = self._decisions
+        whatever_name = (
+            user,
+            attributes.verb,
+            attributes.group,
+            attributes.resource,
+            attributes.subresource,
+            attributes.namespace,
+            attributes.path,
+        )
+        if basis is None or basis[0] is not state or basis[1] != state.rbac_generation:
+            decisions.clear()
+            self._grants.clear()
+            self._basis = (state, state.rbac_generation)
+        elif whatever_name in self._grants:
+            return True
+        elif attributes in decisions:
+            return decisions[attributes]
+        decision, by_name = self._decide(attributes, state)
+        if len(decisions) + len(self._grants) >= _DECISIONS:
+            decisions.clear()
+            self._grants.clear()
+        if decision and not by_name:
+            self._grants.add(whatever_name)
+        else:
+            decisions[attributes] = decision
+        return decision
+
+    def _decide(self, attributes: Attributes, state: ClusterState) -> tuple[bool | None, bool]:
+        """The decision, and whether it rests on the object's name (a rule with
+        `resourceNames` grants it, and none without)."""
         # A ClusterRoleBinding grants everywhere; a RoleBinding only in its namespace,
         # and never a path or a cluster-scoped resource.
+        user = attributes.user
         namespace = attributes.namespace if attributes.is_resource else ""
+        by_name = False
         for rules in self._granted(user, namespace, state):
-            if any(_rule_allows(r, attributes) for r in rules):
-                return True
-        return None
+            for rule in rules:
+                if _rule_allows(rule, attributes):
+                    if not rule.resource_names:
+                        return True, False
+                    by_name = True
+        return (True, True) if by_name else (None, False)
 
     def rules_for(self, user: UserInfo, namespace: str, state: ClusterState) -> Rules:
         resource: list[PolicyRule] = []

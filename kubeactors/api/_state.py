@@ -23,6 +23,7 @@ POLICY_KINDS: tuple[type[ApiObject], ...] = (
     LimitRange,
 )
 _TRACKED = frozenset(POLICY_KINDS)
+_RBAC_KINDS = frozenset({Role, ClusterRole, RoleBinding, ClusterRoleBinding})
 
 
 class ClusterState:
@@ -42,6 +43,9 @@ class ClusterState:
         # the kind: every create asks for its namespace's quotas and limit ranges
         # (mostly none), and each such question would otherwise scan them all.
         self._by_namespace: dict[type[Any], dict[str, list[Any]]] = {}
+        self.rbac_generation = 0
+        """Counts the changes to Roles, ClusterRoles and their bindings: a decision
+        made from them holds while it stays the same."""
 
     @staticmethod
     def tracks(kind: type[Any]) -> bool:
@@ -58,6 +62,8 @@ class ClusterState:
             self._by_namespace.pop(kind, None)
             if kind is PriorityClass:
                 self._default_priority_class = None
+            elif kind in _RBAC_KINDS:
+                self.rbac_generation += 1
 
     def _all(self, kind: type[Any]) -> list[Any]:
         objects = self._objects[kind]
