@@ -412,6 +412,7 @@ class ApiServer(Actor[ApiRequest]):
         return stored
 
     def _removed(self, kind: ResourceKind[Any], obj: Any, revision: int) -> Any:
+        self._decoded.forget(kind.key(obj.metadata.namespace, obj.metadata.name))
         if ClusterState.tracks(kind.type):
             self.state.apply(kind.type, object_key(obj), revision, None)
         elif isinstance(obj, CustomResourceDefinition):

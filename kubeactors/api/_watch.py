@@ -83,6 +83,10 @@ class DecodeCache:
             written.popitem(last=False)
         written[key] = (revision, obj)
 
+    def forget(self, key: bytes) -> None:
+        """The object at `key` is gone: hold its last write no longer."""
+        self._written.pop(key, None)
+
     def _shared(
         self,
         kind: ResourceKind[R],

@@ -192,3 +192,6 @@ def test_the_last_write_of_a_key_outlasts_writes_to_other_keys() -> None:
     assert cache.peek(b"c", 3) is objects["c"]
     assert cache.peek(b"a", 1) is None  # a has moved on
     assert cache.peek(b"a", 4) is objects["a"]
+    cache.forget(b"a")  # deleted: its last write is held no longer
+    assert cache.peek(b"a", 4) is None
+    assert cache.peek(b"c", 3) is objects["c"]
