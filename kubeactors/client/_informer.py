@@ -233,22 +233,31 @@ class Informer(Generic[R]):
     def _take_in(self, events: Sequence[WatchEvent[R]]) -> list[Delta[R]]:
         """Update the cache and indexes from watch events; the changes made."""
         deltas: list[Delta[R]] = []
+        items = self._items
+        # Without indexes (most informers), storing is one assignment: no call per event.
+        indexed = bool(self._indexers)
+        obj: R | None = None
         for event in events:
-            if event.type in ("BOOKMARK", "ERROR"):
+            kind = event.type
+            if kind in ("BOOKMARK", "ERROR"):
                 continue
             obj = event.object
             key = object_key(obj)
-            previous = self._items.get(key)
-            if event.type == "DELETED":
+            previous = items.get(key)
+            if kind == "DELETED":
                 if previous is not None:
                     self._remove(key, previous)
                 deltas.append(Delta("DELETED", obj, previous))
-            else:
+                continue
+            if indexed:
                 self._store(key, obj, previous)
-                if previous is None:
-                    deltas.append(Delta("ADDED", obj))
-                else:
-                    deltas.append(Delta("MODIFIED", obj, previous))
+            else:
+                items[key] = obj
+            if previous is None:
+                deltas.append(Delta("ADDED", obj))
+            else:
+                deltas.append(Delta("MODIFIED", obj, previous))
+        if obj is not None:
             self.resource_version = obj.metadata.resource_version
         return deltas
 
