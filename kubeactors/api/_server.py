@@ -18,6 +18,7 @@ from ..store import (
     CompactedError,
     ConflictError,
     KeyValue,
+    PutMany,
     RangeResult,
     RequestTooLargeError,
     Store,
@@ -96,7 +97,7 @@ from ._reviews import REVIEW_TYPES
 from ._selectors import parse_field_selector, parse_label_selector
 from ._state import POLICY_KINDS, ClusterState
 from ._status import ApiError, StatusCause, bad_request, internal_error
-from ._update_many import update_many
+from ._update_many import BatchAnswers
 from ._validation import validate
 from ._watch import ApiWatch, DecodeCache
 from ._writes import mark_deleted, merge_update, scale_of, with_replicas
@@ -177,6 +178,8 @@ class ApiServer(Actor[ApiRequest]):
         self._quota_locks: dict[str, anyio.Lock] = {}
         # The second last formatted: its start, its end and its text.
         self._formatted: tuple[datetime, datetime, str] | None = None
+        # While an `UpdateMany` is handled: its updates' writes, sent as one `PutMany`.
+        self._batched_puts: list[StorePut] | None = None
 
     # -- start -------------------------------------------------------------------
 
@@ -273,7 +276,7 @@ class ApiServer(Actor[ApiRequest]):
 
     async def receive(self, message: ApiRequest) -> None:
         if isinstance(message, UpdateMany):
-            await update_many(self, message)  # each update comes back here alone
+            self._update_many(message)
             return
         if isinstance(message, BindMany):
             for bind in message.binds:
@@ -289,7 +292,7 @@ class ApiServer(Actor[ApiRequest]):
             match message:
                 # The most frequent requests first (heartbeats, status; creates): one test.
                 case Update() if type(message.obj) not in _REVIEWS:
-                    self._update(message, user)
+                    self._update(message, user, message.reply)
                 case Create() if type(message.obj) not in _REVIEWS:
                     forward = self._create(message, user)
                 case Create():
@@ -297,16 +300,13 @@ class ApiServer(Actor[ApiRequest]):
                 case Get() | List() | Update() | Patch() | Delete() | Watch() if (
                     _kind_type(message) in _REVIEWS
                 ):
-                    raise ApiError.method_not_allowed(
-                        f"the server does not allow this method on the requested resource "
-                        f"({kind_of(_kind_type(message)).plural}): it is create-only"
-                    )
+                    raise _create_only(_kind_type(message))
                 case Get():
                     forward = self._get(message, user)
                 case List():
                     forward = self._list(message, user)
                 case Update():
-                    self._update(message, user)
+                    self._update(message, user, message.reply)
                 case Patch():
                     self._patch(message, user)
                 case Delete():
@@ -652,7 +652,9 @@ class ApiServer(Actor[ApiRequest]):
 
     # -- update ------------------------------------------------------------------
 
-    def _update(self, request: Update, user: UserInfo) -> None:
+    def _update(self, request: Update, user: UserInfo, reply: Reply[Any]) -> None:
+        """Check `request` and forward its write; `reply` (the request's own, or its
+        place in a batch) gets the answer."""
         obj = request.obj
         kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
         meta = obj.metadata
@@ -673,9 +675,43 @@ class ApiServer(Actor[ApiRequest]):
         if old is not None and type(old) is kind.type:
             # The version the client read is at hand: check and forward, no read needed.
             stored = self._updated(kind, old, obj, user, subresource)
-            self._send_put(kind, key, stored, old, expected, request.reply)
+            self._send_put(kind, key, stored, old, expected, reply)
             return
-        self.context.start_soon(lambda: self._update_read_first(request, kind, key, obj, user))
+        self.context.start_soon(
+            lambda: self._update_read_first(request, kind, key, obj, user, reply)
+        )
+
+    def _update_many(self, request: UpdateMany) -> None:
+        """Each update of `request` handled as if it came alone (its own user,
+        authorisation, admission, validation, version check and answer), in order;
+        their writes go to the store in one message, each still its own write."""
+        updates = request.updates
+        if not updates:
+            request.reply.send([])
+            return
+        answers = BatchAnswers(len(updates), request.reply)
+        # Batches come from many clients with few identities: each identity is
+        # authenticated once per batch (its object and token stand for it).
+        users: dict[tuple[int, str], UserInfo] = {}
+        self._batched_puts = []
+        try:
+            for index, update in enumerate(updates):
+                reply = answers.place(index)
+                try:
+                    identity = (id(update.user), update.token)
+                    user = users.get(identity)
+                    if user is None:
+                        user = users[identity] = self._authenticate(update.user, update.token)
+                    if type(update.obj) in _REVIEWS:
+                        raise _create_only(type(update.obj))
+                    self._update(update, user, reply)
+                except ApiError as error:
+                    reply.fail(error)
+                except UnknownKindError as error:
+                    reply.fail(bad_request(str(error)))
+        finally:
+            self._flush_batched_puts()
+            self._batched_puts = None
 
     def _updated(
         self, kind: ResourceKind[Any], old: Any, obj: ApiObject, user: UserInfo, subresource: str
@@ -714,10 +750,22 @@ class ApiServer(Actor[ApiRequest]):
                 lambda r: self._removed(kind, stored, r.revision),
                 lambda error: _update_failure(kind, name, error),
             )
+            self._flush_batched_puts()  # the store sees the writes in their order
             self._tell_store(StoreDelete(key, removed, expect_mod_revision=expected))
             return
         written = _Written(self, kind, key, stored, upstream)
-        self._tell_store(StorePut(key, kind.encode(stored), written, expect_mod_revision=expected))
+        put = StorePut(key, kind.encode(stored), written, expect_mod_revision=expected)
+        if self._batched_puts is not None:
+            self._batched_puts.append(put)
+        else:
+            self._tell_store(put)
+
+    def _flush_batched_puts(self) -> None:
+        """Send the writes of the batch collected so far, as one `PutMany`."""
+        puts = self._batched_puts
+        if puts:
+            self._tell_store(PutMany(puts))
+            self._batched_puts = []
 
     def _tell_store(self, message: StoreRequest) -> None:
         """Send without waiting when the store's mailbox has room (it nearly always
@@ -726,7 +774,13 @@ class ApiServer(Actor[ApiRequest]):
             self.context.start_soon(lambda: self._store_ref.tell(message))
 
     async def _update_read_first(
-        self, request: Update, kind: ResourceKind[Any], key: bytes, obj: ApiObject, user: UserInfo
+        self,
+        request: Update,
+        kind: ResourceKind[Any],
+        key: bytes,
+        obj: ApiObject,
+        user: UserInfo,
+        reply: Reply[Any],
     ) -> None:
         try:
             expected = int(obj.metadata.resource_version)
@@ -738,9 +792,9 @@ class ApiServer(Actor[ApiRequest]):
             old = kind.decode(kv.value, kv.mod_revision)
             stored = self._updated(kind, old, obj, user, request.subresource)
         except Exception as error:
-            request.reply.fail(_store_failure(error))
+            reply.fail(_store_failure(error))
             return
-        self._send_put(kind, key, stored, old, expected, request.reply)
+        self._send_put(kind, key, stored, old, expected, reply)
 
     # -- read-modify-write requests -------------------------------------------------
 
@@ -1130,6 +1184,13 @@ def _update_failure(kind: ResourceKind[Any], name: str, error: BaseException) ->
             return ApiError.not_found(kind.plural, name)
         return ApiError.conflict(kind.plural, name)
     return _store_failure(error)
+
+
+def _create_only(resource_type: type[Any]) -> ApiError:
+    return ApiError.method_not_allowed(
+        f"the server does not allow this method on the requested resource "
+        f"({kind_of(resource_type).plural}): it is create-only"
+    )
 
 
 def _kind_type(message: Get | List | Update | Patch | Delete | Watch) -> type[Any]:

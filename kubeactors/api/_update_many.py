@@ -1,26 +1,21 @@
 """`UpdateMany`: many updates in one message to the API server, each one as if sent alone.
 
 Simulated nodes renew thousands of Leases at the same moment. Sent one by one, each
-renewal costs a message to the API server and a reply message back, more than the
-update itself; sent together, they cost one of each. Nothing else changes: every
-update in the batch goes through the server's `receive` in order, as its own
-`Update` (its own user, authorisation, admission, validation, resourceVersion check,
-revision and watch event), and fails or succeeds on its own.
+renewal costs a message to the API server, a message to the store and a reply message
+back, more than the update itself; sent together, they cost one of each. Nothing else
+changes: the server handles every update of the batch in order as its own `Update`
+(its own user, authorisation, admission, validation, resourceVersion check, revision
+and watch event), and each fails or succeeds on its own (`ApiServer._update_many`).
+This module holds the replies that gather the answers.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-import msgspec
+from typing import Any
 
 from ..actors import Reply
-from ._messages import UpdateMany
 
-if TYPE_CHECKING:
-    from ._server import ApiServer
-
-__all__ = ["BATCHED", "update_many"]
+__all__ = ["BATCHED", "BatchAnswers"]
 
 
 class _Batched(Reply[Any]):
@@ -46,7 +41,7 @@ BATCHED: Reply[Any] = _Batched()
 """The `reply` to give each `Update` of an `UpdateMany`."""
 
 
-class _Batch:
+class BatchAnswers:
     """Collects the answers of one `UpdateMany`; replies once all are in."""
 
     __slots__ = ("answers", "reply", "waiting")
@@ -55,6 +50,10 @@ class _Batch:
         self.answers: list[Any] = [None] * count
         self.waiting = count
         self.reply = reply
+
+    def place(self, index: int) -> Reply[Any]:
+        """The reply of the update at `index`: its answer goes to its place."""
+        return _Answer(self, index)
 
     def answer(self, index: int, value: object) -> None:
         self.answers[index] = value
@@ -68,7 +67,7 @@ class _Answer(Reply[Any]):
 
     __slots__ = ("_answered", "_batch", "_index")
 
-    def __init__(self, batch: _Batch, index: int) -> None:
+    def __init__(self, batch: BatchAnswers, index: int) -> None:
         self._batch = batch
         self._index = index
         self._answered = False
@@ -87,14 +86,3 @@ class _Answer(Reply[Any]):
         if not self._answered:
             self._answered = True
             self._batch.answer(self._index, answer)
-
-
-async def update_many(server: ApiServer, request: UpdateMany) -> None:
-    """Hand each update of `request` to `server.receive`, as if it came alone."""
-    updates = request.updates
-    if not updates:
-        request.reply.send([])
-        return
-    batch = _Batch(len(updates), request.reply)
-    for index, update in enumerate(updates):
-        await server.receive(msgspec.structs.replace(update, reply=_Answer(batch, index)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import anyio
@@ -30,6 +31,7 @@ from ..store import (
     LeaseTimeToLive,
     LeaseTimeToLiveRequest,
     Put,
+    PutMany,
     Range,
     RangeOp,
     Status,
@@ -118,6 +120,9 @@ class EtcdStoreActor(Actor[StoreRequest]):
         match message:
             case Put():
                 await self._start(message.reply, lambda: self._put(message))
+            case PutMany():
+                for put in message.puts:
+                    await self._start(put.reply, partial(self._put, put))
             case Delete():
                 await self._start(message.reply, lambda: self._delete(message))
             case Get(key=key):

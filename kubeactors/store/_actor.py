@@ -38,6 +38,7 @@ from ._messages import (
     LeaseRevoke,
     LeaseTimeToLiveRequest,
     Put,
+    PutMany,
     Range,
     Status,
     StoreRequest,
@@ -171,6 +172,8 @@ class StoreActor(Actor[StoreRequest]):
             match message:
                 case Put():
                     self._put(message)
+                case PutMany():
+                    self._put_many(message.puts)
                 case Get(key=key, reply=reply):
                     reply.send(self._index.get(key))
                 case Range():
@@ -271,6 +274,13 @@ class StoreActor(Actor[StoreRequest]):
             )
         )
         self._has_work.set()
+
+    def _put_many(self, puts: list[Put]) -> None:
+        for put in puts:
+            try:
+                self._put(put)
+            except StoreError as error:
+                put.reply.fail(error)
 
     def _put_with_options(self, request: Put) -> None:
         op = PutOp(

@@ -28,6 +28,7 @@ __all__ = [
     "LeaseRevoke",
     "LeaseTimeToLiveRequest",
     "Put",
+    "PutMany",
     "Range",
     "Status",
     "StoreRequest",
@@ -49,6 +50,14 @@ class Put(msgspec.Struct, frozen=True):
     lease: int = 0
     ignore_value: bool = False
     ignore_lease: bool = False
+
+
+class PutMany(msgspec.Struct, frozen=True):
+    """The `puts`, in order, in one message: each is handled exactly as if it came
+    alone (its own check, revision, watch event and reply; one failing does not stop
+    the rest). The API server sends a batch of updates' writes so."""
+
+    puts: list[Put]
 
 
 class Delete(msgspec.Struct, frozen=True):
@@ -161,6 +170,7 @@ class Tick(msgspec.Struct, frozen=True):
 
 StoreRequest = (
     Put
+    | PutMany
     | Delete
     | DeleteRange
     | Get
