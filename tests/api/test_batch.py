@@ -14,6 +14,7 @@ from kubeactors.api import (
     Lease,
     LeaseSpec,
     ObjectMeta,
+    SelfSubjectAccessReview,
     TokenAuthenticator,
     default_authorizer,
     node_user,
@@ -100,3 +101,35 @@ async def test_each_update_of_a_batch_is_authorised_as_its_own_user(tmp_path: Pa
         assert answers[1].code == 403
         with pytest.raises(ApiError):
             await own.update(_renewed(theirs, when))
+
+
+async def test_a_batch_answers_each_identity_and_each_refusal_at_its_place(
+    tmp_path: Path,
+) -> None:
+    tokens = "tok-n1,system:node:n1,n1,system:nodes\ntok-n2,system:node:n2,n2,system:nodes\n"
+    async with running_api(
+        tmp_path,
+        authenticator=TokenAuthenticator.from_csv(tokens),
+        authorizer=default_authorizer(),
+    ) as h:
+        n1, n2 = h.client.with_token("tok-n1"), h.client.with_token("tok-n2")
+        first, second = await n1.create(_lease("n1")), await n2.create(_lease("n2"))
+        stranger = h.client.with_token("tok-unknown")
+        when = "2026-01-01T00:00:10.000000Z"
+        updates = [
+            n1.batch_item(_renewed(first, when)),
+            stranger.batch_item(_renewed(second, when)),  # no such token: 401
+            n1.batch_item(SelfSubjectAccessReview()),  # a review is create-only: 405
+            n1.batch_item(_renewed(second, when)),  # n1's token on n2's lease: 403
+            n2.batch_item(_renewed(second, when)),
+        ]
+        answers = await _send(n1, updates)
+        codes = [a.code if isinstance(a, ApiError) else None for a in answers]
+        assert codes == [None, 401, 405, 403, None]
+        assert isinstance(answers[0], Lease)
+        assert isinstance(answers[4], Lease)
+        assert answers[0].spec.renew_time == answers[4].spec.renew_time == when
+        # The refused writes took no revision: the two written follow each other.
+        assert int(answers[4].metadata.resource_version) == (
+            int(answers[0].metadata.resource_version) + 1
+        )
