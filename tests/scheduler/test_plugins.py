@@ -186,30 +186,32 @@ def test_pod_affinity_follows_the_first_pod_of_a_series(engine_name: str) -> Non
     assert cluster.place(_pod("needs-cache", affinity=lonely)) == ""
 
 
+def _replica(cluster: Cluster, index: int) -> str:
+    """Schedule replica `index` of one hard-spread template and assume it where it went."""
+    info = info_of(
+        _pod(
+            f"w{index}",
+            labels={"app": "web"},
+            topologySpreadConstraints=_spread("DoNotSchedule"),
+        )
+    )
+    info.signature = b"web replica"
+    result = cluster.engine.schedule(info)
+    if result.node:
+        cluster.cache.add(info, result.node, assumed=True)
+    return result.node
+
+
 def test_hard_spread_of_one_template_follows_a_node_changing_zone(engine_name: str) -> None:
     # Replicas share a signature: what the spread plugin derives from the nodes alone
     # is kept between them, and must not outlive a node's change.
     nodes = [_node(f"{zone}1", labels={"zone": zone}) for zone in "abc"]
     cluster = Cluster(nodes, engine_name)
 
-    def replica(index: int) -> str:
-        info = info_of(
-            _pod(
-                f"w{index}",
-                labels={"app": "web"},
-                topologySpreadConstraints=_spread("DoNotSchedule"),
-            )
-        )
-        info.signature = b"web replica"
-        result = cluster.engine.schedule(info)
-        if result.node:
-            cluster.cache.add(info, result.node, assumed=True)
-        return result.node
-
-    assert sorted(replica(i) for i in range(3)) == ["a1", "b1", "c1"]
+    assert sorted(_replica(cluster, i) for i in range(3)) == ["a1", "b1", "c1"]
     # c1 moves to zone a: a holds two replicas, b one, so the next must go to b.
     cluster.cache.set_node(node_view_from(_node("c1", labels={"zone": "a"})))
-    assert replica(3) == "b1"
+    assert _replica(cluster, 3) == "b1"
 
 
 def test_hard_spread_of_one_template_survives_a_row_for_a_node_not_seen_yet(
@@ -219,20 +221,6 @@ def test_hard_spread_of_one_template_survives_a_row_for_a_node_not_seen_yet(
     # present): what the spread plugin kept from the last replica is then stale.
     cluster = Cluster([_node(f"{zone}1", labels={"zone": zone}) for zone in "ab"], engine_name)
 
-    def replica(index: int) -> str:
-        info = info_of(
-            _pod(
-                f"w{index}",
-                labels={"app": "web"},
-                topologySpreadConstraints=_spread("DoNotSchedule"),
-            )
-        )
-        info.signature = b"web replica"
-        result = cluster.engine.schedule(info)
-        if result.node:
-            cluster.cache.add(info, result.node, assumed=True)
-        return result.node
-
-    assert replica(0)
+    assert _replica(cluster, 0)
     cluster.cache.add(info_of(_pod("elsewhere")), "not-seen-yet", assumed=False)
-    assert replica(1)
+    assert _replica(cluster, 1)
