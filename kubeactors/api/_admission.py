@@ -4,7 +4,7 @@ configurable, as kube-apiserver's `--enable-admission-plugins`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -60,11 +60,19 @@ class AdmissionRequest:
 
 
 class AdmissionPlugin(Protocol):
+    """A plugin may also define `concerns(operation, kind) -> bool`: False promises
+    that `admit` returns every such write's object unchanged and refuses none, in any
+    state, so the chain may skip the call. A plugin without it is always called."""
+
     name: str
 
     def admit(self, request: AdmissionRequest) -> ApiObject:
         """The object to store (changed or not); raise an `ApiError` to refuse."""
         ...
+
+
+def _creates_pods(operation: Operation, kind: ResourceKind[Any]) -> bool:
+    return operation == "CREATE" and issubclass(kind.type, Pod)
 
 
 class NamespaceLifecycle:
@@ -73,6 +81,12 @@ class NamespaceLifecycle:
 
     name = "NamespaceLifecycle"
     protected = frozenset({"default", "kube-system", "kube-public"})
+
+    @staticmethod
+    def concerns(operation: Operation, kind: ResourceKind[Any]) -> bool:
+        if operation == "DELETE":
+            return kind.type is Namespace
+        return operation == "CREATE" and kind.namespaced
 
     def admit(self, request: AdmissionRequest) -> ApiObject:
         kind = request.kind
@@ -109,6 +123,7 @@ class DefaultTolerationSeconds:
 
     name = "DefaultTolerationSeconds"
     seconds = 300
+    concerns = staticmethod(_creates_pods)
 
     def __init__(self) -> None:
         # Pods from one template share their defaulted spec: given the same spec,
@@ -167,6 +182,7 @@ class Priority:
     """Resolves `priorityClassName` to `priority` (or the global default class)."""
 
     name = "Priority"
+    concerns = staticmethod(_creates_pods)
 
     def __init__(self) -> None:
         # A spec as resolved against the class it was resolved with: pods from one
@@ -227,6 +243,7 @@ class LimitRanger:
     and refuses containers outside its min and max."""
 
     name = "LimitRanger"
+    concerns = staticmethod(_creates_pods)
 
     def admit(self, request: AdmissionRequest) -> ApiObject:
         pod = request.obj
@@ -307,6 +324,10 @@ class NodeRestriction:
 
     name = "NodeRestriction"
 
+    @staticmethod
+    def concerns(operation: Operation, kind: ResourceKind[Any]) -> bool:
+        return kind.type is Pod or kind.plural == "nodes"
+
     def admit(self, request: AdmissionRequest) -> ApiObject:
         user = request.user
         node = user.node_name if user is not None else None
@@ -346,6 +367,10 @@ class ResourceQuotaAdmission:
     (also written `cpu` and `memory`)."""
 
     name = "ResourceQuota"
+
+    @staticmethod
+    def concerns(operation: Operation, kind: ResourceKind[Any]) -> bool:
+        return operation == "CREATE" and kind.namespaced
 
     @staticmethod
     def needs_usage(request: AdmissionRequest) -> bool:
@@ -437,19 +462,51 @@ def admission_plugin(name: str) -> AdmissionPlugin:
 
 
 class AdmissionChain:
-    """Runs each plugin in order; the first refusal ends the write."""
+    """Runs each plugin in order; the first refusal ends the write.
+
+    Plugins that say a write does not concern them (see `AdmissionPlugin`) are
+    skipped: a Lease renewal, say, meets none of the default plugins.
+    """
 
     def __init__(self, plugins: Sequence[AdmissionPlugin | str] = DEFAULT_PLUGINS) -> None:
         self.plugins: tuple[AdmissionPlugin, ...] = tuple(
             admission_plugin(p) if isinstance(p, str) else p for p in plugins
         )
         self._quota = any(isinstance(p, ResourceQuotaAdmission) for p in self.plugins)
+        # The plugins each operation on each kind meets, by the kind's identity (a
+        # custom kind's ResourceKind is replaced, not changed, when its CRD changes).
+        self._concerned: dict[tuple[Operation, ResourceKind[Any]], tuple[AdmissionPlugin, ...]] = {}
+
+    def concerned(
+        self, operation: Operation, kind: ResourceKind[Any]
+    ) -> tuple[AdmissionPlugin, ...]:
+        """The plugins, in order, that a write of `kind` by `operation` must go through."""
+        key = (operation, kind)
+        found = self._concerned.get(key)
+        if found is None:
+            if len(self._concerned) >= _CONCERNED_KINDS:
+                self._concerned.clear()
+            found = self._concerned[key] = tuple(
+                plugin for plugin in self.plugins if _concerns(plugin, operation, kind)
+            )
+        return found
 
     def needs_usage(self, request: AdmissionRequest) -> bool:
         """Whether a plugin needs the namespace's objects (read from the store first)."""
         return self._quota and ResourceQuotaAdmission.needs_usage(request)
 
     def admit(self, request: AdmissionRequest) -> ApiObject:
-        for plugin in self.plugins:
+        for plugin in self.concerned(request.operation, request.kind):
             request.obj = plugin.admit(request)
         return request.obj
+
+
+def _concerns(plugin: AdmissionPlugin, operation: Operation, kind: ResourceKind[Any]) -> bool:
+    concerns: Callable[[Operation, ResourceKind[Any]], bool] | None = getattr(
+        plugin, "concerns", None
+    )
+    return concerns is None or concerns(operation, kind)
+
+
+_CONCERNED_KINDS = 1024
+"""(operation, kind) pairs whose plugins a chain remembers (all forgotten past this)."""

@@ -391,6 +391,8 @@ class ApiServer(Actor[ApiRequest]):
         subresource: str = "",
         namespace_objects: Sequence[ApiObject] = (),
     ) -> ApiObject:
+        if not self._admission.concerned(operation, kind):
+            return obj  # no plugin acts on such a write (a Lease renewal): no request made
         request = AdmissionRequest(
             operation, kind, obj, old, user, self.state, subresource, namespace_objects
         )
