@@ -109,6 +109,11 @@ class DecodeCache:
         """`events` as the watch events of a watch without selectors, made once for
         every watch of `kind` that gets this very list (the store never changes a
         batch it handed out); each caller gets a list of its own."""
+        # `_shared`, inline for the hit that all watchers after the first make.
+        found = self._batches.get((id(events), id(kind), True))
+        if found is not None and found.events is events and found.kind is kind:
+            shared: list[WatchEvent[R]] = found.value
+            return shared.copy()
         return self._shared(kind, events, True, _watch_events).copy()
 
     def changes(self, kind: ResourceKind[R], events: list[Event]) -> list[Change[R]]:
