@@ -480,25 +480,10 @@ class ApiServer(Actor[ApiRequest]):
         if self._admission.needs_usage(admission):
             self.context.start_soon(lambda: self._create_counted(request, kind, prepared, user))
             return None
-        admitted = self._admission.admit(admission)
+        admitted = self._admission.admit_create(admission)
         self._validate(kind, admitted)
         key = kind.key(namespace, name)
-
-        def created(result: WriteResult) -> Resource:
-            stored: Resource = self._written(kind, key, result.revision, admitted)
-            return stored
-
-        me = self.context.self
-
-        def translate(error: BaseException) -> BaseException | None:
-            if not isinstance(error, ConflictError):
-                return _store_failure(error)
-            retry = replace(request, name_attempts=request.name_attempts - 1)
-            if generated and request.name_attempts > 1 and me.try_tell(retry):
-                return None
-            return ApiError.already_exists(kind.plural, name)
-
-        reply: Reply[WriteResult] = request.reply.forward(created, translate)
+        reply = _Created(self, kind, key, admitted, request, generated)
         return StorePut(key, kind.encode(admitted), reply, expect_mod_revision=0)
 
     async def _create_counted(
@@ -1140,6 +1125,55 @@ class ApiServer(Actor[ApiRequest]):
                 kind, namespace, name, change, request.reply, answer=answer
             )
         )
+
+
+class _Created(Reply[WriteResult]):
+    """The store's answer to a create's write, turned into the caller's: the object
+    at its first version; a name taken already is AlreadyExists, or (for a generated
+    name with attempts left) the create again under a new name. (A class, not a
+    forwarding reply and two closures: one is made for every create.)"""
+
+    __slots__ = ("_generated", "_key", "_kind", "_request", "_server", "_stored")
+
+    def __init__(
+        self,
+        server: ApiServer,
+        kind: ResourceKind[Any],
+        key: bytes,
+        stored: ApiObject,
+        request: Create,
+        generated: bool,
+    ) -> None:
+        self._server = server
+        self._kind = kind
+        self._key = key
+        self._stored = stored
+        self._request = request
+        self._generated = generated
+
+    @property
+    def done(self) -> bool:
+        return self._request.reply.done
+
+    def send(self, value: WriteResult) -> None:
+        upstream = self._request.reply
+        try:
+            written = self._server._written(self._kind, self._key, value.revision, self._stored)
+        except Exception as error:
+            upstream.fail(error)
+            return
+        upstream.send(written)
+
+    def fail(self, error: BaseException) -> None:
+        request = self._request
+        if not isinstance(error, ConflictError):
+            request.reply.fail(_store_failure(error))
+            return
+        if self._generated and request.name_attempts > 1:
+            retry = replace(request, name_attempts=request.name_attempts - 1)
+            if self._server.context.self.try_tell(retry):
+                return
+        request.reply.fail(ApiError.already_exists(self._kind.plural, self._stored.metadata.name))
 
 
 class _Written(Reply[WriteResult]):

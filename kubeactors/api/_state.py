@@ -43,6 +43,9 @@ class ClusterState:
         # the kind: every create asks for its namespace's quotas and limit ranges
         # (mostly none), and each such question would otherwise scan them all.
         self._by_namespace: dict[type[Any], dict[str, list[Any]]] = {}
+        self.generation = 0
+        """Counts the changes to any policy object: a decision made from the policy
+        holds while it stays the same."""
         self.rbac_generation = 0
         """Counts the changes to Roles, ClusterRoles and their bindings: a decision
         made from them holds while it stays the same."""
@@ -59,6 +62,7 @@ class ClusterState:
         known = objects.get(key)
         if known is None or known[0] <= revision:
             objects[key] = (revision, obj)
+            self.generation += 1
             self._by_namespace.pop(kind, None)
             if kind is PriorityClass:
                 self._default_priority_class = None

@@ -14,10 +14,28 @@ from ._pod import Container, Pod
 from ._quantity import QuantityError, parse_quantity
 from ._status import StatusCause
 
-__all__ = ["validate", "validate_node", "validate_pod"]
+__all__ = ["is_dns_subdomain", "validate", "validate_node", "validate_pod"]
 
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_SUBDOMAIN_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-."
+
+
+def is_dns_subdomain(name: str) -> bool:
+    """Whether `name` is a lowercase RFC 1123 subdomain of at most 253 characters:
+    dot-separated labels of `[a-z0-9]`, with `-` inside a label only.
+
+    Every create checks its name, and every name is new: string methods (in C) do
+    it in a fraction of a regular expression's time.
+    """
+    return (
+        0 < len(name) <= 253
+        and not name.strip(_SUBDOMAIN_CHARACTERS)
+        and name[0] not in "-."
+        and name[-1] not in "-."
+        and ".." not in name
+        and ".-" not in name
+        and "-." not in name
+    )
 
 
 def _invalid(field: str, value: object, detail: str) -> StatusCause:
@@ -52,7 +70,7 @@ def _validate_name(
         causes.append(_required("metadata.name", "name or generateName is required"))
     elif path_segment:
         causes += _path_segment_causes(name)
-    elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+    elif not is_dns_subdomain(name):
         causes.append(
             _invalid(
                 "metadata.name",

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from kubeactors.api import Container, ObjectMeta, Pod, PodSpec, ResourceRequirements
-from kubeactors.api._validation import validate_pod
+from kubeactors.api._validation import is_dns_subdomain, validate_pod
 
 
 def _pod(*containers: Container) -> Pod:
@@ -34,3 +39,26 @@ def test_each_bad_container_field_is_named_with_its_index() -> None:
     ]
     assert causes[2].message == 'Duplicate value: "app"'
     assert causes[3].message.startswith('Invalid value: "-1": must be greater than or equal to 0')
+
+
+# Upstream's pattern (Go's regexp: `$` is the end of the text, never before a newline).
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+@given(st.text(alphabet="ab09-.A_\n é", max_size=12) | st.from_regex(_SUBDOMAIN, fullmatch=True))
+def test_a_subdomain_is_what_upstreams_pattern_matches(name: str) -> None:
+    expected = len(name) <= 253 and _SUBDOMAIN.fullmatch(name) is not None
+    assert is_dns_subdomain(name) is expected
+
+
+def test_a_subdomain_has_at_most_253_characters() -> None:
+    assert is_dns_subdomain("a" * 63 + "." + "b" * 189)
+    assert not is_dns_subdomain("a" * 63 + "." + "b" * 190)
+
+
+def test_a_name_or_namespace_ending_in_a_newline_is_invalid() -> None:
+    pod = Pod(
+        metadata=ObjectMeta(name="web\n", namespace="default\n"),
+        spec=PodSpec(containers=[Container(name="app")]),
+    )
+    assert [c.field for c in validate_pod(pod)] == ["metadata.name", "metadata.namespace"]
