@@ -507,19 +507,23 @@ class AdmissionChain:
             request.obj = plugin.admit(request)
         return request.obj
 
-    def admit_create(self, request: AdmissionRequest) -> ApiObject:
-        """`admit` for a create that needs no usage (`needs_usage` is false).
+    def admit_create(
+        self, kind: ResourceKind[Any], obj: ApiObject, user: UserInfo | None, state: ClusterState
+    ) -> ApiObject | None:
+        """`obj` admitted for its create; None when a plugin needs the namespace's
+        objects first (`needs_usage`): the caller reads them and calls `admit`.
 
         A pod whose spec is the very one a pod was admitted with before, in the
         same namespace, by the same user, with no policy object changed since,
-        takes that pod's admitted spec without running the plugins again.
+        takes that pod's admitted spec without running the plugins again (and
+        needs no usage, as no quota has come since).
         """
-        pod = request.obj
         memo = self._pod_specs
-        if memo is None or type(pod) is not Pod:
-            return self.admit(request)
-        spec = pod.spec
-        state, user, namespace = request.state, request.user, pod.metadata.namespace
+        if memo is None or type(obj) is not Pod:
+            request = AdmissionRequest("CREATE", kind, obj, None, user, state)
+            return None if self.needs_usage(request) else self.admit(request)
+        pod: Pod = obj
+        spec, namespace = pod.spec, pod.metadata.namespace
         known = memo.same(spec)
         if (
             known is not None
@@ -529,6 +533,9 @@ class AdmissionChain:
         ):
             admitted = known.spec
             return pod if admitted is spec else msgspec.structs.replace(pod, spec=admitted)
+        request = AdmissionRequest("CREATE", kind, obj, None, user, state)
+        if self.needs_usage(request):
+            return None
         generation = state.generation
         result = self.admit(request)
         if (

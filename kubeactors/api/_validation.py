@@ -17,25 +17,15 @@ from ._status import StatusCause
 __all__ = ["is_dns_subdomain", "validate", "validate_node", "validate_pod"]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
-_SUBDOMAIN_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-."
+# Upstream's pattern: `fullmatch`, as Go's `$` is the end of the text (Python's also
+# matches before a final newline).
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 def is_dns_subdomain(name: str) -> bool:
     """Whether `name` is a lowercase RFC 1123 subdomain of at most 253 characters:
-    dot-separated labels of `[a-z0-9]`, with `-` inside a label only.
-
-    Every create checks its name, and every name is new: string methods (in C) do
-    it in a fraction of a regular expression's time.
-    """
-    return (
-        0 < len(name) <= 253
-        and not name.strip(_SUBDOMAIN_CHARACTERS)
-        and name[0] not in "-."
-        and name[-1] not in "-."
-        and ".." not in name
-        and ".-" not in name
-        and "-." not in name
-    )
+    dot-separated labels of `[a-z0-9]`, with `-` inside a label only."""
+    return len(name) <= 253 and _DNS_SUBDOMAIN.fullmatch(name) is not None
 
 
 def _invalid(field: str, value: object, detail: str) -> StatusCause:

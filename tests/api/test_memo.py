@@ -21,6 +21,8 @@ from kubeactors.api import (
     PodSpec,
     PodStatus,
     PriorityClass,
+    ResourceQuota,
+    ResourceQuotaSpec,
     ResourceRequirements,
     Toleration,
     kind_of,
@@ -115,9 +117,10 @@ def _admitted(
 ) -> Any:
     """What a create of `pod` is admitted as (its spec memo and all), or its refusal."""
     try:
-        obj = chain.admit_create(AdmissionRequest("CREATE", PODS, pod, None, user, state))
+        obj = chain.admit_create(PODS, pod, user, state)
     except ApiError as error:
         return error.status
+    assert obj is not None  # no quotas here: no usage to read
     return obj
 
 
@@ -192,6 +195,12 @@ def test_a_policy_change_is_seen_by_the_next_pod_of_a_template() -> None:
     assert refused.code == 403
     other = _admitted(chain, state, replace_namespace(pod("e"), "other"))
     assert other.spec.containers[0].resources.requests == {}
+    quota = ResourceQuota(
+        metadata=ObjectMeta(name="pods", namespace="default"),
+        spec=ResourceQuotaSpec(hard={"pods": "10"}),
+    )
+    state.apply(ResourceQuota, "default/pods", 2, quota)
+    assert chain.admit_create(PODS, pod("f"), ANONYMOUS, state) is None  # count first
 
 
 def test_a_chain_with_a_plugin_of_its_own_remembers_nothing() -> None:

@@ -15,8 +15,11 @@ from kubeactors.api import (
     ObjectMeta,
     Pod,
     PodSpec,
+    PodStatus,
     WatchEvent,
+    kind_of,
 )
+from kubeactors.api._kinds import without_resource_version
 from kubeactors.client import Client
 from kubeactors.store import Store, StoreOptions, prefix_end
 
@@ -249,3 +252,23 @@ async def test_an_object_too_large_to_store_is_413(tmp_path: Path) -> None:
         assert (caught.value.code, caught.value.reason) == (413, "RequestEntityTooLarge")
         with pytest.raises(ApiError, match="not found"):
             await h.client.get(Pod, "huge")
+
+
+async def test_a_created_pod_is_stored_as_its_kind_encodes_it(tmp_path: Path) -> None:
+    """Pods from one template have their spec's JSON spliced in: the bytes stored
+    must be the pod's own encoding all the same, whatever its metadata and status."""
+    template = make_pod().spec
+    other = make_pod(cpu="250m").spec
+    pods = kind_of(Pod)
+    async with running_api(tmp_path) as h:
+        for index in range(8):
+            spec = (template, make_pod().spec, other)[index % 3]
+            labels = {"app": "web", "quote": 'a"b\\c', "snow": "\u2603"} if index % 2 else {}
+            status = PodStatus(message=f"index {index}") if index in (4, 5) else PodStatus()
+            pod = Pod(
+                metadata=ObjectMeta(name=f"p{index}", labels=labels), spec=spec, status=status
+            )
+            created = await h.client.create(pod)
+            stored = await h.store.get(b"/registry/pods/default/p%d" % index)
+            assert stored is not None
+            assert stored.value == pods.encode(without_resource_version(created))
