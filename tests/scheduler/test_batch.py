@@ -15,9 +15,18 @@ from kubeactors.scheduler import (
     PodInfo,
     ScheduleResult,
     load_configuration,
+    node_view_from,
 )
 
-from .strategies import cache_of, info_of, node_list, pod_data, pod_list
+from .strategies import (
+    cache_of,
+    info_of,
+    node_data,
+    node_list,
+    pod_data,
+    pod_list,
+    spread_constraint,
+)
 
 
 def _engine(nodes: list[dict[str, Any]], seed: int, engine: str, config: str | None) -> Engine:
@@ -190,3 +199,49 @@ def test_a_run_asks_plugins_that_skip_its_pods_once_not_per_pod() -> None:
     assert all(placed)
     assert len(calls) == 4
     assert set(calls.values()) == {1}, calls
+
+
+def _spread_template(template: dict[str, Any], constraints: list[dict[str, Any]]) -> dict[str, Any]:
+    spec = {**template["spec"], "topologySpreadConstraints": constraints}
+    spec["affinity"] = {"nodeAffinity": spec["affinity"]["nodeAffinity"]}
+    return {**template, "spec": spec}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    node_list(),
+    pod_data(0),
+    st.lists(spread_constraint(), min_size=1, max_size=2),
+    st.lists(st.tuples(st.integers(0, 7), node_data(0)), min_size=1, max_size=3),
+    st.integers(1, 6),
+    st.integers(0, 2**16),
+)
+def test_replicas_between_node_changes_land_as_the_reference_places_them(
+    nodes: list[dict[str, Any]],
+    template: dict[str, Any],
+    constraints: list[dict[str, Any]],
+    changes: list[tuple[int, dict[str, Any]]],
+    replicas: int,
+    seed: int,
+) -> None:
+    """What the spread plugin keeps for one template's replicas (the domains of its
+    constraints, hard and soft) is dropped when a node changes: a node relabelled,
+    resized or added between replicas leaves every engine placing the same."""
+    spread = _spread_template(template, constraints)
+    outcomes = []
+    for engine_name, place in (
+        ("vectorised", _place_as_runs),
+        ("vectorised", _place_one_by_one),
+        ("reference", _place_one_by_one),
+    ):
+        engine = _engine(nodes, seed, engine_name, None)
+        pods = _replicas(spread, replicas * (len(changes) + 1))
+        placed = place(engine, pods[:replicas])
+        for step, (index, node) in enumerate(changes, start=1):
+            # Node `index` (an existing one or a new one) takes the drawn shape.
+            name = f"n{index}"
+            changed = {**node, "metadata": {**node["metadata"], "name": name}}
+            engine.cache.set_node(node_view_from(changed))
+            placed += place(engine, pods[step * replicas : (step + 1) * replicas])
+        outcomes.append((placed, engine.next_start, engine.rng.getstate(), _usage(engine.cache)))
+    assert outcomes[0] == outcomes[1] == outcomes[2]

@@ -88,6 +88,20 @@ class _Domains:
 
 
 @dataclass(slots=True)
+class _SoftDomains:
+    """What a soft constraint sums over, from the nodes alone: kept for the replicas
+    of one template until a node changes."""
+
+    codes: npt.NDArray[np.int32]
+    """Per row: the constraint's domain code (-1: the node lacks the key)."""
+    counting: Rows
+    """The rows whose matching pods count toward their domain: eligible, present
+    and keyed (with every key of the pod's constraints when all are required)."""
+    counting_codes: npt.NDArray[np.int32]
+    domains: int
+
+
+@dataclass(slots=True)
 class _Soft:
     constraints: list[SpreadConstraint]
     weights: list[float]
@@ -116,6 +130,15 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
         )
         """The last pod signature's `_Domains` per hard constraint, with the node
         version and the constraints they were computed for."""
+        self._soft_domains: (
+            tuple[
+                tuple[int, bytes, list[SpreadConstraint], bool],
+                tuple[BoolArray, list[_SoftDomains]],
+            ]
+            | None
+        ) = None
+        """The same for soft constraints: the rows having every key, and per
+        constraint its `_SoftDomains`."""
 
     def _constraints(self, pod: PodInfo, cache: Cache) -> tuple[tuple[SpreadConstraint, ...], bool]:
         """The pod's constraints, or the defaults; and whether every key is required.
@@ -329,34 +352,62 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
                 counts_list.append(counts)
             state.data[self.name + "/score"] = _Soft(constraints, weights, counts_list, ignored)
             return None
-        table = cache.table
-        n = table.size
-        has_all = np.ones(n, np.bool_)
-        for key_name in keys:
-            has_all &= table.label_column(key_name)[:n] >= 0
+        has_all, soft_domains = self._soft_domains_of(pod, constraints, require_all, cache)
         scored_rows = has_all[rows] if require_all else np.ones(len(rows), np.bool_)
         weights = []
         totals_list: list[Any] = []
-        for constraint in constraints:
-            key_name = constraint.topology_key
-            codes = table.label_column(key_name)[:n]
-            scored_codes = codes[rows][scored_rows]
-            size = (
-                int(scored_rows.sum())
-                if key_name == HOSTNAME_LABEL
-                else len(np.unique(scored_codes))
-            )
+        for constraint, domains in zip(constraints, soft_domains, strict=True):
+            codes = domains.codes[rows]
+            if constraint.topology_key == HOSTNAME_LABEL:
+                size = int(scored_rows.sum())
+            else:
+                # Distinct values among the scored rows, lacking the key (-1) being one.
+                size = int(np.count_nonzero(np.bincount(codes[scored_rows] + 1)))
             weights.append(math.log(size + 2))
             per_node = cache.match_counts(_key(constraint, pod))
-            if key_name == HOSTNAME_LABEL:
+            if constraint.topology_key == HOSTNAME_LABEL:
                 totals_list.append(per_node[rows].astype(np.int64))
                 continue
-            counting = self._eligible_rows(pod, constraint, cache)
-            if require_all:
-                counting &= has_all
-            totals_list.append(table.domain_totals(key_name, per_node, counting)[rows])
+            sums = np.bincount(
+                domains.counting_codes,
+                weights=per_node[domains.counting],
+                minlength=domains.domains,
+            ).astype(np.int64)
+            keyed = codes >= 0
+            totals = np.zeros(len(rows), np.int64)
+            totals[keyed] = sums[codes[keyed]]
+            totals_list.append(totals)
         state.data[self.name + "/score"] = _Soft(constraints, weights, totals_list, ~scored_rows)
         return None
+
+    def _soft_domains_of(
+        self, pod: PodInfo, constraints: list[SpreadConstraint], require_all: bool, cache: Cache
+    ) -> tuple[BoolArray, list[_SoftDomains]]:
+        """The rows having every key of `constraints` and each one's `_SoftDomains`,
+        from the last pod's if it had the same signature and constraints and no node
+        changed since (as `_hard_domains`)."""
+        table = cache.table
+        memo_key = (table.node_version, pod.signature, constraints, require_all)
+        memo = self._soft_domains
+        if pod.signature and memo is not None and memo[0] == memo_key:
+            return memo[1]
+        n = table.size
+        has_all = np.ones(n, np.bool_)
+        for constraint in constraints:
+            has_all &= table.label_column(constraint.topology_key)[:n] >= 0
+        found = []
+        for constraint in constraints:
+            key_name = constraint.topology_key
+            codes = table.label_column(key_name)[:n].copy()
+            counting = self._eligible_rows(pod, constraint, cache) & (codes >= 0)
+            if require_all:
+                counting &= has_all
+            rows = np.flatnonzero(counting)
+            domains = len(table.label_values[key_name])
+            found.append(_SoftDomains(codes, rows, codes[rows], domains))
+        if pod.signature:
+            self._soft_domains = (memo_key, (has_all, found))
+        return has_all, found
 
     def score_all(
         self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: Rows
