@@ -60,7 +60,7 @@ def _validate_name(
         causes.append(_required("metadata.name", "name or generateName is required"))
     elif path_segment:
         causes += _path_segment_causes(name)
-    elif not is_dns_subdomain(name):
+    elif name not in _SUBDOMAINS and not _subdomain(name):
         causes.append(
             _invalid(
                 "metadata.name",
@@ -72,6 +72,22 @@ def _validate_name(
     if namespaced and not _valid_namespace(namespace):
         causes.append(_invalid("metadata.namespace", namespace, "not a valid namespace name"))
     return causes
+
+
+_SUBDOMAINS: set[str] = set()
+"""Names found to be valid RFC 1123 subdomains: a node's Lease and status are
+validated again at every heartbeat, under the same name."""
+_SUBDOMAINS_KEPT = 65_536
+
+
+def _subdomain(name: str) -> bool:
+    """Whether `name` is a valid RFC 1123 subdomain (remembered if so)."""
+    if not is_dns_subdomain(name):
+        return False
+    if len(_SUBDOMAINS) >= _SUBDOMAINS_KEPT:
+        _SUBDOMAINS.clear()
+    _SUBDOMAINS.add(name)
+    return True
 
 
 @functools.lru_cache(maxsize=4096)

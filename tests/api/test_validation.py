@@ -1,14 +1,24 @@
-"""Pod validation names each field at fault, container by container."""
+"""Validation names each field at fault (a pod's container by container), and judges
+a name the same however often it comes."""
 
 from __future__ import annotations
 
 import re
+import string
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubeactors.api import Container, ObjectMeta, Pod, PodSpec, ResourceRequirements
-from kubeactors.api._validation import is_dns_subdomain, validate_pod
+from kubeactors.api import (
+    Container,
+    Lease,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    ResourceRequirements,
+    kind_of,
+)
+from kubeactors.api._validation import is_dns_subdomain, validate, validate_pod
 
 
 def _pod(*containers: Container) -> Pod:
@@ -62,3 +72,32 @@ def test_a_name_or_namespace_ending_in_a_newline_is_invalid() -> None:
         spec=PodSpec(containers=[Container(name="app")]),
     )
     assert [c.field for c in validate_pod(pod)] == ["metadata.name", "metadata.namespace"]
+
+
+def _subdomain(name: str) -> bool:
+    """RFC 1123 subdomain, label by label: lower case alphanumerics and '-', each
+    label starting and ending with an alphanumeric; 253 characters at most."""
+    alphanumeric = set(string.ascii_lowercase + string.digits)
+    return 0 < len(name) <= 253 and all(
+        label
+        and label[0] in alphanumeric
+        and label[-1] in alphanumeric
+        and set(label) <= alphanumeric | {"-"}
+        for label in name.split(".")
+    )
+
+
+NAMES = st.one_of(
+    st.text(alphabet="ab9-.A_", max_size=12),
+    st.sampled_from(["node-1", "a" * 253, "a" * 254, "node-1.", "-node", "Node-1", "n.o.d.e"]),
+)
+
+
+@given(st.lists(NAMES, min_size=1, max_size=20))
+def test_a_name_is_judged_the_same_every_time_it_comes(names: list[str]) -> None:
+    """Valid names are remembered: a name seen before, valid or not, gets the answer
+    it got the first time (and the rules' answer)."""
+    for name in names:
+        lease = Lease(metadata=ObjectMeta(name=name, namespace="kube-node-lease"))
+        fields = [cause.field for cause in validate(kind_of(Lease), lease)]
+        assert ("metadata.name" in fields) == (not _subdomain(name))
