@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
+import msgspec
 
 from ..actors import Actor, Reply, VirtualClock
 from ._catch_up import catch_up
@@ -67,9 +67,9 @@ __all__ = ["StoreActor"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
-class _Pending:
-    """One acknowledged-after-commit request: its events (empty: no revision taken)."""
+class _Pending(msgspec.Struct):
+    """One acknowledged-after-commit request: its events (empty: no revision taken).
+    (A struct: made in C for every write, where a dataclass runs an `__init__`.)"""
 
     revision: int
     events: list[Event]
@@ -243,12 +243,29 @@ class StoreActor(Actor[StoreRequest]):
             raise ConflictError(key, expected, actual)
 
     def _put(self, request: Put) -> None:
+        self._apply_put(request)
+        self._has_work.set()
+
+    def _put_many(self, puts: list[Put]) -> None:
+        for put in puts:
+            try:
+                self._apply_put(put)
+            except StoreError as error:
+                put.reply.fail(error)
+        self._has_work.set()  # once for the message: the commit loop takes all at once
+
+    def _apply_put(self, request: Put) -> None:
+        """Check and apply one put to the index, its reply to come after the commit
+        (the caller wakes the commit loop)."""
         key = request.key
         if request.lease or request.ignore_value or request.ignore_lease or not key:
             self._put_with_options(request)
             return
         # The common case (no lease, no ignore flags) without the txn machinery.
-        self._check_size(len(key) + len(request.value) + 16)
+        value = request.value
+        size = len(key) + len(value) + 16
+        if size > self._options.max_request_bytes:
+            raise RequestTooLargeError(size, self._options.max_request_bytes)
         index = self._index
         prev = index.latest(key)
         expected = request.expect_mod_revision
@@ -258,9 +275,9 @@ class StoreActor(Actor[StoreRequest]):
                 raise ConflictError(key, expected, actual)
         revision = self._revision + 1
         if prev is None:
-            kv = KeyValue(key, request.value, revision, revision, 1)
+            kv = KeyValue(key, value, revision, revision, 1)
         else:
-            kv = KeyValue(key, request.value, prev.create_revision, revision, prev.version + 1)
+            kv = KeyValue(key, value, prev.create_revision, revision, prev.version + 1)
             if prev.lease:
                 self._leases.detach(key, prev.lease)
         index.write(key, kv)
@@ -273,14 +290,6 @@ class StoreActor(Actor[StoreRequest]):
                 WriteResult(revision, prev, kv),
             )
         )
-        self._has_work.set()
-
-    def _put_many(self, puts: list[Put]) -> None:
-        for put in puts:
-            try:
-                self._put(put)
-            except StoreError as error:
-                put.reply.fail(error)
 
     def _put_with_options(self, request: Put) -> None:
         op = PutOp(
@@ -551,10 +560,13 @@ class StoreActor(Actor[StoreRequest]):
             self._rows_since_checkpoint = 0
             self._checkpoint_due.set()
         events: list[Event] = []
+        history = self._history
         for pending in batch:
             if pending.events:
                 events.extend(pending.events)
-                self._remember(pending.revision, pending.events)
+                history.append((pending.revision, pending.events))
+        self._history_events += len(events)
+        self._trim_history()
         self._committed_revision = batch[-1].revision
         self._auto_compact()
         for pending in batch:
@@ -570,10 +582,10 @@ class StoreActor(Actor[StoreRequest]):
             self._checkpoint_due = anyio.Event()
             await db.checkpoint()
 
-    def _remember(self, revision: int, events: list[Event]) -> None:
+    def _trim_history(self) -> None:
+        """Drop the oldest revisions from the window until it holds at most
+        `history_window` events (always the newest revision)."""
         history = self._history
-        history.append((revision, events))
-        self._history_events += len(events)
         while self._history_events > self._options.history_window and len(history) > 1:
             _, dropped = history.popleft()
             self._history_events -= len(dropped)

@@ -44,8 +44,9 @@ class KeyIndex:
 
     def latest(self, key: bytes) -> KeyValue | None:
         for layer in reversed(self._layers):
-            if key in layer:
-                return layer[key]
+            found = layer.get(key, _ABSENT)
+            if found is not _ABSENT:
+                return found
         return self._committed.get(key)
 
     def latest_range(self, start: bytes, end: bytes | None) -> list[KeyValue]:
@@ -155,6 +156,9 @@ class KeyIndex:
         """Forget every write not yet committed (their transaction failed)."""
         self._layers = [{}]
 
+
+_ABSENT: KeyValue | None = KeyValue(b"", b"", 0, 0, 0)
+"""Not in a layer (a layer's None means deleted there)."""
 
 # Up to this many pending keys are placed one by one (each a move of the list's
 # tail); more are merged by one sort, which costs a pass over the whole list.

@@ -381,6 +381,7 @@ class WatchHub:
         """The events each range's watches get (from any start revision), in order."""
         covering = self._covering
         selected: dict[_Range, list[Event]] = {}
+        put = EventType.PUT
         for event in events:
             key = event.kv.key
             groups = covering.get(key)
@@ -390,7 +391,8 @@ class WatchHub:
                     covering.clear()
                 covering[key] = groups
             for group in groups:
-                if group.wants(event):
+                # `group.wants(event)`, without a call per event and range
+                if not (group.no_put if event.type is put else group.no_delete):
                     found = selected.get(group)
                     if found is None:
                         selected[group] = [event]
