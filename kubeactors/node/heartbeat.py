@@ -27,6 +27,8 @@ __all__ = ["LEASE_NAMESPACE", "HeartbeatHub", "HeartbeatMessage", "Track", "Untr
 
 logger = logging.getLogger(__name__)
 
+replace = msgspec.structs.replace
+
 LEASE_NAMESPACE = "kube-node-lease"
 
 
@@ -67,13 +69,18 @@ HeartbeatMessage = Track | Untrack | _Tick | _Renewed | _Lost | _Answered
 
 
 class _Entry:
-    __slots__ = ("client", "kubelet", "slot", "version")
+    __slots__ = ("batcher", "client", "kubelet", "lease", "slot", "version")
 
-    def __init__(self, kubelet: ActorRef[Any], slot: int, client: ApiClient) -> None:
+    def __init__(self, kubelet: ActorRef[Any], slot: int, client: ApiClient, lease: Lease) -> None:
         self.kubelet = kubelet
         self.slot = slot
         self.client = client
+        # An in-process client: its renewals go to its API server in batches.
+        self.batcher = client if isinstance(client, Client) else None
         self.version = ""
+        # The node's Lease as last sent: the next renewal is a copy with a new
+        # version and renew time (cheaper than building one afresh).
+        self.lease = lease
 
 
 class HeartbeatHub(Actor[HeartbeatMessage]):
@@ -129,7 +136,7 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                 slot = self._next_slot
                 self._next_slot = (slot + 1) % self._slots
                 client = self._client_for(node) if self._client_for else self._client
-                self._entries[node] = _Entry(kubelet, slot, client)
+                self._entries[node] = _Entry(kubelet, slot, client, self._lease(node, "", ""))
                 self._by_slot[slot].add(node)
                 self._ordered[slot] = None
                 await self._renew(node, self._entries[node])
@@ -181,16 +188,23 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
         ordered = self._ordered[slot]
         if ordered is None:
             ordered = self._ordered[slot] = sorted(self._by_slot[slot])
+        entries = self._entries
         for node in ordered:
-            entry = self._entries[node]
-            client = entry.client
+            entry = entries[node]
+            client = entry.batcher
             if (
                 entry.version
-                and isinstance(client, Client)
+                and client is not None
                 and (sender is None or client.api is sender.api)
             ):
                 sender = sender or client
-                batch.append(client.batch_item(self._lease(node, entry.version, stamp)))
+                lease = entry.lease
+                lease = entry.lease = replace(
+                    lease,
+                    metadata=replace(lease.metadata, resource_version=entry.version),
+                    spec=replace(lease.spec, renew_time=stamp),
+                )
+                batch.append(client.batch_item(lease))
                 batched.append(node)
             else:
                 await self._renew(node, entry)

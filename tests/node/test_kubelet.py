@@ -7,7 +7,7 @@ import pytest
 from kubeactors.api import Lease, Node, Pod, Taint
 from kubeactors.node import LEASE_NAMESPACE, NodeSettings, NodeShape, host_ip, pod_cidr
 
-from ..api.harness import make_pod, running_api, wait_for
+from ..api.harness import FIXED_TIME, make_pod, running_api, wait_for
 from ._nodes import FAST, Nodes, wait_for_objects
 
 
@@ -58,16 +58,26 @@ async def test_heartbeats_renew_a_lease_per_node(tmp_path: Path) -> None:
         assert lease.metadata.namespace == LEASE_NAMESPACE
         assert lease.spec.holder_identity == "node-2"
         assert lease.spec.lease_duration_seconds == 40
-        first = lease.metadata.resource_version
-        # Renewed every 0.2 s here: a newer version of the same lease shows up.
-        await wait_for_objects(
-            h,
-            Lease,
-            lambda leases: any(
-                le.metadata.name == "node-2" and int(le.metadata.resource_version) > int(first)
-                for le in leases
-            ),
-        )
+        # Renewed every 0.2 s here: a newer version of the same lease shows up, twice
+        # (the second renewal is made from the first one sent).
+        for _ in range(2):
+            since = int(lease.metadata.resource_version)
+
+            def renewed_since(leases: list[Lease], since: int = since) -> bool:
+                return any(
+                    le.metadata.name == "node-2" and int(le.metadata.resource_version) > since
+                    for le in leases
+                )
+
+            leases = await wait_for_objects(h, Lease, renewed_since)
+            renewed = next(le for le in leases if le.metadata.name == "node-2")
+            assert (renewed.metadata.namespace, renewed.spec.holder_identity) == (
+                LEASE_NAMESPACE,
+                "node-2",
+            )
+            assert renewed.spec.lease_duration_seconds == 40
+            assert renewed.spec.renew_time == FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            lease = renewed
 
 
 async def test_kubelet_runs_only_the_pods_bound_to_it(tmp_path: Path) -> None:
