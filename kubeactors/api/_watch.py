@@ -238,10 +238,17 @@ def _watch_events(
     cache: DecodeCache, kind: ResourceKind[R], events: list[Event]
 ) -> list[WatchEvent[R]]:
     batch: list[WatchEvent[R]] = []
+    written = cache._written
     for event in events:
         kv, prev = event.kv, event.prev_kv
         if event.type is EventType.PUT:
-            obj = cache.decode(kind, kv.key, kv.value, kv.mod_revision)
+            # What `cache.decode` finds first, without a call: the object the server
+            # wrote (a heartbeat's Lease or Node).
+            last = written.get(kv.key)
+            if last is not None and last[0] == kv.mod_revision and type(last[1]) is kind.type:
+                obj = last[1]
+            else:
+                obj = cache.decode(kind, kv.key, kv.value, kv.mod_revision)
             batch.append(WatchEvent("ADDED" if prev is None else "MODIFIED", obj))
         elif prev is not None:
             # A deleted object carries the revision of its deletion, as in Kubernetes.

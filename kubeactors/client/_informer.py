@@ -242,7 +242,8 @@ class Informer(Generic[R]):
             if kind in ("BOOKMARK", "ERROR"):
                 continue
             obj = event.object
-            key = object_key(obj)
+            meta = obj.metadata
+            key = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name  # object_key
             previous = items.get(key)
             if kind == "DELETED":
                 if previous is not None:

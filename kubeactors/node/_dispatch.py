@@ -108,4 +108,6 @@ class PodDispatcher(Actor[DispatcherMessage]):
                 continue
             kubelet = self._kubelets.get(delta.object.metadata.name)
             if kubelet is not None:
-                await kubelet.tell(NodeUpdated(delta.object))
+                update = NodeUpdated(delta.object)
+                if not kubelet.try_tell(update):  # a kubelet's mailbox nearly always has room
+                    await kubelet.tell(update)
