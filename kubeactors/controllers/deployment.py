@@ -33,6 +33,7 @@ from ..api import (
 from ..client import Client, Informer
 from ._base import Controller
 from ._labels import selector_is_empty
+from ._owned import EVERY_POD, OwnedPods, controller_uid
 from ._pods import controller_of, is_active, is_available, owner_reference
 from ._rollout import (
     DESIRED_REPLICAS_ANNOTATION,
@@ -91,7 +92,12 @@ class DeploymentController(Controller):
         )
         self.pods: Informer[Pod] = self.informer(Pod)
         self.pods.add_index("owner", _owner_uid)
-        self.pods.add_handler(on_delete=self._pod_deleted)
+        self.owned = OwnedPods(self.pods, controller_uid, "owner")
+        self.pods.add_handler(
+            on_add=self.owned.touch,
+            on_update=self.owned.updated,
+            on_delete=self._pod_deleted,
+        )
 
     def all_keys(self) -> list[str]:
         return [_key(d) for d in self.deployments.items()]
@@ -109,6 +115,7 @@ class DeploymentController(Controller):
             self.enqueue(key)
 
     def _pod_deleted(self, pod: Pod) -> None:
+        self.owned.touch(pod)
         # Recreate waits for old pods to be gone; a deletion may be what it waits for.
         reference = controller_of(pod)
         if reference is not None:
@@ -167,12 +174,8 @@ class DeploymentController(Controller):
         )
 
     def _pods_of(self, replica_sets: list[ReplicaSet]) -> int:
-        return sum(
-            1
-            for rs in replica_sets
-            for pod in self.pods.by_index("owner", rs.metadata.uid)
-            if is_active(pod)
-        )
+        """Active pods of `replica_sets` in the cache (counted as they change)."""
+        return sum(self.owned.tally(rs.metadata.uid, EVERY_POD).active for rs in replica_sets)
 
     def _available(self, rs: ReplicaSet) -> int:
         """Available pods `rs` will keep: a lower bound whichever cache lags.
@@ -180,13 +183,17 @@ class DeploymentController(Controller):
         Its status may predate a scale-down (pods about to go), and our pod cache may
         still hold pods already deleted; neither can exceed the spec for long.
         """
-        now = self.context.clock.wall()
         seconds = rs.spec.min_ready_seconds
-        pods = sum(
-            1
-            for pod in self.pods.by_index("owner", rs.metadata.uid)
-            if is_active(pod) and is_available(pod, seconds, now)
-        )
+        tally = self.owned.tally(rs.metadata.uid, EVERY_POD)
+        if seconds <= 0:
+            pods = tally.ready  # available is ready, without minReadySeconds
+        else:
+            now = self.context.clock.wall()
+            pods = sum(
+                1
+                for pod, _ in tally.pods.values()
+                if is_active(pod) and is_available(pod, seconds, now)
+            )
         return min(_replicas(rs), rs.status.available_replicas, pods)
 
     # -- ReplicaSet writes ------------------------------------------------------------

@@ -8,10 +8,11 @@ creations go in slow-start batches of 1, 2, 4, ... so a template the API rejects
 costs one request, not hundreds; deletions take the pods upstream ranks first. Then
 it writes `status` if that changed.
 
-A sync looks at every pod of its owner, and an owner of 20,000 pods is synced again at
-each of their changes; what a sync asks of each pod (selected? active? ready? fully
-labelled?) is kept per pod object and owner selector, so a pod that did not change
-since the last sync costs a lookup, not four tests.
+Upstream's sync reads every pod of its owner, and an owner of 20,000 pods is synced
+again at each of their changes. Here what a sync asks of each pod (selected? active?
+ready? fully labelled?) and the counts over them are kept per owner (`_owned.py`),
+brought up to date from the pods changed since the last sync; the pods themselves are
+read only to release, to delete or to judge availability after `minReadySeconds`.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from ..client import Informer
 from ._base import Controller
 from ._expectations import Expectations
 from ._labels import selector_is_empty, selector_matches
+from ._owned import Basis, OwnedPods, PodFacts, Tally, controller_uid
 from ._pods import (
     controller_of,
     deletion_order,
-    is_active,
     is_available,
     is_ready,
     owner_reference,
@@ -49,15 +50,6 @@ BURST_REPLICAS = 500
 """The most pods one sync creates or deletes (upstream's burstReplicas)."""
 
 _ORPHAN = "orphan/"
-
-
-class _Facts(msgspec.Struct, frozen=True, gc=False):
-    """What a sync asks of one pod object, for one owner's selector and template."""
-
-    selected: bool
-    active: bool
-    ready: bool
-    labeled: bool
 
 
 def slow_start_batches(count: int, initial: int = 1) -> list[int]:
@@ -89,11 +81,9 @@ class ReplicaSetEngine(Controller, Generic[W]):
 
     def setup(self) -> None:
         self.expectations = Expectations(self.context.clock)
-        # Per pod object (by id, the object held so the id stays its own): the basis
-        # it was judged on and the facts. A basis is one owner's (selector, template
-        # labels), a new tuple whenever either changes.
-        self._facts: dict[int, tuple[Pod, object, _Facts]] = {}
-        self._bases: dict[str, tuple[object, tuple[Any, Any]]] = {}
+        # Per owner key, its `Basis` and what it was made of: the same object while the
+        # owner's selector and template labels stay, so its tally is judged once.
+        self._bases: dict[str, tuple[Basis, tuple[Any, Any]]] = {}
         self.owners: Informer[W] = self.informer(self.kind.type)
         self.owners.add_index("uid", lambda owner: [owner.metadata.uid])
         self.owners.add_index("namespace", lambda owner: [owner.metadata.namespace])
@@ -104,6 +94,7 @@ class ReplicaSetEngine(Controller, Generic[W]):
         )
         self.pods: Informer[Pod] = self.informer(Pod)
         self.pods.add_index("owner", _owner_index)
+        self.owned = OwnedPods(self.pods, controller_uid, "owner")
         self.pods.add_handler(
             on_add=self._pod_added, on_update=self._pod_updated, on_delete=self._pod_deleted
         )
@@ -140,6 +131,7 @@ class ReplicaSetEngine(Controller, Generic[W]):
         return not selector_is_empty(selector) and selector_matches(selector, pod.metadata.labels)
 
     def _pod_added(self, pod: Pod) -> None:
+        self.owned.touch(pod)
         key = self._owner_key_of(pod)
         if key is not None:
             self.expectations.creation_observed(key)
@@ -149,7 +141,7 @@ class ReplicaSetEngine(Controller, Generic[W]):
                 self.enqueue(owner_key)
 
     def _pod_updated(self, old: Pod, new: Pod) -> None:
-        self._facts.pop(id(old), None)
+        self.owned.updated(old, new)
         old_key, new_key = self._owner_key_of(old), self._owner_key_of(new)
         for key in {old_key, new_key}:
             if key is not None:
@@ -166,7 +158,7 @@ class ReplicaSetEngine(Controller, Generic[W]):
                 self.enqueue(owner_key)
 
     def _pod_deleted(self, pod: Pod) -> None:
-        self._facts.pop(id(pod), None)
+        self.owned.touch(pod)
         key = self._owner_key_of(pod)
         if key is not None:
             self.expectations.deletion_observed(key, pod_key(pod))
@@ -180,64 +172,60 @@ class ReplicaSetEngine(Controller, Generic[W]):
             self.expectations.forget(key)
             self._bases.pop(key, None)
             return
-        claimed = await self._claim(owner)
-        active = [(pod, facts) for pod, facts in claimed if facts.active]
+        tally, adopted = await self._claim(owner)
+        # What the claim found, before any write below can bring newer pods in.
+        counts = _Counts(tally, adopted, self.kind.min_ready_seconds(owner))
         if self.expectations.satisfied(key) and owner.metadata.deletion_timestamp is None:
-            await self._manage(key, owner, [pod for pod, _ in active])
-        await self._update_status(key, owner, active)
+            await self._manage(key, owner, counts)
+        await self._update_status(key, owner, counts)
 
-    def _basis(self, owner: W) -> object:
-        """The token of what `owner` judges its pods by (the same while that stays)."""
+    def _basis(self, owner: W) -> Basis:
+        """What `owner` judges its pods by (the same object while that stays)."""
         template = self.kind.template(owner)
-        wanted = (self.kind.selector(owner), template.metadata.labels if template else None)
+        selector = self.kind.selector(owner)
+        labels = template.metadata.labels if template is not None else None
+        wanted = (selector, labels)
         key = _key(owner)
         known = self._bases.get(key)
         if known is not None and known[1] == wanted:
             return known[0]
-        token = object()
-        self._bases[key] = (token, wanted)
-        return token
+        # An empty selector selects nothing here (`Basis(None, ...)` would select all).
+        basis = Basis(selector, labels if labels is not None else {})
+        self._bases[key] = (basis, wanted)
+        return basis
 
-    def _facts_of(self, owner: W, basis: object, pod: Pod) -> _Facts:
-        known = self._facts.get(id(pod))
-        if known is not None and known[0] is pod and known[1] is basis:
-            return known[2]
-        template = self.kind.template(owner)
-        template_labels = template.metadata.labels.items() if template is not None else {}.items()
-        facts = _Facts(
-            selected=self._selects(owner, pod),
-            active=is_active(pod),
-            ready=is_ready(pod),
-            labeled=template_labels <= pod.metadata.labels.items(),
-        )
-        self._facts[id(pod)] = (pod, basis, facts)
-        return facts
+    async def _claim(self, owner: W) -> tuple[Tally, list[tuple[Pod, PodFacts]]]:
+        """The tally of the pods `owner` controls, after releasing those its selector no
+        longer matches, and the orphans it adopted (upstream's claim).
 
-    async def _claim(self, owner: W) -> list[tuple[Pod, _Facts]]:
-        """The pods `owner` controls after adopting and releasing (upstream's claim)."""
+        The tally's counts are those of the cache when the claim began.
+        """
         uid = owner.metadata.uid
         basis = self._basis(owner)
-        facts_of, known_facts = self._facts_of, self._facts
-        owned: list[tuple[Pod, _Facts]] = []
-        for pod in self.pods.by_index("owner", uid):
-            # `_facts_of`'s lookup, inline: this loop runs over every pod of the owner.
-            known = known_facts.get(id(pod))
-            if known is not None and known[0] is pod and known[1] is basis:
-                facts = known[2]
-            else:
-                facts = facts_of(owner, basis, pod)
-            if facts.selected:
-                owned.append((pod, facts))
-            elif pod.metadata.deletion_timestamp is None:
+        tally = self.owned.tally(uid, basis)
+        if tally.releasable:
+            released = [
+                pod
+                for pod, facts in tally.pods.values()
+                if facts is not None
+                and not facts.selected
+                and pod.metadata.deletion_timestamp is None
+            ]
+            tally = _Frozen.of(tally)  # the claim's view, while the releases are written
+            for pod in released:
                 await self._release(owner, pod)
+        adopted: list[tuple[Pod, PodFacts]] = []
         if owner.metadata.deletion_timestamp is not None:
-            return owned
-        for pod in self.pods.by_index("owner", _ORPHAN + owner.metadata.namespace):
+            return tally, adopted
+        orphans = self.pods.by_index("owner", _ORPHAN + owner.metadata.namespace)
+        if orphans and not isinstance(tally, _Frozen):
+            tally = _Frozen.of(tally)
+        for pod in orphans:
             if pod.metadata.deletion_timestamp is None and self._selects(owner, pod):
-                adopted = await self._adopt(owner, pod)
-                if adopted is not None:
-                    owned.append((adopted, facts_of(owner, basis, adopted)))
-        return owned
+                claimed = await self._adopt(owner, pod)
+                if claimed is not None:
+                    adopted.append((claimed, basis.facts(claimed)))
+        return tally, adopted
 
     async def _adopt(self, owner: W, pod: Pod) -> Pod | None:
         references = [*pod.metadata.owner_references, owner_reference(owner)]
@@ -259,12 +247,12 @@ class ReplicaSetEngine(Controller, Generic[W]):
             if error.code not in (404, 409):
                 raise
 
-    async def _manage(self, key: str, owner: W, active: list[Pod]) -> None:
-        diff = len(active) - self.kind.replicas(owner)
+    async def _manage(self, key: str, owner: W, counts: _Counts) -> None:
+        diff = counts.replicas - self.kind.replicas(owner)
         if diff < 0:
             await self._create(key, owner, min(-diff, self.burst_replicas))
         elif diff > 0:
-            await self._delete(key, active, min(diff, self.burst_replicas))
+            await self._delete(key, counts.active_pods(), min(diff, self.burst_replicas))
 
     async def _create(self, key: str, owner: W, count: int) -> None:
         template = self.kind.template(owner)
@@ -326,32 +314,72 @@ class ReplicaSetEngine(Controller, Generic[W]):
         if errors:
             raise errors[0]
 
-    async def _update_status(self, key: str, owner: W, active: list[tuple[Pod, _Facts]]) -> None:
+    async def _update_status(self, key: str, owner: W, counts: _Counts) -> None:
         now = self.context.clock.wall()
         min_ready = self.kind.min_ready_seconds(owner)
-        ready = sum(1 for _, facts in active if facts.ready)
-        counts = ReplicaCounts(
-            replicas=len(active),
-            fully_labeled_replicas=sum(1 for _, facts in active if facts.labeled),
-            ready_replicas=ready,
+        status = ReplicaCounts(
+            replicas=counts.replicas,
+            fully_labeled_replicas=counts.labeled,
+            ready_replicas=counts.ready,
             available_replicas=(
-                ready
+                counts.ready
                 if min_ready <= 0
-                else sum(
-                    1 for pod, facts in active if facts.ready and is_available(pod, min_ready, now)
-                )
+                else sum(1 for pod in counts.ready_pods if is_available(pod, min_ready, now))
             ),
             observed_generation=owner.metadata.generation,
         )
-        if counts.ready_replicas > counts.available_replicas and min_ready > 0:
+        if status.ready_replicas > status.available_replicas and min_ready > 0:
             self.queue.add_after(key, float(min_ready))
-        if counts == self.kind.counts(owner):
+        if status == self.kind.counts(owner):
             return
         try:
-            await self.write_status(self.kind.with_counts(owner, counts))
+            await self.write_status(self.kind.with_counts(owner, status))
         except ApiError as error:
             if error.code != 404:
                 raise
+
+
+class _Frozen(Tally):
+    """A copy of a tally's pods and counts, for a claim that awaits writes meanwhile
+    (another sync may bring the live tally up to date before this one reads it)."""
+
+    @classmethod
+    def of(cls, tally: Tally) -> _Frozen:
+        return cls(
+            pods=dict(tally.pods),
+            basis=tally.basis,
+            active=tally.active,
+            ready=tally.ready,
+            labeled=tally.labeled,
+            releasable=tally.releasable,
+        )
+
+
+class _Counts:
+    """What a sync acts on: the claimed pods' counts (the tally's plus the adopted
+    pods'), and, when they will be read, the active pods and the ready ones."""
+
+    def __init__(self, tally: Tally, adopted: list[tuple[Pod, PodFacts]], min_ready: int) -> None:
+        self._tally = tally
+        self._adopted = adopted
+        self.replicas = tally.active + sum(1 for _, f in adopted if f.active)
+        self.ready = tally.ready + sum(1 for _, f in adopted if f.active and f.ready)
+        self.labeled = tally.labeled + sum(1 for _, f in adopted if f.active and f.labeled)
+        self.ready_pods: list[Pod] = []
+        if min_ready > 0:
+            self.ready_pods = [pod for pod, f in self._claimed() if f.active and f.ready]
+
+    def _claimed(self) -> list[tuple[Pod, PodFacts]]:
+        """The claimed pods in the order of upstream's claim: the cache's, then the adopted."""
+        claimed = [
+            (pod, facts)
+            for pod, facts in self._tally.pods.values()
+            if facts is not None and facts.selected
+        ]
+        return claimed + self._adopted
+
+    def active_pods(self) -> list[Pod]:
+        return [pod for pod, facts in self._claimed() if facts.active]
 
 
 def _key(obj: Any) -> str:
