@@ -185,6 +185,10 @@ class Scheduler(Actor[SchedulerMessage]):
             if delta.type == "DELETED":
                 self._cache.remove_node(name)
                 continue
+            if delta.old is not None and _same_view(delta.old, delta.object):
+                # A status heartbeat: the view parsed from it is the one parsed from
+                # the node before (or, if that failed, would fail again).
+                continue
             try:
                 view = node_view(delta.object)
             except SelectorError as error:
@@ -562,6 +566,18 @@ def _same_for_scheduling(old: Pod, new: Pod) -> bool:
         old.spec == new.spec
         and old.metadata.labels == new.metadata.labels
         and old.metadata.annotations == new.metadata.annotations
+    )
+
+
+def _same_view(old: Node, new: Node) -> bool:
+    """Whether `node_view` of `new` equals that of `old`: the fields it reads are equal."""
+    return (
+        old.metadata.name == new.metadata.name
+        and old.metadata.labels == new.metadata.labels
+        and old.spec.taints == new.spec.taints
+        and old.spec.unschedulable == new.spec.unschedulable
+        and old.status.allocatable == new.status.allocatable
+        and old.status.capacity == new.status.capacity
     )
 
 
