@@ -132,6 +132,8 @@ class NodeLifecycleController(Controller):
         """Each node's zone and Ready status as last looked at."""
         self._counts: dict[str, list[int]] | None = None
         self._writes = 0
+        self._ready_beats: dict[str, tuple[Node, str | None]] = {}
+        """Each node's Ready heartbeat, with the Node object it was read from."""
 
     def setup(self) -> None:
         self.nodes: Informer[Node] = self.informer(Node)
@@ -157,6 +159,7 @@ class NodeLifecycleController(Controller):
     def _node_deleted(self, node: Node) -> None:
         name = node.metadata.name
         self._probes.pop(name, None)
+        self._ready_beats.pop(name, None)
         self._expired.pop(name, None)
         if self._summary.pop(name, None) is not None:
             self._counts = None
@@ -259,10 +262,19 @@ class NodeLifecycleController(Controller):
     def _heartbeat(self, node: Node, lease: Lease | None) -> _Heartbeat:
         """What changes when the kubelet is alive: its lease renewal and Ready heartbeat."""
         renewed = lease.spec.renew_time if lease is not None else None
+        # A lease is renewed six times for each status a kubelet posts: the Node
+        # object, and so its Ready heartbeat, is mostly the one seen last time.
+        name = node.metadata.name
+        seen = self._ready_beats.get(name)
+        if seen is not None and seen[0] is node:
+            return renewed, seen[1]
+        beat = None
         for condition in node.status.conditions:
             if condition.type == "Ready":
-                return renewed, condition.last_heartbeat_time
-        return renewed, None
+                beat = condition.last_heartbeat_time
+                break
+        self._ready_beats[name] = (node, beat)
+        return renewed, beat
 
     async def _check_health(self, node: Node, now: float) -> Node:
         if self._falls_silent(node, now):
