@@ -237,12 +237,15 @@ class NodeLifecycleController(Controller):
         """The nodes to look at whole this pass (and from now on, those gone silent)."""
         look, self._changed = self._changed, {}
         deadlines, grace = self._deadlines, self.settings.grace_period
+        probes = self._probes
         while deadlines and now - deadlines[0][0] > grace:
-            since, name = heapq.heappop(deadlines)
-            probe = self._probes.get(name)
+            since, name = deadlines[0]
+            probe = probes.get(name)
             if probe is not None and probe[1] != since:
-                heapq.heappush(deadlines, (probe[1], name))  # it beat again since
+                # It beat again since: its entry moves on (one sift, not a pop and a push).
+                heapq.heapreplace(deadlines, (probe[1], name))
                 continue
+            heapq.heappop(deadlines)
             self._scheduled.discard(name)
             if probe is not None:
                 self._expired[name] = None
@@ -285,20 +288,22 @@ class NodeLifecycleController(Controller):
         """Note the node's heartbeat; whether it is to be marked Unknown now (silent
         for longer than the grace period, and not Unknown yet)."""
         name = node.metadata.name
-        lease = self.leases.get(f"{LEASE_NAMESPACE}/{name}")
-        if lease is None and self.settings.require_lease:
+        lease = self.leases.get(LEASE_NAMESPACE + "/" + name)
+        settings = self.settings
+        if lease is None and settings.require_lease:
             return False
         heartbeat = self._heartbeat(node, lease)
-        probe = self._probes.get(name)
+        probes = self._probes
+        probe = probes.get(name)
         if probe is None or probe[0] != heartbeat:
-            self._probes[name] = (heartbeat, now)
-            if not self.settings.full_scan:
+            probes[name] = (heartbeat, now)
+            if not settings.full_scan:
                 self._expired.pop(name, None)
                 if name not in self._scheduled:
                     self._scheduled.add(name)
                     heapq.heappush(self._deadlines, (now, name))
             return False
-        if now - probe[1] <= self.settings.grace_period:
+        if now - probe[1] <= settings.grace_period:
             return False
         return _ready_status(node) != "Unknown"
 
