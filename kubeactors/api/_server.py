@@ -3,6 +3,7 @@ versions objects of every registered kind, and persists them in the store."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable, Sequence
@@ -186,6 +187,8 @@ class ApiServer(Actor[ApiRequest]):
         self._quota_locks: dict[str, anyio.Lock] = {}
         # The second last formatted: its start, its end and its text.
         self._formatted: tuple[datetime, datetime, str] | None = None
+        # The time formatted in this turn of the event loop (None: not read yet).
+        self._turn_time: str | None = None
         self._uids: list[str] = []  # drawn, not yet given (the next last)
         # The JSON of the last few pod specs created (b"": seen once, not encoded apart).
         self._spec_json: RecentResults[PodSpec, bytes] = RecentResults()
@@ -458,6 +461,8 @@ class ApiServer(Actor[ApiRequest]):
             deletion_grace_period_seconds=None,
         )
         prepared = apply_defaults(obj, meta)
+        if type(prepared) is Pod:
+            return prepared  # the commonest create, and none of the kinds below
         if isinstance(kind, CustomResourceKind):
             prepared = normalize_custom(kind, prepared, creating=True)
         elif isinstance(prepared, CustomResourceDefinition):
@@ -467,13 +472,26 @@ class ApiServer(Actor[ApiRequest]):
         return prepared
 
     def _now(self) -> str:
-        """The wall time as Kubernetes writes it, formatted once per second."""
+        """The wall time as Kubernetes writes it, formatted once per second.
+
+        The clock is read once per turn of the event loop: the requests handled in
+        one go (a batch of creates or bindings) are stamped alike, as if handled at
+        its start, and a request after any wait reads it afresh.
+        """
+        text = self._turn_time
+        if text is not None:
+            return text
         now = self._wall_clock()
         cached = self._formatted
         if cached is None or not cached[0] <= now < cached[1]:
             moment = now.replace(microsecond=0)
             cached = self._formatted = (moment, moment + _SECOND, format_time(moment))
-        return cached[2]
+        text = self._turn_time = cached[2]
+        asyncio.get_running_loop().call_soon(self._next_turn)
+        return text
+
+    def _next_turn(self) -> None:
+        self._turn_time = None
 
     def _allocate_cluster_ip(self, service: Service) -> Service:
         spec = service.spec

@@ -119,13 +119,16 @@ def validate_pod(pod: Pod) -> list[StatusCause]:
     """Every problem with `pod` (an empty list when it is valid)."""
     meta = pod.metadata
     name, namespace = meta.name, meta.namespace
-    if (
-        name
-        and len(name) <= 253
-        and _DNS_SUBDOMAIN.fullmatch(name) is not None
-        and _valid_namespace(namespace)
-    ):
-        causes: list[StatusCause] = []  # `_validate_name`'s verdict, inline: every pod asks
+    # `_validate_name`'s checks, inline for a valid name: every create and update of a
+    # pod asks (a pod's name is remembered for its updates, as `_subdomain` does).
+    valid = name in _SUBDOMAINS
+    if not valid and len(name) <= 253 and _DNS_SUBDOMAIN.fullmatch(name) is not None:
+        valid = True
+        if len(_SUBDOMAINS) >= _SUBDOMAINS_KEPT:
+            _SUBDOMAINS.clear()
+        _SUBDOMAINS.add(name)
+    if valid and _valid_namespace(namespace):
+        causes: list[StatusCause] = []
     else:
         causes = _validate_name(name, namespace, namespaced=True)
     if pod.kind != "Pod":
