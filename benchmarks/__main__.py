@@ -21,6 +21,7 @@ MODULES = [
     "scheduler",
     "controllers",
     "nodes",
+    "heartbeats",
     "sim",
 ]
 
