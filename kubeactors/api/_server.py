@@ -100,7 +100,7 @@ from ._selectors import parse_field_selector, parse_label_selector
 from ._state import POLICY_KINDS, ClusterState
 from ._status import ApiError, StatusCause, bad_request, internal_error
 from ._update_many import BatchAnswers
-from ._validation import validate
+from ._validation import validate, validate_pod
 from ._watch import ApiWatch, DecodeCache
 from ._writes import mark_deleted, merge_update, scale_of, with_replicas
 
@@ -520,10 +520,19 @@ class ApiServer(Actor[ApiRequest]):
         if admitted is None:  # a quota counts the namespace's objects: read them first
             self.context.start_soon(lambda: self._create_counted(request, kind, prepared, user))
             return None
-        self._validate(kind, admitted)
-        key = kind.key(namespace, name)
+        if type(admitted) is Pod:
+            # `_validate`, `kind.key` and `kind.encode` for the commonest create, with
+            # fewer calls.
+            causes = validate_pod(admitted)
+            if causes:
+                raise ApiError.invalid(kind.kind, name, causes)
+            key = kind.registry + f"{namespace}/{name}".encode()
+            data = self._pod_bytes(admitted)
+        else:
+            self._validate(kind, admitted)
+            key = kind.key(namespace, name)
+            data = kind.encode(admitted)
         reply = _Created(self, kind, key, admitted, request, generated)
-        data = self._pod_bytes(admitted) if type(admitted) is Pod else kind.encode(admitted)
         return StorePut(key, data, reply, expect_mod_revision=0)
 
     def _pod_bytes(self, pod: Pod) -> bytes:
