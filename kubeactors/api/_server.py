@@ -1209,55 +1209,6 @@ class ApiServer(Actor[ApiRequest]):
         )
 
 
-class _Created(Reply[WriteResult]):
-    """The store's answer to a create's write, turned into the caller's: the object
-    at its first version; a name taken already is AlreadyExists, or (for a generated
-    name with attempts left) the create again under a new name. (A class, not a
-    forwarding reply and two closures: one is made for every create.)"""
-
-    __slots__ = ("_generated", "_key", "_kind", "_request", "_server", "_stored")
-
-    def __init__(
-        self,
-        server: ApiServer,
-        kind: ResourceKind[Any],
-        key: bytes,
-        stored: ApiObject,
-        request: Create,
-        generated: bool,
-    ) -> None:
-        self._server = server
-        self._kind = kind
-        self._key = key
-        self._stored = stored
-        self._request = request
-        self._generated = generated
-
-    @property
-    def done(self) -> bool:
-        return self._request.reply.done
-
-    def send(self, value: WriteResult) -> None:
-        upstream = self._request.reply
-        try:
-            written = self._server._written(self._kind, self._key, value.revision, self._stored)
-        except Exception as error:
-            upstream.fail(error)
-            return
-        upstream.send(written)
-
-    def fail(self, error: BaseException) -> None:
-        request = self._request
-        if not isinstance(error, ConflictError):
-            request.reply.fail(_store_failure(error))
-            return
-        if self._generated and request.name_attempts > 1:
-            retry = replace(request, name_attempts=request.name_attempts - 1)
-            if self._server.context.self.try_tell(retry):
-                return
-        request.reply.fail(ApiError.already_exists(self._kind.plural, self._stored.metadata.name))
-
-
 class _Written(Reply[WriteResult]):
     """The store's answer to an update's write, turned into the caller's: the object
     at its new version, or the error as the API words it. (A class, not a forwarding
@@ -1293,6 +1244,38 @@ class _Written(Reply[WriteResult]):
 
     def fail(self, error: BaseException) -> None:
         self._upstream.fail(_update_failure(self._kind, self._stored.metadata.name, error))
+
+
+class _Created(_Written):
+    """The store's answer to a create's write, turned into the caller's: the object
+    at its first version; a name taken already is AlreadyExists, or (for a generated
+    name with attempts left) the create again under a new name."""
+
+    __slots__ = ("_generated", "_request")
+
+    def __init__(
+        self,
+        server: ApiServer,
+        kind: ResourceKind[Any],
+        key: bytes,
+        stored: ApiObject,
+        request: Create,
+        generated: bool,
+    ) -> None:
+        super().__init__(server, kind, key, stored, request.reply)
+        self._request = request
+        self._generated = generated
+
+    def fail(self, error: BaseException) -> None:
+        request = self._request
+        if not isinstance(error, ConflictError):
+            request.reply.fail(_store_failure(error))
+            return
+        if self._generated and request.name_attempts > 1:
+            retry = replace(request, name_attempts=request.name_attempts - 1)
+            if self._server.context.self.try_tell(retry):
+                return
+        request.reply.fail(ApiError.already_exists(self._kind.plural, self._stored.metadata.name))
 
 
 def _update_failure(kind: ResourceKind[Any], name: str, error: BaseException) -> BaseException:

@@ -75,7 +75,12 @@ def _check(
     replicas: int,
     seed: int,
     config: str | None = None,
+    changes: list[dict[str, Any]] | None = None,
 ) -> list[str]:
+    """Place `replicas` of `template` (and as many again after each node of
+    `changes` is set) in runs, one by one and with the reference engine: all three
+    must agree."""
+    changes = changes or []
     outcomes = []
     for engine_name, place in (
         ("vectorised", _place_as_runs),
@@ -84,7 +89,11 @@ def _check(
     ):
         engine = _engine(nodes, seed, engine_name, config)
         _place_one_by_one(engine, [info_of(data) for data in before])
-        placed = place(engine, _replicas(template, replicas))
+        pods = _replicas(template, replicas * (len(changes) + 1))
+        placed = place(engine, pods[:replicas])
+        for step, node in enumerate(changes, start=1):
+            engine.cache.set_node(node_view_from(node))
+            placed += place(engine, pods[step * replicas : (step + 1) * replicas])
         outcomes.append((placed, engine.next_start, engine.rng.getstate(), _usage(engine.cache)))
     assert outcomes[0] == outcomes[1] == outcomes[2]
     return outcomes[0][0]
@@ -227,21 +236,8 @@ def test_replicas_between_node_changes_land_as_the_reference_places_them(
     """What the spread plugin keeps for one template's replicas (the domains of its
     constraints, hard and soft) is dropped when a node changes: a node relabelled,
     resized or added between replicas leaves every engine placing the same."""
-    spread = _spread_template(template, constraints)
-    outcomes = []
-    for engine_name, place in (
-        ("vectorised", _place_as_runs),
-        ("vectorised", _place_one_by_one),
-        ("reference", _place_one_by_one),
-    ):
-        engine = _engine(nodes, seed, engine_name, None)
-        pods = _replicas(spread, replicas * (len(changes) + 1))
-        placed = place(engine, pods[:replicas])
-        for step, (index, node) in enumerate(changes, start=1):
-            # Node `index` (an existing one or a new one) takes the drawn shape.
-            name = f"n{index}"
-            changed = {**node, "metadata": {**node["metadata"], "name": name}}
-            engine.cache.set_node(node_view_from(changed))
-            placed += place(engine, pods[step * replicas : (step + 1) * replicas])
-        outcomes.append((placed, engine.next_start, engine.rng.getstate(), _usage(engine.cache)))
-    assert outcomes[0] == outcomes[1] == outcomes[2]
+    # Node `index` (an existing one or a new one) takes the drawn shape.
+    renamed = [
+        {**node, "metadata": {**node["metadata"], "name": f"n{index}"}} for index, node in changes
+    ]
+    _check(nodes, [], _spread_template(template, constraints), replicas, seed, changes=renamed)
