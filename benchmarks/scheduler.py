@@ -525,10 +525,13 @@ async def _run_one(
         "avg_pods_per_s": round(sum(samples) / len(samples), 1)
         if samples
         else round(result.measured / max(result.seconds, 1e-9), 1),
-        "p50_pods_per_s": round(_percentile(samples, 0.5), 1),
-        "p90_pods_per_s": round(_percentile(samples, 0.9), 1),
-        "p95_pods_per_s": round(_percentile(samples, 0.95), 1),
-        "p99_pods_per_s": round(_percentile(samples, 0.99), 1),
+        # No one-second sample (a run done within the first): no percentiles, not 0.
+        **{
+            f"p{round(fraction * 100)}_pods_per_s": round(_percentile(samples, fraction), 1)
+            if samples
+            else None
+            for fraction in (0.5, 0.9, 0.95, 0.99)
+        },
         "overall_pods_per_s": round(result.measured / result.seconds, 1) if result.seconds else 0.0,
         "samples": len(samples),
         "cpu_us_per_pod": round(result.cpu_seconds * 1e6 / max(result.measured, 1), 1),
