@@ -302,9 +302,7 @@ class ApiServer(Actor[ApiRequest]):
         # Creates, gets and lists answer with a store request to pass on.
         forward: StoreRequest | None = None
         try:
-            user = message.user
-            if message.token or user is None:
-                user = self._authenticate(user, message.token)
+            user = self._authenticate(message.user, message.token)
             match message:
                 # The most frequent requests first (heartbeats, status; creates): one test.
                 case Update() if type(message.obj) not in _REVIEWS:
@@ -423,8 +421,7 @@ class ApiServer(Actor[ApiRequest]):
 
     def _written(self, kind: ResourceKind[Any], key: bytes, revision: int, obj: Any) -> Any:
         """Bookkeeping after a successful write: the object at its new version."""
-        # As `_versioned`, inline: every write comes here.
-        stored = replace(obj, metadata=replace(obj.metadata, resource_version=str(revision)))
+        stored = _versioned(obj, revision)
         self._decoded.remember(key, revision, stored)
         if kind.type in _POLICY_KINDS:
             self.state.apply(kind.type, object_key(stored), revision, stored)
@@ -506,7 +503,7 @@ class ApiServer(Actor[ApiRequest]):
         obj = request.obj
         kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
         meta = obj.metadata
-        namespace = (meta.namespace or "default") if kind.namespaced else ""
+        namespace = self._namespace(kind, meta.namespace)
         if self._secure:
             self._authorize(user, "create", kind, namespace)
         if self.custom.terminating:
@@ -718,7 +715,7 @@ class ApiServer(Actor[ApiRequest]):
         obj = request.obj
         kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
         meta = obj.metadata
-        namespace = (meta.namespace or "default") if kind.namespaced else ""
+        namespace = self._namespace(kind, meta.namespace)
         subresource = request.subresource
         if subresource and subresource != "status":
             raise ApiError.method_not_allowed(
@@ -728,11 +725,7 @@ class ApiServer(Actor[ApiRequest]):
             raise ApiError.not_found(f"{kind.plural}/status", meta.name)
         if self._secure:
             self._authorize(user, "update", kind, namespace, meta.name, subresource)
-        version = meta.resource_version
-        if version.isascii() and version.isdigit():
-            expected = int(version)  # what `_parse_resource_version` makes of it, sooner
-        else:
-            expected = _parse_resource_version(kind, meta.name, version)
+        expected = _parse_resource_version(kind, meta.name, meta.resource_version)
         key = kind.key(namespace, meta.name)
         if meta.namespace != namespace:
             obj = replace(obj, metadata=replace(meta, namespace=namespace))
@@ -755,22 +748,18 @@ class ApiServer(Actor[ApiRequest]):
             request.reply.send([])
             return
         answers = BatchAnswers(len(updates), request.reply)
-        # A token is authenticated once per batch (its object and token stand for
-        # it); a user named in the message, as in-process clients do, is taken as
-        # `_authenticate` takes it.
+        # Each user and token is authenticated once per batch (the user object and
+        # the token stand for the identity while the batch holds them).
         users: dict[tuple[int, str], UserInfo] = {}
         self._batched_puts = []
         try:
             for index, update in enumerate(updates):
                 reply = answers.place(index)
                 try:
-                    user = update.user
-                    if update.token or user is None:
-                        identity = (id(user), update.token)
-                        found = users.get(identity)
-                        if found is None:
-                            found = users[identity] = self._authenticate(user, update.token)
-                        user = found
+                    identity = (id(update.user), update.token)
+                    user = users.get(identity)
+                    if user is None:
+                        user = users[identity] = self._authenticate(update.user, update.token)
                     if type(update.obj) in _REVIEWS:
                         raise _create_only(type(update.obj))
                     self._update(update, user, reply)
@@ -1362,6 +1351,8 @@ def _invalid_patch(kind: ResourceKind[Any], name: str, detail: str) -> ApiError:
 def _parse_resource_version(
     kind: ResourceKind[Any], name: str, version: str, verb: str = "update"
 ) -> int:
+    if version.isascii() and version.isdigit():
+        return int(version)  # the usual case, before any of the checks below
     if not version:
         raise ApiError.invalid(
             kind.kind,

@@ -120,14 +120,8 @@ def validate_pod(pod: Pod) -> list[StatusCause]:
     meta = pod.metadata
     name, namespace = meta.name, meta.namespace
     # `_validate_name`'s checks, inline for a valid name: every create and update of a
-    # pod asks (a pod's name is remembered for its updates, as `_subdomain` does).
-    valid = name in _SUBDOMAINS
-    if not valid and len(name) <= 253 and _DNS_SUBDOMAIN.fullmatch(name) is not None:
-        valid = True
-        if len(_SUBDOMAINS) >= _SUBDOMAINS_KEPT:
-            _SUBDOMAINS.clear()
-        _SUBDOMAINS.add(name)
-    if valid and _valid_namespace(namespace):
+    # pod asks (a pod's name is remembered for its updates).
+    if (name in _SUBDOMAINS or _subdomain(name)) and _valid_namespace(namespace):
         causes: list[StatusCause] = []
     else:
         causes = _validate_name(name, namespace, namespaced=True)

@@ -263,9 +263,7 @@ class StoreActor(Actor[StoreRequest]):
             return
         # The common case (no lease, no ignore flags) without the txn machinery.
         value = request.value
-        size = len(key) + len(value) + 16
-        if size > self._options.max_request_bytes:
-            raise RequestTooLargeError(size, self._options.max_request_bytes)
+        self._check_size(len(key) + len(value) + 16)
         index = self._index
         prev = index.latest(key)
         expected = request.expect_mod_revision
