@@ -152,18 +152,11 @@ class WatchEvent(msgspec.Struct, Generic[T], frozen=True):
     object: T
 
 
+# The same moment as the last call comes often (many kubelets at once, say).
+@functools.lru_cache(maxsize=1)
 def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with second precision, as Kubernetes writes timestamps."""
-    global _last_formatted
-    last = _last_formatted
-    if last[0] == moment:
-        return last[1]  # the same moment as the last call (many kubelets at once, say)
-    text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    _last_formatted = (moment, text)
-    return text
-
-
-_last_formatted: tuple[datetime | None, str] = (None, "")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # The version (4, bits 76-79) and variant (10, bits 62-63) of RFC 4122, set in the
