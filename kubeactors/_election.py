@@ -45,6 +45,12 @@ def _micro_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _whole_seconds(election: LeaderElection) -> int | None:
+    """The Lease's `leaseDurationSeconds`: whole seconds, or unset for a duration under
+    one second (the API refuses 0; a reader of an unset one goes by its own)."""
+    return int(election.lease_duration) or None
+
+
 async def acquire_or_renew(
     client: ApiClient, name: str, namespace: str, election: LeaderElection, now: datetime
 ) -> bool:
@@ -62,7 +68,7 @@ async def acquire_or_renew(
                     metadata=ObjectMeta(name=name, namespace=namespace),
                     spec=LeaseSpec(
                         holder_identity=election.identity,
-                        lease_duration_seconds=int(election.lease_duration),
+                        lease_duration_seconds=_whole_seconds(election),
                         acquire_time=stamp,
                         renew_time=stamp,
                         lease_transitions=0,
@@ -82,7 +88,7 @@ async def acquire_or_renew(
     new_spec = msgspec.structs.replace(
         spec,
         holder_identity=election.identity,
-        lease_duration_seconds=int(election.lease_duration),
+        lease_duration_seconds=_whole_seconds(election),
         renew_time=stamp,
         acquire_time=spec.acquire_time if mine else stamp,
         lease_transitions=(spec.lease_transitions or 0) + (0 if mine else 1),

@@ -119,6 +119,8 @@ _CLEANUP_POLL_SECONDS = 0.2
 _REVIEWS = frozenset(REVIEW_TYPES)
 _SECOND = timedelta(seconds=1)
 _POLICY_KINDS = frozenset(POLICY_KINDS)
+# The kinds whose writes change how the server decides (the policy kinds, the CRDs).
+_DECIDING_KINDS = _POLICY_KINDS | {CustomResourceDefinition}
 # Uids are drawn this many at a time (the same as one draw each, but for the order
 # of the draws among the server's others: generated names, cluster IPs).
 _UID_BATCH = 64
@@ -423,10 +425,11 @@ class ApiServer(Actor[ApiRequest]):
         """Bookkeeping after a successful write: the object at its new version."""
         stored = _versioned(obj, revision)
         self._decoded.remember(key, revision, stored)
-        if kind.type in _POLICY_KINDS:
-            self.state.apply(kind.type, object_key(stored), revision, stored)
-        elif isinstance(stored, CustomResourceDefinition):
-            self.custom.serve(stored)
+        if kind.type in _DECIDING_KINDS:  # nearly never: one check for both below
+            if kind.type in _POLICY_KINDS:
+                self.state.apply(kind.type, object_key(stored), revision, stored)
+            elif isinstance(stored, CustomResourceDefinition):
+                self.custom.serve(stored)
         return stored
 
     def _removed(self, kind: ResourceKind[Any], obj: Any, revision: int) -> Any:
@@ -717,12 +720,13 @@ class ApiServer(Actor[ApiRequest]):
         meta = obj.metadata
         namespace = self._namespace(kind, meta.namespace)
         subresource = request.subresource
-        if subresource and subresource != "status":
-            raise ApiError.method_not_allowed(
-                f"update of {kind.plural}/{subresource} is not supported"
-            )
-        if subresource and not kind.has_status:
-            raise ApiError.not_found(f"{kind.plural}/status", meta.name)
+        if subresource:
+            if subresource != "status":
+                raise ApiError.method_not_allowed(
+                    f"update of {kind.plural}/{subresource} is not supported"
+                )
+            if not kind.has_status:
+                raise ApiError.not_found(f"{kind.plural}/status", meta.name)
         if self._secure:
             self._authorize(user, "update", kind, namespace, meta.name, subresource)
         expected = _parse_resource_version(kind, meta.name, meta.resource_version)

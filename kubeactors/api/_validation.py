@@ -6,12 +6,18 @@ import functools
 import re
 from typing import Any
 
+from ._apps import Deployment, ReplicaSet
+from ._batch import Job
+from ._cluster_kinds import Lease
+from ._core import Service
 from ._kinds import ResourceKind
 from ._memo import RecentResults
 from ._meta import ApiObject
 from ._node import Node
 from ._pod import Container, Pod
+from ._policy import PodDisruptionBudget
 from ._quantity import QuantityError, parse_quantity
+from ._rbac import ClusterRoleBinding, RoleBinding
 from ._status import StatusCause
 
 __all__ = ["is_dns_subdomain", "validate", "validate_node", "validate_pod"]
@@ -196,15 +202,21 @@ def validate(kind: ResourceKind[Any], obj: ApiObject) -> list[StatusCause]:
     if isinstance(obj, Node):
         return validate_node(obj)
     meta = obj.metadata
-    causes = _validate_name(
-        meta.name,
-        meta.namespace,
-        namespaced=kind.namespaced,
-        path_segment=kind.kind in _PATH_SEGMENT_NAMED,
-    )
+    name = meta.name
+    # `_validate_name`'s checks, inline for a name found valid before (a valid
+    # subdomain is a valid path segment too): a Lease renewal asks every time.
+    if name in _SUBDOMAINS and (not kind.namespaced or _valid_namespace(meta.namespace)):
+        causes: list[StatusCause] = []
+    else:
+        causes = _validate_name(
+            name,
+            meta.namespace,
+            namespaced=kind.namespaced,
+            path_segment=kind.kind in _PATH_SEGMENT_NAMED,
+        )
     if obj.kind != kind.kind:
         causes.append(_invalid("kind", obj.kind, f"must be {kind.kind}"))
-    extra = _VALIDATORS.get(kind.kind)
+    extra = _VALIDATORS.get(type(obj))
     if extra is not None:
         causes += extra(obj)
     return causes
@@ -359,12 +371,31 @@ def _validate_disruption_budget(budget: Any) -> list[StatusCause]:
     return causes
 
 
-_VALIDATORS: dict[str, Any] = {
-    "Service": _validate_service,
-    "Deployment": _validate_replicated,
-    "ReplicaSet": _validate_replicated,
-    "RoleBinding": _validate_role_binding,
-    "ClusterRoleBinding": _validate_role_binding,
-    "Job": _validate_job,
-    "PodDisruptionBudget": _validate_disruption_budget,
+def _validate_lease(lease: Any) -> list[StatusCause]:
+    """As upstream's: a duration, when given, above 0; transitions not negative."""
+    spec = lease.spec
+    duration, transitions = spec.lease_duration_seconds, spec.lease_transitions
+    if (duration is None or duration > 0) and (transitions is None or transitions >= 0):
+        return []
+    causes: list[StatusCause] = []
+    if duration is not None and duration <= 0:
+        causes.append(_invalid("spec.leaseDurationSeconds", duration, "must be greater than 0"))
+    if transitions is not None and transitions < 0:
+        causes.append(
+            _invalid("spec.leaseTransitions", transitions, "must be greater than or equal to 0")
+        )
+    return causes
+
+
+_VALIDATORS: dict[type, Any] = {
+    Lease: _validate_lease,
+    Service: _validate_service,
+    Deployment: _validate_replicated,
+    ReplicaSet: _validate_replicated,
+    RoleBinding: _validate_role_binding,
+    ClusterRoleBinding: _validate_role_binding,
+    Job: _validate_job,
+    PodDisruptionBudget: _validate_disruption_budget,
 }
+"""The checks of each built-in type beyond its name and kind (by type: a custom kind
+may share a built-in kind's name, never its type)."""

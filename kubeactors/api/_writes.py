@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from ._apps import Scale, ScaleSpec, ScaleStatus
+from ._cluster_kinds import Lease
 from ._core import Namespace
 from ._kinds import ResourceKind
 from ._meta import ApiObject, ObjectMeta
@@ -54,6 +55,10 @@ def spec_changed(old: ApiObject, new: ApiObject) -> bool:
 _SPEC_FIELDS: dict[type, tuple[str, ...]] = {}
 """The fields `spec_changed` compares, per type."""
 
+_GENERATION_KEPT: frozenset[type] = frozenset({Lease})
+"""Kinds whose updates never move `generation`: upstream's update strategy for them
+keeps the stored one and counts nothing (a Lease's, so a renewal leaves it as is)."""
+
 
 def _forbidden_field(kind: ResourceKind[Any], name: str, field: str, detail: str) -> ApiError:
     cause = StatusCause(reason="FieldValueForbidden", field=field, message=f"Forbidden: {detail}")
@@ -98,7 +103,11 @@ def merge_update(
     deletion = new_meta if marking else old_meta
     # What is merged below differs from `new` in metadata and status only, and for a
     # namespace keeps the stored spec: whether the spec changed is known already.
-    changed = not isinstance(old, Namespace) and spec_changed(old, new)
+    changed = (
+        type(old) not in _GENERATION_KEPT
+        and not isinstance(old, Namespace)
+        and spec_changed(old, new)
+    )
     meta = replace(
         new_meta,
         name=old_meta.name,

@@ -14,6 +14,8 @@ from kubeactors.api import (
     DeploymentSpec,
     Event,
     LabelSelector,
+    Lease,
+    LeaseSpec,
     Namespace,
     Node,
     ObjectMeta,
@@ -121,6 +123,29 @@ async def test_generation_moves_on_spec_changes_only(tmp_path: Path) -> None:
         reported = await h.client.update_status(replace(scaled, status=status))
         assert reported.metadata.generation == 2
         assert reported.status.replicas == 3
+
+
+async def test_a_lease_keeps_its_generation_through_renewals(tmp_path: Path) -> None:
+    """Upstream's Lease strategy moves no generation: a renewal (a spec change) and a
+    new holder leave it as created, while a bad duration is refused by name."""
+    async with running_api(tmp_path) as h:
+        spec = LeaseSpec(holder_identity="n1", lease_duration_seconds=40)
+        lease = await h.client.create(
+            Lease(metadata=ObjectMeta(name="n1", namespace="kube-node-lease"), spec=spec)
+        )
+        created = lease.metadata.generation
+        for second in range(3):
+            renewed = replace(lease.spec, renew_time=f"2026-01-01T00:00:0{second}.000000Z")
+            lease = await h.client.update(replace(lease, spec=renewed))
+            assert lease.spec.renew_time == renewed.renew_time
+        lease = await h.client.update(
+            replace(lease, spec=replace(lease.spec, holder_identity="n2", lease_transitions=1))
+        )
+        assert lease.metadata.generation == created
+        with pytest.raises(ApiError, match=r"spec\.leaseDurationSeconds: Invalid value: 0"):
+            await h.client.update(
+                replace(lease, spec=replace(lease.spec, lease_duration_seconds=0))
+            )
 
 
 async def test_status_update_changes_only_the_status(tmp_path: Path) -> None:

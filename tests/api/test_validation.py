@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from kubeactors.api import (
     Container,
     Lease,
+    LeaseSpec,
     ObjectMeta,
     Pod,
     PodSpec,
     ResourceRequirements,
+    Role,
     kind_of,
 )
 from kubeactors.api._validation import is_dns_subdomain, validate, validate_pod
@@ -101,3 +103,52 @@ def test_a_name_is_judged_the_same_every_time_it_comes(names: list[str]) -> None
         lease = Lease(metadata=ObjectMeta(name=name, namespace="kube-node-lease"))
         fields = [cause.field for cause in validate(kind_of(Lease), lease)]
         assert ("metadata.name" in fields) == (not _subdomain(name))
+
+
+NAMESPACES = st.sampled_from(["kube-node-lease", "default", "Bad_ns", "a" * 64, ""])
+
+
+@given(st.lists(st.tuples(NAMES, NAMESPACES, st.booleans()), min_size=1, max_size=20))
+def test_a_remembered_name_is_still_checked_with_its_namespace_and_kind(
+    objects: list[tuple[str, str, bool]],
+) -> None:
+    """The shortcut for a name found valid before gives the causes the rules give:
+    the namespace is judged every time, and a path-segment named kind (Role) takes
+    names a subdomain-named kind (Lease) does not."""
+    for name, namespace, role in objects:
+        meta = ObjectMeta(name=name, namespace=namespace)
+        obj = Role(metadata=meta) if role else Lease(metadata=meta)
+        causes = validate(kind_of(type(obj)), obj)
+        expected = []
+        if not name:
+            expected.append("metadata.name")
+        elif role:
+            if name in (".", "..") or "/" in name or "%" in name:
+                expected.append("metadata.name")
+        elif not _subdomain(name):
+            expected.append("metadata.name")
+        label = re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", namespace)
+        if len(namespace) > 63 or label is None:
+            expected.append("metadata.namespace")
+        assert [cause.field for cause in causes] == expected
+
+
+LEASE_NUMBERS = st.none() | st.integers(-3, 3)
+
+
+@given(LEASE_NUMBERS, LEASE_NUMBERS)
+def test_a_lease_duration_is_positive_and_its_transitions_not_negative(
+    duration: int | None, transitions: int | None
+) -> None:
+    """As upstream's ValidateLeaseSpec: either may be left out."""
+    lease = Lease(
+        metadata=ObjectMeta(name="node-1", namespace="kube-node-lease"),
+        spec=LeaseSpec(lease_duration_seconds=duration, lease_transitions=transitions),
+    )
+    expected = []
+    if duration is not None and duration <= 0:
+        expected.append(("spec.leaseDurationSeconds", f"Invalid value: {duration}: must be"))
+    if transitions is not None and transitions < 0:
+        expected.append(("spec.leaseTransitions", f"Invalid value: {transitions}: must be"))
+    causes = validate(kind_of(Lease), lease)
+    assert [(c.field, c.message.split(" greater")[0]) for c in causes] == expected
