@@ -66,6 +66,8 @@ __all__ = ["StoreActor"]
 
 logger = logging.getLogger(__name__)
 
+_PUT = EventType.PUT
+
 
 class _Pending(msgspec.Struct):
     """One acknowledged-after-commit request: its events (empty: no revision taken).
@@ -283,7 +285,7 @@ class StoreActor(Actor[StoreRequest]):
         self._pending.append(
             _Pending(
                 revision,
-                [Event(EventType.PUT, kv, prev)],
+                [Event(_PUT, kv, prev)],
                 request.reply,
                 WriteResult(revision, prev, kv),
             )
@@ -584,12 +586,17 @@ class StoreActor(Actor[StoreRequest]):
         """Drop the oldest revisions from the window until it holds at most
         `history_window` events (always the newest revision)."""
         history = self._history
-        while self._history_events > self._options.history_window and len(history) > 1:
-            _, dropped = history.popleft()
-            self._history_events -= len(dropped)
-            if self._memory and history[0][0] > self._compact_revision:
-                # What left the window is gone: compacted, with nothing to remove.
-                self._compact_revision = self._compacted_through = history[0][0]
+        excess = self._history_events - self._options.history_window
+        if excess <= 0:
+            return
+        popleft = history.popleft
+        kept = len(history)
+        while excess > 0 and len(history) > 1:
+            excess -= len(popleft()[1])
+        self._history_events = self._options.history_window + excess
+        if self._memory and len(history) < kept and history[0][0] > self._compact_revision:
+            # What left the window is gone: compacted, with nothing to remove.
+            self._compact_revision = self._compacted_through = history[0][0]
 
     async def _compact_step(self) -> None:
         db = self._db

@@ -4,6 +4,8 @@ Reads outside a transaction must see only committed writes (a crash could undo t
 rest), while transactions must see everything applied before them. The index keeps
 the committed state as a dict plus a sorted key list, and the writes not yet
 committed as up to two overlay layers: the one being committed and the one filling.
+A third dict holds the latest version of every live key, committed or not, so that
+the check before each write is one lookup, not one per layer.
 
 The sorted key list is brought up to date lazily, when a range is read: inserting
 each new key where it belongs moves the whole tail of the list, which made a store
@@ -29,6 +31,8 @@ class KeyIndex:
         self._fresh: list[bytes] = []
         self._gone: set[bytes] = set()
         self._layers: list[dict[bytes, KeyValue | None]] = [{}]
+        # The committed state overlaid with every layer, oldest first.
+        self._latest: dict[bytes, KeyValue] = {}
 
     def __len__(self) -> int:
         return len(self._committed)
@@ -39,15 +43,13 @@ class KeyIndex:
         self._keys = sorted(self._committed)
         self._fresh = []
         self._gone = set()
+        self._layers = [{}]
+        self._latest = dict(self._committed)
 
     # Reads of the latest state (transactions).
 
     def latest(self, key: bytes) -> KeyValue | None:
-        for layer in reversed(self._layers):
-            found = layer.get(key, _ABSENT)
-            if found is not _ABSENT:
-                return found
-        return self._committed.get(key)
+        return self._latest.get(key)
 
     def latest_range(self, start: bytes, end: bytes | None) -> list[KeyValue]:
         if end is None:
@@ -96,6 +98,10 @@ class KeyIndex:
     def write(self, key: bytes, kv: KeyValue | None) -> None:
         """Record the new latest version of `key` (None: deleted), not yet committed."""
         self._layers[-1][key] = kv
+        if kv is None:
+            self._latest.pop(key, None)
+        else:
+            self._latest[key] = kv
 
     def seal(self) -> None:
         """Start committing the filling layer; later writes go to a fresh one."""
@@ -155,10 +161,8 @@ class KeyIndex:
     def discard_uncommitted(self) -> None:
         """Forget every write not yet committed (their transaction failed)."""
         self._layers = [{}]
+        self._latest = dict(self._committed)
 
-
-_ABSENT: KeyValue | None = KeyValue(b"", b"", 0, 0, 0)
-"""Not in a layer (a layer's None means deleted there)."""
 
 # Up to this many pending keys are placed one by one (each a move of the list's
 # tail); more are merged by one sort, which costs a pass over the whole list.

@@ -1,5 +1,7 @@
 """The in-memory key index against a plain dict: committed ranges stay sorted and
-exact however additions, deletions, re-additions and range reads interleave."""
+exact, and the latest version of each key is the committed one overlaid with the
+uncommitted layers, however additions, deletions, re-additions, commits, discarded
+layers and reads interleave."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ _keys = st.sampled_from([bytes([a, b]) for a in b"abc" for b in b"ab"])
 _step = st.one_of(
     *[st.tuples(st.just(action), _keys) for action in ("put", "delete", "seal", "commit") * 3],
     st.tuples(st.just("read"), _keys),
+    st.tuples(st.just("discard"), _keys),
 )
 
 
@@ -69,10 +72,22 @@ def _check_against_a_dict(loaded: list[int], steps: list[tuple[str, bytes]]) -> 
                         model.pop(written, None)
                     else:
                         model[written] = committed
+        elif action == "discard":
+            index.discard_uncommitted()
+            layers = [{}]
         else:
             expected = [model[k] for k in sorted(model) if k >= key]
             assert index.committed_range(key, b"\0") == expected
             assert index.committed_count(key, b"\0") == len(expected)
             assert index.committed_range(b"a", key) == [model[k] for k in sorted(model) if k < key]
+        latest = dict(model)
+        for layer in layers:
+            for written, value in layer.items():
+                if value is None:
+                    latest.pop(written, None)
+                else:
+                    latest[written] = value
+        assert index.latest(key) == latest.get(key)
+        assert index.latest_range(b"\0", b"\0") == [latest[k] for k in sorted(latest)]
     assert index.committed_range(b"\0", b"\0") == [model[k] for k in sorted(model)]
     assert len(index) == len(model)
