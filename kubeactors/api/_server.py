@@ -752,18 +752,21 @@ class ApiServer(Actor[ApiRequest]):
             request.reply.send([])
             return
         answers = BatchAnswers(len(updates), request.reply)
-        # Each user and token is authenticated once per batch (the user object and
-        # the token stand for the identity while the batch holds them).
-        users: dict[tuple[int, str], UserInfo] = {}
+        # Each token is looked up once per batch; a named user needs no lookup (each
+        # node's renewal of a heartbeat batch names its own).
+        tokens: dict[str, UserInfo] = {}
         self._batched_puts = []
         try:
             for index, update in enumerate(updates):
                 reply = answers.place(index)
                 try:
-                    identity = (id(update.user), update.token)
-                    user = users.get(identity)
-                    if user is None:
-                        user = users[identity] = self._authenticate(update.user, update.token)
+                    token = update.token
+                    if not token:
+                        user = self._authenticate(update.user, token)
+                    elif (found := tokens.get(token)) is not None:
+                        user = found
+                    else:
+                        user = tokens[token] = self._authenticate(update.user, token)
                     if type(update.obj) in _REVIEWS:
                         raise _create_only(type(update.obj))
                     self._update(update, user, reply)

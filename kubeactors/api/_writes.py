@@ -55,9 +55,10 @@ def spec_changed(old: ApiObject, new: ApiObject) -> bool:
 _SPEC_FIELDS: dict[type, tuple[str, ...]] = {}
 """The fields `spec_changed` compares, per type."""
 
-_GENERATION_KEPT: frozenset[type] = frozenset({Lease})
-"""Kinds whose updates never move `generation`: upstream's update strategy for them
-keeps the stored one and counts nothing (a Lease's, so a renewal leaves it as is)."""
+_GENERATION_KEPT: frozenset[type] = frozenset({Lease, Namespace})
+"""Kinds whose updates never move `generation`: upstream's update strategy for a
+Lease keeps the stored one and counts nothing (so a renewal leaves it as is), and a
+namespace's update keeps its stored spec."""
 
 
 def _forbidden_field(kind: ResourceKind[Any], name: str, field: str, detail: str) -> ApiError:
@@ -78,17 +79,18 @@ def merge_update(
     from `old` (identity, creation, deletion marks; the spec for a status update;
     the status for a main-resource update when `keep_status`)."""
     old_meta, new_meta = old.metadata, new.metadata
-    name = old_meta.name
     if new_meta.uid and new_meta.uid != old_meta.uid:
         raise ApiError.conflict(
-            kind.plural, name, f"Precondition failed: UID in object meta: {new_meta.uid}"
+            kind.plural,
+            old_meta.name,
+            f"Precondition failed: UID in object meta: {new_meta.uid}",
         )
     if old_meta.deletion_timestamp is not None:
         added = set(new_meta.finalizers) - set(old_meta.finalizers)
         if added:
             raise _forbidden_field(
                 kind,
-                name,
+                old_meta.name,
                 "metadata.finalizers",
                 "no new finalizers can be added if the object is being deleted, "
                 f"found new finalizers {sorted(added)}",
@@ -103,11 +105,7 @@ def merge_update(
     deletion = new_meta if marking else old_meta
     # What is merged below differs from `new` in metadata and status only, and for a
     # namespace keeps the stored spec: whether the spec changed is known already.
-    changed = (
-        type(old) not in _GENERATION_KEPT
-        and not isinstance(old, Namespace)
-        and spec_changed(old, new)
-    )
+    changed = type(old) not in _GENERATION_KEPT and spec_changed(old, new)
     meta = replace(
         new_meta,
         name=old_meta.name,
