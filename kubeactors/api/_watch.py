@@ -184,18 +184,25 @@ class ApiWatch(Generic[R]):
         stream = self._stream
         while True:
             try:
-                events = stream.take()
+                # The stream's own `__anext__`: one coroutine that waits if it must,
+                # rather than a call to see whether a batch is there, one for what to
+                # wait on and one more to take the batch once woken.
+                events = await stream.__anext__()
             except WatchCancelledError as error:
                 raise ApiError.expired(str(error)) from error
-            if events is None:
-                await stream.ready()
-                continue
             if not events:
                 if self._bookmarks:
                     return [self._bookmark(self._stream.revision)]
                 continue
             if self._predicate is None:
-                batch = self._cache.converted(self.kind, events)
+                # `self._cache.converted(self.kind, events)`, with the hit that every
+                # watcher after the first makes inline.
+                kind = self.kind
+                found = self._cache._batches.get((id(events), id(kind), True))
+                if found is not None and found.events is events and found.kind is kind:
+                    shared: list[WatchEvent[R]] = found.value
+                    return shared.copy()
+                batch = self._cache.converted(kind, events)
             else:
                 batch = self._select(self._cache.changes(self.kind, events), self._predicate)
             if batch:

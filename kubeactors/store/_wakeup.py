@@ -8,6 +8,12 @@ speaks the protocol asyncio's tasks use for awaitables that are not `Future`s
 (`_asyncio_future_blocking`, `add_done_callback`, `result`, `cancel`), so the
 waiting task hands it its resume step; a `Waker` then runs the steps of every task
 woken in one loop pass from a single callback, in the order they were woken.
+
+Two choices keep Python calls off each wait: a `Wakeup` has no `get_loop`, so a
+task reads its `_loop` attribute instead of calling it (the protocol allows either),
+and a woken task is resumed with a `Future` that is already done, whose result
+asyncio's C task reads directly, rather than with the `Wakeup`, whose `result` it
+would call. Only a cancelled wait is resumed with its `Wakeup`, which raises.
 """
 
 from __future__ import annotations
@@ -19,17 +25,20 @@ from typing import Any
 
 __all__ = ["Waker", "Wakeup"]
 
-_Step = Callable[["Wakeup"], object]
+# What a task hands `add_done_callback`: it takes the future to read the result of.
+_Step = Callable[["Wakeup | asyncio.Future[None]"], object]
 
 
 class Waker:
     """Resumes the woken tasks of one event loop, a batch per loop callback."""
 
-    __slots__ = ("_loop", "_woken")
+    __slots__ = ("_done", "_loop", "_woken")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._woken: list[Wakeup] = []
+        self._done: asyncio.Future[None] = loop.create_future()
+        self._done.set_result(None)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -37,6 +46,7 @@ class Waker:
 
     def _run(self) -> None:
         woken, self._woken = self._woken, []
+        finished = self._done
         done = 0
         try:
             for wakeup in woken:
@@ -49,9 +59,9 @@ class Waker:
                 if step is None:
                     continue  # resumed meanwhile by a cancellation
                 if context is None:
-                    step(wakeup)
+                    step(finished)
                 else:
-                    context.run(step, wakeup)
+                    context.run(step, finished)
         finally:
             # A step can raise only what escapes a task (KeyboardInterrupt,
             # SystemExit): let it out, but resume the others on the next pass.
@@ -112,9 +122,6 @@ class Wakeup:
             woken.append(self)
 
     # The future protocol in which an asyncio task speaks to what it awaits.
-
-    def get_loop(self) -> asyncio.AbstractEventLoop:
-        return self._loop
 
     def add_done_callback(self, step: _Step, *, context: contextvars.Context | None = None) -> None:
         self._step = step

@@ -4,6 +4,7 @@ and anyio cancel scopes behave as with an ordinary future."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import anyio
 import pytest
@@ -100,3 +101,36 @@ async def test_only_one_task_may_wait_at_a_time() -> None:
         await wakeup
     wakeup.wake()
     await asyncio.wait_for(first, 5)
+
+
+@pytest.mark.parametrize("task_type", ["c", "python"])
+async def test_one_wakeup_serves_many_waits_of_c_and_python_tasks(task_type: str) -> None:
+    """A woken task is resumed with the waker's one finished future, not its wakeup:
+    both asyncio's C task and its pure-Python task must take that as a normal
+    resumption, wait after wait, and a cancellation in between must still raise."""
+    loop = asyncio.get_running_loop()
+    wakeup = Wakeup(Waker(loop))
+    resumed = 0
+
+    async def wait_often() -> None:
+        nonlocal resumed
+        for _ in range(50):
+            await wakeup
+            resumed += 1
+        with pytest.raises(asyncio.CancelledError):
+            await wakeup
+        await wakeup
+        resumed += 1
+
+    tasks: Any = asyncio.tasks
+    task = (tasks._CTask if task_type == "c" else tasks._PyTask)(wait_often(), loop=loop)
+    for _ in range(50):
+        await asyncio.sleep(0)
+        wakeup.wake()
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    wakeup.wake()
+    await asyncio.wait_for(task, 5)
+    assert resumed == 51
