@@ -20,7 +20,14 @@ from ..api import (
 from ._settings import NodeSettings
 from ._shape import NodeShape
 
-__all__ = ["KUBELET_VERSION", "allocatable", "node_conditions", "node_object"]
+__all__ = [
+    "KUBELET_VERSION",
+    "allocatable",
+    "fresh_conditions",
+    "node_conditions",
+    "node_object",
+    "refreshed",
+]
 
 KUBELET_VERSION = "v1.31.0-kubeactors"
 
@@ -53,7 +60,30 @@ def allocatable(shape: NodeShape, settings: NodeSettings) -> dict[str, str]:
 
 
 def node_conditions(previous: list[NodeCondition], now: str) -> list[NodeCondition]:
-    """The four conditions a healthy kubelet reports, heartbeat now; transitions kept."""
+    """The four conditions a healthy kubelet reports, heartbeat now; transitions kept.
+
+    A healthy node posts the four it posted last, in their order, each only beating
+    again: each is then a copy of itself with the new heartbeat (what building it
+    afresh would give, for less).
+    """
+    if len(previous) == len(_CONDITIONS):
+        beating: list[NodeCondition] = []
+        for old, (kind, status, reason, message) in zip(previous, _CONDITIONS, strict=True):
+            if (
+                old.type != kind
+                or old.status != status
+                or old.reason != reason
+                or old.message != message
+            ):
+                break
+            beating.append(msgspec.structs.replace(old, last_heartbeat_time=now))
+        else:
+            return beating
+    return fresh_conditions(previous, now)
+
+
+def fresh_conditions(previous: list[NodeCondition], now: str) -> list[NodeCondition]:
+    """`node_conditions` built afresh from `_CONDITIONS`, whatever came before."""
     before = {condition.type: condition for condition in previous}
     conditions = []
     for kind, status, reason, message in _CONDITIONS:

@@ -78,8 +78,8 @@ class _Entry:
         # An in-process client: its renewals go to its API server in batches.
         self.batcher = client if isinstance(client, Client) else None
         self.version = ""
-        # The node's Lease as last sent: the next renewal is a copy with a new
-        # version and renew time (cheaper than building one afresh).
+        # The node's Lease as last sent or as stored by the last renewal: the next
+        # renewal is a copy with a new renew time (and version, if it changed since).
         self.lease = lease
 
 
@@ -158,6 +158,9 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                         entry = self._entries.get(node)
                         if entry is not None:
                             entry.version = answer.metadata.resource_version
+                            # The next renewal is a copy of the Lease as stored, as
+                            # upstream's kubelet renews the Lease it got back.
+                            entry.lease = answer
                     elif _lost(answer):
                         await self._relearn(node)
                     else:
@@ -176,6 +179,12 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                 entry.version = ""
             else:
                 entry.version = lease.metadata.resource_version
+                # Renewed from the Lease as stored (its identity, should it have been
+                # made anew), held again by this node, as upstream's kubelet does.
+                spec = replace(
+                    lease.spec, holder_identity=node, lease_duration_seconds=self._duration
+                )
+                entry.lease = replace(lease, spec=spec)
 
     async def _on_tick(self) -> None:
         slot = self._tick % self._slots
@@ -199,11 +208,11 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
             ):
                 sender = sender or client
                 lease = entry.lease
-                lease = entry.lease = replace(
-                    lease,
-                    metadata=replace(lease.metadata, resource_version=entry.version),
-                    spec=replace(lease.spec, renew_time=stamp),
-                )
+                if lease.metadata.resource_version != entry.version:
+                    lease = replace(
+                        lease, metadata=replace(lease.metadata, resource_version=entry.version)
+                    )
+                lease = entry.lease = replace(lease, spec=replace(lease.spec, renew_time=stamp))
                 batch.append(client.batch_item(lease))
                 batched.append(node)
             else:

@@ -79,6 +79,11 @@ def make_runtime(
     )
 
 
+def _allocatable_amounts(node: Node) -> dict[str, str]:
+    """What `node_allocatable` reads of `node`."""
+    return node.status.allocatable or node.status.capacity
+
+
 class Kubelet(Actor[KubeletMessage]):
     """One node: its Node object, and the pods bound to it run through a container runtime.
 
@@ -329,8 +334,13 @@ class Kubelet(Actor[KubeletMessage]):
     async def _node_updated(self, node: Node) -> None:
         if node.metadata.name != self.name:
             return
-        self._node = node
-        self._allocatable = node_allocatable(node)
+        previous, self._node = self._node, node
+        # Most updates are the node's own status posts: allocatable as before, and no
+        # NoExecute taint (the only kind that evicts), so nothing to parse or check.
+        if previous is None or _allocatable_amounts(node) != _allocatable_amounts(previous):
+            self._allocatable = node_allocatable(node)
+        if not any(taint.effect == "NoExecute" for taint in node.spec.taints):
+            return
         for run in list(self._runs.values()):
             if run.terminated or run.pod.metadata.deletion_timestamp is not None:
                 continue

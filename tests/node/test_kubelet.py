@@ -1,13 +1,14 @@
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 import pytest
 
-from kubeactors.api import Lease, Node, Pod, Taint
+from kubeactors.api import Lease, Node, Pod, Taint, Toleration
 from kubeactors.node import LEASE_NAMESPACE, NodeSettings, NodeShape, host_ip, pod_cidr
 
-from ..api.harness import FIXED_TIME, make_pod, running_api, wait_for
+from ..api.harness import FIXED_TIME, Harness, make_pod, running_api, wait_for
 from ._nodes import FAST, Nodes, wait_for_objects
 
 
@@ -160,3 +161,82 @@ async def test_all_kubelets_share_the_dispatchers_watches(tmp_path: Path) -> Non
         # The waits above closed their watches: what is left is the dispatcher's
         # three (pods, nodes, and Services for the containers' variables).
         assert (await h.store.status()).watchers == 3
+
+
+async def _seen_by_its_kubelet(h: Harness, written: Node) -> None:
+    """Wait for a status post of the node's kubelet made after `written`: the kubelet
+    posts the Node it last saw, so a later post that keeps the change has seen it."""
+    version = int(written.metadata.resource_version)
+    await wait_for(
+        h.client,
+        Node,
+        lambda nodes: (
+            int(nodes[0].metadata.resource_version) > version
+            and nodes[0].status.allocatable == written.status.allocatable
+            and nodes[0].spec.taints == written.spec.taints
+        ),
+    )
+
+
+async def test_the_kubelet_admits_against_the_allocatable_it_last_saw(tmp_path: Path) -> None:
+    """The kubelet keeps its node's allocatable between updates that leave it alone; a
+    change to it is taken in (here: room for one pod only)."""
+    async with running_api(tmp_path) as h:
+        Nodes(h).start(0)
+        [node] = await wait_for(h.client, Node, lambda nodes: len(nodes) == 1)
+        allocatable = {**node.status.allocatable, "pods": "1"}
+        status = msgspec.structs.replace(node.status, allocatable=allocatable)
+        written = await h.client.update_status(msgspec.structs.replace(node, status=status))
+        await _seen_by_its_kubelet(h, written)
+        await h.client.create(_bound_to("first", "node-0"))
+        await wait_for(h.client, Pod, lambda pods: pods[0].status.phase == "Running")
+        await h.client.create(_bound_to("second", "node-0"))
+        pods = await wait_for(
+            h.client, Pod, lambda pods: any(p.status.phase == "Failed" for p in pods)
+        )
+        [rejected] = [p for p in pods if p.status.phase == "Failed"]
+        assert (rejected.metadata.name, rejected.status.reason) == ("second", "OutOfpods")
+
+
+async def test_a_no_execute_taint_evicts_the_pods_that_do_not_tolerate_it(
+    tmp_path: Path,
+) -> None:
+    async with running_api(tmp_path) as h:
+        Nodes(h).start(0)
+        await wait_for(h.client, Node, lambda nodes: len(nodes) == 1)
+        tolerant = _bound_to("tolerant", "node-0")
+        toleration = Toleration(key="dedicated", operator="Exists", effect="NoExecute")
+        pod_spec = msgspec.structs.replace(tolerant.spec, tolerations=[toleration])
+        await h.client.create(msgspec.structs.replace(tolerant, spec=pod_spec))
+        await h.client.create(_bound_to("intolerant", "node-0"))
+        await wait_for(h.client, Pod, lambda pods: all(p.status.phase == "Running" for p in pods))
+        effects: tuple[Literal["NoSchedule"], Literal["NoExecute"]] = ("NoSchedule", "NoExecute")
+        for effect in effects:
+            node = await h.client.get(Node, "node-0")
+            taint = Taint(key="dedicated", value="x", effect=effect)
+            spec = msgspec.structs.replace(node.spec, taints=[*node.spec.taints, taint])
+            written = await h.client.update(msgspec.structs.replace(node, spec=spec))
+            await _seen_by_its_kubelet(h, written)
+            names = {p.metadata.name for p in (await h.client.list(Pod)).items}
+            if effect == "NoSchedule":
+                assert names == {"tolerant", "intolerant"}
+        pods = await wait_for(h.client, Pod, lambda pods: len(pods) == 1)
+        assert pods[0].metadata.name == "tolerant"
+
+
+async def test_a_lease_taken_over_is_renewed_again_by_its_node(tmp_path: Path) -> None:
+    """Another writer changes a node's Lease: the node's next renewal conflicts, the
+    hub reads the Lease again and renews it as its node's own, from then on."""
+    async with running_api(tmp_path) as h:
+        Nodes(h).start(0)
+        [lease] = await wait_for_objects(h, Lease, lambda leases: len(leases) == 1)
+        spec = msgspec.structs.replace(lease.spec, holder_identity="someone-else")
+        taken = await h.client.update(msgspec.structs.replace(lease, spec=spec))
+        since = int(taken.metadata.resource_version)
+
+        def renewed_twice_since(leases: list[Lease]) -> bool:
+            return int(leases[0].metadata.resource_version) > since + 1
+
+        [renewed] = await wait_for_objects(h, Lease, renewed_twice_since)
+        assert renewed.spec.holder_identity == "node-0"
+        assert renewed.metadata.uid == lease.metadata.uid
