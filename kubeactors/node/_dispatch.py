@@ -11,6 +11,7 @@ from ..client import ApiClient, Delta, Informer
 from ._messages import (
     DispatcherMessage,
     KubeletMessage,
+    NodesKnown,
     NodeUpdated,
     PodsAssigned,
     Register,
@@ -31,6 +32,16 @@ def _node_of(pod: Pod) -> list[str]:
     return [pod.spec.node_name] if pod.spec.node_name else []
 
 
+def _judged_by(old: Node, new: Node) -> bool:
+    """Whether `new` changes what a kubelet admits and evicts pods by."""
+    return (
+        new.spec.taints != old.spec.taints
+        or new.metadata.labels != old.metadata.labels
+        or (new.status.allocatable or new.status.capacity)
+        != (old.status.allocatable or old.status.capacity)
+    )
+
+
 class PodDispatcher(Actor[DispatcherMessage]):
     """Watches all pods, nodes and Services once and hands each change to its kubelet.
 
@@ -38,7 +49,11 @@ class PodDispatcher(Actor[DispatcherMessage]):
     through a dictionary lookup on `spec.nodeName` (or the node's name), never by
     testing every kubelet. A kubelet holds the same frozen Node object the cache
     holds, not a copy, and reads Service variables from the one shared
-    `ServiceEnvironment` (as upstream's kubelet reads its Service lister).
+    `ServiceEnvironment` (as upstream's kubelet reads its Service lister). A change
+    to a Node reaches its kubelet only if it changes what the kubelet admits and
+    evicts pods by (labels, taints, allocatable): the kubelet reads its Node as
+    stored from this informer when it posts its status (upstream's node lister), so
+    its own status posts coming back need not be handed to it.
     """
 
     def __init__(self, client: ApiClient) -> None:
@@ -85,6 +100,7 @@ class PodDispatcher(Actor[DispatcherMessage]):
     async def _introduce(self, node: str, kubelet: ActorRef[KubeletMessage]) -> None:
         """Everything a newly registered kubelet must know: its Node and all its pods."""
         await kubelet.tell(ServicesKnown(self._services))
+        await kubelet.tell(NodesKnown(self._nodes))
         current = self._nodes.get(node)
         if current is not None:
             await kubelet.tell(NodeUpdated(current))
@@ -106,6 +122,8 @@ class PodDispatcher(Actor[DispatcherMessage]):
         for delta in deltas:
             if delta.type == "DELETED":
                 continue
+            if delta.old is not None and not _judged_by(delta.old, delta.object):
+                continue  # its own status post, most often: read from the cache
             kubelet = self._kubelets.get(delta.object.metadata.name)
             if kubelet is not None:
                 update = NodeUpdated(delta.object)

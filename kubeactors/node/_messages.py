@@ -9,7 +9,7 @@ import msgspec
 
 from ..actors import ActorRef, Reply
 from ..api import Node, Pod
-from ..client import Delta
+from ..client import Delta, Informer
 from ._service_env import ServiceEnvironment
 from .runtime import ContainerEvent
 
@@ -19,6 +19,7 @@ __all__ = [
     "FollowLogs",
     "KubeletMessage",
     "NodeUpdated",
+    "NodesKnown",
     "PodReported",
     "PodsAssigned",
     "ProbePod",
@@ -51,9 +52,18 @@ class ServicesKnown(msgspec.Struct, frozen=True):
 
 
 class NodeUpdated(msgspec.Struct, frozen=True):
-    """The kubelet's own Node as stored now (labels, taints, version)."""
+    """The kubelet's own Node as stored now: sent when first registered and then on
+    each change to what the kubelet judges pods by (labels, taints, allocatable), not
+    for its own status posts coming back."""
 
     node: Node
+
+
+class NodesKnown(msgspec.Struct, frozen=True):
+    """Where the kubelet reads its Node as stored now, to post its status from (the
+    dispatcher's Node informer, shared and read only: upstream's node lister)."""
+
+    nodes: Informer[Node]
 
 
 class RetryPod(msgspec.Struct, frozen=True):
@@ -127,6 +137,7 @@ class ReportNodeStatus(msgspec.Struct, frozen=True):
 KubeletMessage = (
     PodsAssigned
     | NodeUpdated
+    | NodesKnown
     | RetryPod
     | PodReported
     | SyncPod

@@ -23,7 +23,7 @@ from ..api import (
     node_allocatable,
     object_key,
 )
-from ..client import ApiClient
+from ..client import ApiClient, Informer
 from ._admission import admit, effective_requests, untolerated
 from ._backoff import BackOff
 from ._env import EnvError, EnvSources, references
@@ -34,6 +34,7 @@ from ._messages import (
     DispatcherMessage,
     FollowLogs,
     KubeletMessage,
+    NodesKnown,
     NodeUpdated,
     PodReported,
     PodsAssigned,
@@ -128,6 +129,7 @@ class Kubelet(Actor[KubeletMessage]):
         self._orphans: dict[str, SandboxStatus] = {}
         self._addresses = PodAddresses(self._cidr)
         self._services: ServiceEnvironment | None = None
+        self._nodes: Informer[Node] | None = None
 
     @property
     def runtime(self) -> ContainerRuntime:
@@ -204,6 +206,8 @@ class Kubelet(Actor[KubeletMessage]):
                     self._remove_orphans()
             case NodeUpdated(node=node):
                 await self._node_updated(node)
+            case NodesKnown(nodes=nodes):
+                self._nodes = nodes
             case PodReported(key=key, pod=pod, error=error):
                 await self._reported(key, pod, error)
             case RetryPod(key=key):
@@ -494,6 +498,11 @@ class Kubelet(Actor[KubeletMessage]):
         node = self._node
         if node is None:
             return
+        # The Node as stored now (the version to write over): the dispatcher tells
+        # this kubelet only of changes to what it judges pods by.
+        stored = self._nodes.get(self.name) if self._nodes is not None else None
+        if stored is not None:
+            node = stored
         updated = refreshed(node, format_time(self._wall_clock()))
         name = self.name
 

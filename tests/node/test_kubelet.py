@@ -5,8 +5,10 @@ from typing import Literal
 import msgspec
 import pytest
 
-from kubeactors.api import Lease, Node, Pod, Taint, Toleration
+from kubeactors.api import Lease, Node, NodeStatus, ObjectMeta, Pod, Taint, Toleration
 from kubeactors.node import LEASE_NAMESPACE, NodeSettings, NodeShape, host_ip, pod_cidr
+from kubeactors.node._dispatch import _judged_by
+from kubeactors.node._node_status import node_conditions
 
 from ..api.harness import FIXED_TIME, Harness, make_pod, running_api, wait_for
 from ._nodes import FAST, Nodes, wait_for_objects
@@ -240,3 +242,46 @@ async def test_a_lease_taken_over_is_renewed_again_by_its_node(tmp_path: Path) -
         [renewed] = await wait_for_objects(h, Lease, renewed_twice_since)
         assert renewed.spec.holder_identity == "node-0"
         assert renewed.metadata.uid == lease.metadata.uid
+
+
+async def test_status_posts_follow_the_node_as_stored(tmp_path: Path) -> None:
+    """A kubelet is not handed its own status posts coming back, yet each post is
+    made over the version stored last (none conflicts): the node is written again and
+    again, by its kubelet alone."""
+    async with running_api(tmp_path) as h:
+        Nodes(h).start(0)
+        [node] = await wait_for(h.client, Node, lambda nodes: len(nodes) == 1)
+        versions = [int(node.metadata.resource_version)]
+        for _ in range(3):
+            since = versions[-1]
+
+            def newer(nodes: list[Node], since: int = since) -> bool:
+                return int(nodes[0].metadata.resource_version) > since
+
+            [node] = await wait_for(h.client, Node, newer)
+            versions.append(int(node.metadata.resource_version))
+        assert versions == sorted(set(versions))
+
+
+def test_a_kubelet_is_told_of_changes_to_what_it_judges_pods_by() -> None:
+    node = Node(
+        metadata=ObjectMeta(name="n", labels={"zone": "a"}, resource_version="1"),
+        status=NodeStatus(allocatable={"pods": "110"}, conditions=[]),
+    )
+    posted = msgspec.structs.replace(
+        node,
+        metadata=msgspec.structs.replace(node.metadata, resource_version="2"),
+        status=msgspec.structs.replace(node.status, conditions=node_conditions([], "t")),
+    )
+    assert not _judged_by(node, posted)
+    relabelled = msgspec.structs.replace(
+        node, metadata=msgspec.structs.replace(node.metadata, labels={"zone": "b"})
+    )
+    tainted = msgspec.structs.replace(
+        node, spec=msgspec.structs.replace(node.spec, taints=[Taint(key="k", effect="NoExecute")])
+    )
+    shrunk = msgspec.structs.replace(
+        node, status=msgspec.structs.replace(node.status, allocatable={"pods": "1"})
+    )
+    for changed in (relabelled, tainted, shrunk):
+        assert _judged_by(node, changed)
