@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from ..actors import Actor, ActorRef
-from ..api import ApiError, Lease, LeaseSpec, ObjectMeta
+from ..api import ApiError, Lease, LeaseSpec, Node, ObjectMeta
 from ..client import ApiClient, Client
 from ._messages import ReportNodeStatus
 
@@ -33,10 +33,17 @@ LEASE_NAMESPACE = "kube-node-lease"
 
 
 class Track(msgspec.Struct, frozen=True):
-    """Heartbeat for `node` from now on; `kubelet` is asked for its status periodically."""
+    """Heartbeat for `node` from now on; `kubelet` is asked for its status periodically.
+
+    With `status` (the kubelet's own, read only: the Node as it would post it now,
+    or None), the hub posts that status itself, in one batch with the other nodes'
+    of the tick, each still its own update by its own node, instead of cueing the
+    kubelet to post it alone.
+    """
 
     node: str
     kubelet: ActorRef[Any]
+    status: Callable[[], Node | None] | None = None
 
 
 class Untrack(msgspec.Struct, frozen=True):
@@ -69,10 +76,18 @@ HeartbeatMessage = Track | Untrack | _Tick | _Renewed | _Lost | _Answered
 
 
 class _Entry:
-    __slots__ = ("batcher", "client", "kubelet", "lease", "slot", "version")
+    __slots__ = ("batcher", "client", "kubelet", "lease", "slot", "status", "version")
 
-    def __init__(self, kubelet: ActorRef[Any], slot: int, client: ApiClient, lease: Lease) -> None:
+    def __init__(
+        self,
+        kubelet: ActorRef[Any],
+        slot: int,
+        client: ApiClient,
+        lease: Lease,
+        status: Callable[[], Node | None] | None,
+    ) -> None:
         self.kubelet = kubelet
+        self.status = status
         self.slot = slot
         self.client = client
         # An in-process client: its renewals go to its API server in batches.
@@ -129,14 +144,15 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
 
     async def receive(self, message: HeartbeatMessage) -> None:
         match message:
-            case Track(node=node, kubelet=kubelet):
+            case Track(node=node, kubelet=kubelet, status=status):
                 old = self._entries.pop(node, None)
                 if old is not None:
                     self._leave(node, old.slot)
                 slot = self._next_slot
                 self._next_slot = (slot + 1) % self._slots
                 client = self._client_for(node) if self._client_for else self._client
-                self._entries[node] = _Entry(kubelet, slot, client, self._lease(node, "", ""))
+                lease = self._lease(node, "", "")
+                self._entries[node] = _Entry(kubelet, slot, client, lease, status)
                 self._by_slot[slot].add(node)
                 self._ordered[slot] = None
                 await self._renew(node, self._entries[node])
@@ -193,6 +209,9 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
         batch: list[Any] = []
         batched: list[str] = []
         sender: Client | None = None
+        posts: list[Any] = []
+        posted: list[str] = []
+        poster: Client | None = None
         stamp = self._stamp()  # every lease of a tick is renewed at the same moment
         ordered = self._ordered[slot]
         if ordered is None:
@@ -218,9 +237,23 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
             else:
                 await self._renew(node, entry)
             if status_round:
-                entry.kubelet.try_tell(ReportNodeStatus())
+                status = entry.status
+                if (
+                    status is not None
+                    and client is not None
+                    and (poster is None or client.api is poster.api)
+                ):
+                    poster = poster or client
+                    node_object = status()
+                    if node_object is not None:
+                        posts.append(client.batch_item(node_object, subresource="status"))
+                        posted.append(node)
+                else:
+                    entry.kubelet.try_tell(ReportNodeStatus())
         if sender is not None:
             await self._renew_batch(sender, batch, batched)
+        if poster is not None and posts:
+            await self._post_batch(poster, posts, posted)
 
     async def _renew_batch(self, sender: Client, batch: list[Any], nodes: list[str]) -> None:
         me = self.context.self
@@ -234,6 +267,20 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                     me.try_tell(_Lost(node))
 
         await sender.send_batch(batch, answered)
+
+    async def _post_batch(self, poster: Client, posts: list[Any], nodes: list[str]) -> None:
+        """Send the status posts of a tick in one batch; a failure is only logged, as
+        a kubelet's own post's is (the next one comes a status period later)."""
+
+        def answered(answers: list[Any] | None, error: BaseException | None) -> None:
+            if answers is None:
+                logger.info("posting the status of %d nodes failed: %s", len(nodes), error)
+                return
+            for node, answer in zip(nodes, answers, strict=True):
+                if not isinstance(answer, Node):
+                    logger.info("posting the status of %s failed: %s", node, answer)
+
+        await poster.send_batch(posts, answered)
 
     def _stamp(self) -> str:
         """The wall time as a Lease's MicroTime (microseconds, UTC), formatted once per

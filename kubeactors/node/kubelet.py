@@ -186,7 +186,7 @@ class Kubelet(Actor[KubeletMessage]):
         if self._heartbeat is not None:
             from .heartbeat import Track
 
-            await self._heartbeat.tell(Track(self.name, me))
+            await self._heartbeat.tell(Track(self.name, me, status=self._node_status))
 
     async def on_stop(self) -> None:
         if self._runtime is not None:
@@ -494,16 +494,23 @@ class Kubelet(Actor[KubeletMessage]):
                 if error.reason != "NotFound":
                     raise
 
-    async def _post_node_status(self) -> None:
+    def _node_status(self) -> Node | None:
+        """The Node as this kubelet posts it now (None before it knows its Node): the
+        heartbeat hub posts it too, in batches (see `Track`)."""
         node = self._node
         if node is None:
-            return
+            return None
         # The Node as stored now (the version to write over): the dispatcher tells
         # this kubelet only of changes to what it judges pods by.
         stored = self._nodes.get(self.name) if self._nodes is not None else None
         if stored is not None:
             node = stored
-        updated = refreshed(node, format_time(self._wall_clock()))
+        return refreshed(node, format_time(self._wall_clock()))
+
+    async def _post_node_status(self) -> None:
+        updated = self._node_status()
+        if updated is None:
+            return
         name = self.name
 
         def answered(_: Node | None, error: BaseException | None) -> None:
