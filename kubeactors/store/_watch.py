@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ._errors import StoreError
 from ._keys import in_range
@@ -146,33 +146,17 @@ class WatchStream:
         self._push(events, revision)
 
     def _push(self, events: list[Event], revision: int) -> None:
-        # Runs once per watch for every write it sees: kept to the bare steps.
-        if self._closed:
-            return
-        if revision > self._queued:
-            self._queued = revision
         if not events:
+            if self._closed:
+                return
+            if revision > self._queued:
+                self._queued = revision
             if self.progress_notify:
                 self._batches.append(events)
                 self._revisions.append(self._queued)
                 self._wake()
             return
-        self._quiet = False
-        self._batches.append(events)
-        self._revisions.append(self._queued)
-        self._pending += len(events)
-        if self._pending > self.capacity:
-            self._cancel(WatchCancelledError(f"watcher fell behind by {self._pending} events"))
-            return
-        wakeup = self._wakeup
-        # `wakeup.wake()`, inline: this runs once per watch for every write it sees,
-        # and the call was about a twentieth of a receipt's instructions.
-        if wakeup is not None and wakeup._step is not None and not wakeup._woken:
-            wakeup._woken = True
-            woken = wakeup._waker._woken
-            if not woken:
-                wakeup._loop.call_soon(wakeup._waker._run)
-            woken.append(wakeup)
+        _push_each((self,), events, revision)
 
     def _advance(self, revision: int) -> None:
         """Nothing in range up to `revision`: the consumer is complete up to there."""
@@ -308,6 +292,34 @@ class WatchStream:
         self._cancel(None)
 
 
+def _push_each(streams: Iterable[WatchStream], events: list[Event], revision: int) -> None:
+    """Queue `events` (whole revisions, not none) complete up to `revision` on each of
+    `streams`, and wake their consumers. A publish runs this once for all the watches
+    of a range that a write reaches, so it is kept to the bare steps, with no call per
+    watch: a call was about a fifth of a watch's share of a publish."""
+    count = len(events)
+    for stream in streams:
+        if stream._closed:
+            continue
+        if revision > stream._queued:
+            stream._queued = revision
+        stream._quiet = False
+        stream._batches.append(events)
+        stream._revisions.append(stream._queued)
+        stream._pending += count
+        if stream._pending > stream.capacity:
+            stream._cancel(WatchCancelledError(f"watcher fell behind by {stream._pending} events"))
+            continue
+        wakeup = stream._wakeup
+        # `wakeup.wake()`, inline, for the same reason.
+        if wakeup is not None and wakeup._step is not None and not wakeup._woken:
+            wakeup._woken = True
+            woken = wakeup._waker._woken
+            if not woken:
+                wakeup._loop.call_soon(wakeup._waker._run)
+            woken.append(wakeup)
+
+
 class _Range:
     """The open watches of one key range and filter set: each published event is tested
     once per range, not once per watch, and the watches share the list that matches."""
@@ -429,6 +441,7 @@ class WatchHub:
                         stream._advance(revision)
                 continue
             first = matching[0].kv.mod_revision
+            plain: list[WatchStream] = []
             for stream in streams:
                 if stream.start_revision > first:
                     # A watch from a revision not yet reached: only what comes after it.
@@ -440,9 +453,10 @@ class WatchHub:
                 elif stream._held is not None:
                     stream._offer(matching, revision)
                 elif stream.gate is None or stream._admits(matching):
-                    stream._push(matching, revision)  # the common case, one call
+                    plain.append(stream)  # the common case
                 else:
                     stream._advance(revision)
+            _push_each(plain, matching, revision)
 
     @staticmethod
     def deliver(stream: WatchStream, events: list[Event], revision: int) -> None:
