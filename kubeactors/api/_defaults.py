@@ -17,9 +17,9 @@ from ._batch import CONTROLLER_UID_LABEL, JOB_NAME_LABEL, Job
 from ._core import Namespace, ReplicationController, Secret, Service
 from ._memo import RecentResults
 from ._meta import ApiObject, LabelSelector, ObjectMeta
-from ._pod import Container, Pod, PodSpec
+from ._pod import EMPTY_POD_STATUS, Container, Pod, PodSpec, PodStatus
 
-__all__ = ["apply_defaults"]
+__all__ = ["PENDING_POD_STATUS", "apply_defaults"]
 
 replace = msgspec.structs.replace
 
@@ -88,6 +88,9 @@ def _pod_spec(spec: PodSpec) -> PodSpec:
     )
 
 
+PENDING_POD_STATUS = PodStatus(phase="Pending")
+"""The defaulted status of every pod created without one (`EMPTY_POD_STATUS`)."""
+
 # Pods from one template have equal specs: defaulted once, shared by all of them.
 _DEFAULTED_SPECS: RecentResults[PodSpec, PodSpec] = RecentResults()
 
@@ -97,7 +100,11 @@ def _pod(pod: Pod, metadata: ObjectMeta | None = None) -> Pod:
     if spec is None:
         spec = _pod_spec(pod.spec)
         _DEFAULTED_SPECS.put(pod.spec, spec)
-    status = pod.status if pod.status.phase else replace(pod.status, phase="Pending")
+    status = pod.status
+    if status is EMPTY_POD_STATUS:
+        status = PENDING_POD_STATUS
+    elif not status.phase:
+        status = replace(status, phase="Pending")
     if metadata is None:
         if spec is pod.spec and status is pod.status:
             return pod

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import binascii
 import functools
-import operator
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -160,12 +160,13 @@ def format_time(moment: datetime) -> str:
 
 
 # The version (4, bits 76-79) and variant (10, bits 62-63) of RFC 4122, set in the
-# bits; and the five groups of the hex text, cut in one call.
+# bits.
 _UID_KEEP = ~((0xF << 76) | (0b11 << 62)) & ((1 << 128) - 1)
 _UID_SET = (0x4 << 76) | (0b10 << 62)
-_UID_GROUPS = operator.itemgetter(
-    slice(0, 8), slice(8, 12), slice(12, 16), slice(16, 20), slice(20, 32)
-)
+# A uid's text is its 32 hex digits with a dash before the 9th, 13th, 17th and 21st:
+# where each digit goes in the 37 characters a uid and the comma after it take.
+_UID_TEXT = 37
+_UID_PLACES = tuple(digit + sum(digit >= cut for cut in (8, 12, 16, 20)) for digit in range(32))
 
 
 def random_uid(bits: int) -> str:
@@ -181,19 +182,27 @@ def random_uids(bits: int, count: int) -> list[str]:
     in the lowest bits), the last first: `pop()` takes them in the order drawn.
 
     One draw and one conversion to hex for many uids: a server creating objects
-    one after another makes them in batches."""
-    keep, set_ = _uid_masks(count)
-    text = ((bits & keep) | set_).to_bytes(16 * count, "big").hex()
-    groups = _UID_GROUPS
-    return ["-".join(groups(text[start : start + 32])) for start in range(0, 32 * count, 32)]
+    one after another makes them in batches. The digits are laid into a template of
+    the batch's text one digit place at a time, for every uid at once (32 slice
+    assignments instead of cutting and joining five pieces per uid), and the text
+    is split into the uids in one call."""
+    keep, set_, template = _uid_batch(count)
+    digits = binascii.b2a_hex(((bits & keep) | set_).to_bytes(16 * count, "big"))
+    text = bytearray(template)
+    for digit, place in enumerate(_UID_PLACES):
+        text[place::_UID_TEXT] = digits[digit::32]
+    return text.decode("ascii").split(",")
 
 
 @functools.lru_cache(maxsize=8)
-def _uid_masks(count: int) -> tuple[int, int]:
+def _uid_batch(count: int) -> tuple[int, int, bytes]:
+    """The masks of `count` packed draws, and the text of as many uids with their
+    dashes and commas in place."""
     keep = set_ = 0
     for _ in range(count):
         keep, set_ = (keep << 128) | _UID_KEEP, (set_ << 128) | _UID_SET
-    return keep, set_
+    template = ",".join(["00000000-0000-0000-0000-000000000000"] * count)
+    return keep, set_, template.encode("ascii")
 
 
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

@@ -361,6 +361,12 @@ class PodStatus(WireStruct, frozen=True):
     qos_class: str = msgspec.field(default="", name="qosClass")
 
 
+EMPTY_POD_STATUS = PodStatus()
+"""The status of a pod made without one: one object for all of them, as nothing
+changes an API object in place (building one per pod was a fifth of a client's cost
+of making a pod: a struct and five empty lists)."""
+
+
 class Pod(ApiObject, frozen=True):
     """A pod. `apiVersion` and `kind` are always written, as on the wire."""
 
@@ -368,7 +374,7 @@ class Pod(ApiObject, frozen=True):
     kind: str = "Pod"
     metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
     spec: PodSpec = msgspec.field(default_factory=PodSpec)
-    status: PodStatus = msgspec.field(default_factory=PodStatus)
+    status: PodStatus = EMPTY_POD_STATUS
 
 
 class PodTemplateSpec(WireStruct, frozen=True):

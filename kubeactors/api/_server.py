@@ -56,7 +56,7 @@ from ._custom import (
     normalize_custom,
 )
 from ._decoding import unknown_fields
-from ._defaults import apply_defaults
+from ._defaults import PENDING_POD_STATUS, apply_defaults
 from ._kinds import (
     KINDS,
     KindRegistry,
@@ -127,6 +127,9 @@ _UID_BATCH = 64
 _ENCODER = msgspec.json.Encoder()
 # A pod's JSON up to its metadata, as `ResourceKind.encode` writes every field.
 _POD_PREFIX = b'{"apiVersion":"v1","kind":"Pod","metadata":'
+# The status every pod created without one is stored with (one object: see
+# `EMPTY_POD_STATUS`).
+_PENDING_JSON = _ENCODER.encode(PENDING_POD_STATUS)
 
 
 class ApiServer(Actor[ApiRequest]):
@@ -554,7 +557,7 @@ class ApiServer(Actor[ApiRequest]):
                 b',"spec":',
                 spec,
                 b',"status":',
-                _ENCODER.encode(pod.status),
+                _PENDING_JSON if pod.status is PENDING_POD_STATUS else _ENCODER.encode(pod.status),
                 b"}",
             )
         )
@@ -1258,7 +1261,12 @@ class _Created(_Written):
         request: Create,
         generated: bool,
     ) -> None:
-        super().__init__(server, kind, key, stored, request.reply)
+        # `_Written.__init__`'s fields set here, not through a call: one per create.
+        self._server = server
+        self._kind = kind
+        self._key = key
+        self._stored = stored
+        self._upstream = request.reply
         self._request = request
         self._generated = generated
 

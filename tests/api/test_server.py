@@ -256,7 +256,8 @@ async def test_an_object_too_large_to_store_is_413(tmp_path: Path) -> None:
 
 async def test_a_created_pod_is_stored_as_its_kind_encodes_it(tmp_path: Path) -> None:
     """Pods from one template have their spec's JSON spliced in: the bytes stored
-    must be the pod's own encoding all the same, whatever its metadata and status."""
+        must be the pod's own encoding all the same, whatever its metadata and status (the
+    status of a pod made without one is spliced in too)."""
     template = make_pod().spec
     other = make_pod(cpu="250m").spec
     pods = kind_of(Pod)
@@ -264,10 +265,13 @@ async def test_a_created_pod_is_stored_as_its_kind_encodes_it(tmp_path: Path) ->
         for index in range(8):
             spec = (template, make_pod().spec, other)[index % 3]
             labels = {"app": "web", "quote": 'a"b\\c', "snow": "\u2603"} if index % 2 else {}
-            status = PodStatus(message=f"index {index}") if index in (4, 5) else PodStatus()
-            pod = Pod(
-                metadata=ObjectMeta(name=f"p{index}", labels=labels), spec=spec, status=status
-            )
+            meta = ObjectMeta(name=f"p{index}", labels=labels)
+            if index in (4, 5):
+                pod = Pod(metadata=meta, spec=spec, status=PodStatus(message=f"index {index}"))
+            elif index in (2, 3):
+                pod = Pod(metadata=meta, spec=spec, status=PodStatus())
+            else:  # the status every pod made without one shares
+                pod = Pod(metadata=meta, spec=spec)
             created = await h.client.create(pod)
             stored = await h.store.get(b"/registry/pods/default/p%d" % index)
             assert stored is not None
