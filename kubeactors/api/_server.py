@@ -199,6 +199,10 @@ class ApiServer(Actor[ApiRequest]):
         self._spec_json: RecentResults[PodSpec, bytes] = RecentResults()
         # While an `UpdateMany` is handled: its updates' writes, sent as one `PutMany`.
         self._batched_puts: list[StorePut] | None = None
+        # The writes of the creates handled in this turn of the event loop (`_hold_create`),
+        # and while the store's mailbox has no room for them, the event of their arrival.
+        self._held_creates: list[StorePut] | None = None
+        self._creates_backlog: anyio.Event | None = None
 
     # -- start -------------------------------------------------------------------
 
@@ -304,7 +308,7 @@ class ApiServer(Actor[ApiRequest]):
                 except ApiError as error:
                     bind.reply.fail(error)
             return
-        # Creates, gets and lists answer with a store request to pass on.
+        # Gets and lists answer with a store request to pass on (creates: `_hold_create`).
         forward: StoreRequest | None = None
         try:
             user = self._authenticate(message.user, message.token)
@@ -313,7 +317,11 @@ class ApiServer(Actor[ApiRequest]):
                 case Update() if type(message.obj) not in _REVIEWS:
                     self._update(message, user, message.reply)
                 case Create() if type(message.obj) not in _REVIEWS:
-                    forward = self._create(message, user)
+                    if self._creates_backlog is not None:
+                        await self._creates_backlog.wait()  # backpressure: the store is full
+                    put = self._create(message, user)
+                    if put is not None:
+                        self._hold_create(put)
                 case Create():
                     self._review(message, user)
                 case Get() | List() | Update() | Patch() | Delete() | Watch() if (
@@ -505,7 +513,7 @@ class ApiServer(Actor[ApiRequest]):
         address = f"10.{96 + (host >> 16)}.{(host >> 8) & 255}.{host & 255}"
         return replace(service, spec=replace(spec, cluster_ip=address, cluster_ips=[address]))
 
-    def _create(self, request: Create, user: UserInfo) -> StoreRequest | None:
+    def _create(self, request: Create, user: UserInfo) -> StorePut | None:
         obj = request.obj
         kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
         meta = obj.metadata
@@ -827,6 +835,38 @@ class ApiServer(Actor[ApiRequest]):
             self._batched_puts.append(put)
         else:
             self._tell_store(put)
+
+    def _hold_create(self, put: StorePut) -> None:
+        """Send a create's write at the end of this turn of the event loop, with the
+        other creates of the turn: the store takes them as one `PutMany`, each still
+        its own write (its own check, revision, watch event and reply), for one
+        message through the store's mailbox instead of one per create."""
+        held = self._held_creates
+        if held is None:
+            held = self._held_creates = []
+            asyncio.get_running_loop().call_soon(self._send_creates)
+        held.append(put)
+
+    def _send_creates(self) -> None:
+        puts = self._held_creates
+        self._held_creates = None
+        if not puts:
+            return
+        message = puts[0] if len(puts) == 1 else PutMany(puts)
+        if self._store_ref.try_tell(message):
+            return
+        # The store's mailbox is full: creates wait until this is in, as the server
+        # waited before sending each create's write.
+        backlog = self._creates_backlog = anyio.Event()
+
+        async def send() -> None:
+            try:
+                await self._store_ref.tell(message)
+            finally:
+                self._creates_backlog = None
+                backlog.set()
+
+        self.context.start_soon(send)
 
     def _flush_batched_puts(self) -> None:
         """Send the writes of the batch collected so far, as one `PutMany`."""

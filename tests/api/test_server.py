@@ -2,10 +2,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import msgspec
 import pytest
 
-from kubeactors.actors import ActorSystem
+from kubeactors.actors import Actor, ActorRef, ActorSystem
 from kubeactors.api import (
     ApiError,
     ApiServer,
@@ -21,7 +22,7 @@ from kubeactors.api import (
 )
 from kubeactors.api._kinds import without_resource_version
 from kubeactors.client import Client
-from kubeactors.store import Store, StoreOptions, prefix_end
+from kubeactors.store import Put, Store, StoreActor, StoreOptions, StoreRequest, prefix_end
 
 from .harness import make_pod, running_api
 
@@ -276,3 +277,104 @@ async def test_a_created_pod_is_stored_as_its_kind_encodes_it(tmp_path: Path) ->
             stored = await h.store.get(b"/registry/pods/default/p%d" % index)
             assert stored is not None
             assert stored.value == pods.encode(without_resource_version(created))
+
+
+async def test_creates_of_one_turn_reach_the_store_together_each_its_own_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The creates the server handles in one turn go to the store as one `PutMany`:
+    each still gets its own revision, reply and watch event, and a name taken fails
+    alone."""
+    batches: list[int] = []
+    put_many = StoreActor._put_many
+
+    def counted(actor: StoreActor, puts: list[Put]) -> None:
+        batches.append(len(puts))
+        put_many(actor, puts)
+
+    monkeypatch.setattr(StoreActor, "_put_many", counted)
+    async with running_api(tmp_path) as h:
+        first = await h.client.create(make_pod("taken"))
+        watch = await h.client.watch(Pod, resource_version=first.metadata.resource_version)
+        names = [f"p{index}" for index in range(12)]
+        created: dict[str, Pod] = {}
+        refused: list[ApiError] = []
+
+        async def create(name: str) -> None:
+            try:
+                created[name] = await h.client.create(make_pod(name))
+            except ApiError as error:
+                refused.append(error)
+
+        async with anyio.create_task_group() as group:
+            for name in [*names[:6], "taken", *names[6:]]:
+                group.start_soon(create, name)
+        assert sorted(created) == sorted(names)
+        assert [(e.code, e.reason) for e in refused] == [(409, "AlreadyExists")]
+        versions = {int(pod.metadata.resource_version) for pod in created.values()}
+        assert len(versions) == len(names)
+        events = await _next_events(watch, len(names))
+        assert [(e.type, e.object.metadata.name) for e in events] == [
+            ("ADDED", name) for name in names
+        ]
+        assert [int(e.object.metadata.resource_version) for e in events] == sorted(versions)
+        watch.close()
+    assert max(batches, default=0) > 1
+
+
+class _Gate(Actor[StoreRequest]):
+    """Passes every message on to the store, but holds each while the gate is shut:
+    a store that takes one message at a time, and none while shut."""
+
+    def __init__(self, store: ActorRef[StoreRequest]) -> None:
+        self.store = store
+        self.open = anyio.Event()
+        self.open.set()
+
+    async def receive(self, message: StoreRequest) -> None:
+        await self.open.wait()
+        await self.store.tell(message)
+
+
+async def test_creates_wait_while_the_stores_mailbox_is_full(tmp_path: Path) -> None:
+    """While the store's mailbox has no room, the creates' writes wait (and the
+    server takes no more creates meanwhile); once it has, every create completes."""
+    async with ActorSystem(seed=0) as system:
+        store = Store.spawn(system.root, tmp_path / "store.db", synchronous="OFF")
+        gates: list[_Gate] = []
+        servers: list[ApiServer] = []
+
+        def gate() -> _Gate:
+            gates.append(_Gate(store.ref))
+            return gates[-1]
+
+        def server() -> ApiServer:
+            servers.append(ApiServer(gate_ref, wall_clock=lambda: datetime.now(UTC)))
+            return servers[-1]
+
+        gate_ref = system.spawn(gate, name="gate", mailbox_size=1)
+        api = system.spawn(server, name="apiserver", mailbox_size=ApiServer.mailbox_size)
+        client = Client(api, timeout=10.0)
+        await client.list(Pod)  # the server has started
+        gates[0].open = anyio.Event()
+        created: list[Pod] = []
+
+        async def create(index: int) -> None:
+            created.append(await client.create(make_pod(f"p{index}")))
+
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as group:
+                for index in range(50):
+                    group.start_soon(create, index)
+                    await anyio.lowlevel.checkpoint()
+                for _ in range(100):  # until a write finds the store's mailbox full
+                    if servers[0]._creates_backlog is not None:
+                        break
+                    await anyio.lowlevel.checkpoint()
+                assert servers[0]._creates_backlog is not None
+                assert not created
+                gates[0].open.set()
+        assert sorted(pod.metadata.name for pod in created) == sorted(
+            f"p{index}" for index in range(50)
+        )
+        assert len({pod.metadata.resource_version for pod in created}) == 50
