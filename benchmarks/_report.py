@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -13,7 +14,8 @@ __all__ = ["emit"]
 
 
 def emit(title: str, rows: Sequence[Mapping[str, object]]) -> None:
-    """Print `rows` as a table on stderr, then each as one JSON line on stdout.
+    """Print `rows` as a table on stderr, then each as one JSON line on stdout, with the
+    interpreter's version and path under `python`.
 
     Every row needs a `name`; the other keys carry their unit in their name
     (`pods_per_s`, `p99_ms`, `ratio_vs_anyio`).
@@ -30,8 +32,10 @@ def emit(title: str, rows: Sequence[Mapping[str, object]]) -> None:
         table.add_row(*(_cell(row.get(column)) for column in columns))
     # Wide enough for many columns when stderr is not a terminal (CI logs, pipes).
     Console(stderr=True, width=240).print(table)
+    # Which interpreter ran it travels with each figure: CPython builds differ in speed.
+    python = f"{platform.python_version()} {sys.executable}"
     for row in rows:
-        sys.stdout.write(msgspec.json.encode(row).decode() + "\n")
+        sys.stdout.write(msgspec.json.encode({**row, "python": python}).decode() + "\n")
     sys.stdout.flush()
 
 
