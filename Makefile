@@ -1,11 +1,6 @@
 # Every target creates .venv and installs the project into it when needed, so on a
 # fresh machine each one is the only command a newcomer types.
-# The Python 3.11 that builds .venv. How CPython was compiled sets how fast every
-# actor runs: Debian's /usr/bin/python3.11 is built with profile-guided and link-time
-# optimisation, while a pyenv build (often first on PATH as python3) is not, and runs
-# our code markedly slower (docs/benchmarks.md, "The interpreter"). So Debian's is
-# preferred where it has venv; PYTHON=... overrides, and an existing .venv is kept.
-PYTHON ?= $(shell /usr/bin/python3.11 -c 'import ensurepip, venv' 2>/dev/null && echo /usr/bin/python3.11 || echo python3)
+PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
