@@ -4,13 +4,22 @@ watches sharing a range and however the writes are grouped into publishes."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubeactors.store import Event, EventType, KeyValue, WatchHub, WatchStream, in_range
+from kubeactors.store import (
+    Event,
+    EventType,
+    KeyValue,
+    WatchCancelledError,
+    WatchHub,
+    WatchStream,
+    in_range,
+)
 
 KEYS = [b"/a/1", b"/a/2", b"/a/3", b"/b/1", b"/b/2", b"/c"]
 RANGES: list[tuple[bytes, bytes | None]] = [
@@ -220,3 +229,36 @@ def test_a_gate_keeps_batches_from_its_watch_and_a_failing_gate_lets_them_throug
     assert asked == [[b"/a/2"], [b"/a/3", b"/a/1"]]
     assert [len(failing.take() or []), len(failing.take() or [])] == [1, 2]
     assert [len(plain.take() or []), len(plain.take() or [])] == [1, 2]
+
+
+async def test_one_publish_cancels_only_the_watch_it_overflows_and_wakes_the_rest() -> None:
+    """The watches of a range are queued in one loop: one that falls behind in the
+    middle of it is cancelled alone (its consumer takes what was queued, then the
+    error), and those after it still get the batch and are woken, each once, in the
+    order they were added."""
+    hub = WatchHub()
+    small = WatchStream(hub, b"/a/", b"/a0", 2)
+    streams = [WatchStream(hub, b"/a/", b"/a0", 100) for _ in range(2)]
+    streams.insert(1, small)
+    for stream in streams:
+        hub.add(stream)
+    woken: list[int] = []
+
+    async def follow(index: int, stream: WatchStream) -> None:
+        async for _ in stream:
+            woken.append(index)
+
+    tasks = [asyncio.ensure_future(follow(i, stream)) for i, stream in enumerate(streams)]
+    await asyncio.sleep(0)
+    events = [Event(EventType.PUT, KeyValue(b"/a/%d" % i, b"v", 1, 1, 1)) for i in range(3)]
+    hub.publish(events, 1)
+    await asyncio.sleep(0)
+    assert woken == [0, 1, 2]
+    assert len(hub) == 2
+    with pytest.raises(WatchCancelledError, match="fell behind by 3 events"):
+        await tasks[1]
+    hub.publish([Event(EventType.PUT, KeyValue(b"/a/9", b"v", 2, 2, 1))], 2)
+    await asyncio.sleep(0)
+    assert woken == [0, 1, 2, 0, 2]
+    for task in tasks:
+        task.cancel()
