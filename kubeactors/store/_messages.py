@@ -55,7 +55,8 @@ class Put(msgspec.Struct, frozen=True):
 class PutMany(msgspec.Struct, frozen=True):
     """The `puts`, in order, in one message: each is handled exactly as if it came
     alone (its own check, revision, watch event and reply; one failing does not stop
-    the rest). The API server sends a batch of updates' writes so."""
+    the rest). The API server sends so the writes of a batch of updates, and those of
+    the creates it handled in one turn of the event loop."""
 
     puts: list[Put]
 
