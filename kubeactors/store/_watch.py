@@ -236,17 +236,13 @@ class WatchStream:
         return self
 
     async def __anext__(self) -> list[Event]:
+        # `take()`'s steps, with the wait between them: a batch taken without a call,
+        # as most are once the consumer is woken.
         while True:
             if self._batches:
                 return self._pop()
-            if self._error is not None:
-                raise self._error
-            if self._closed:
-                raise StopAsyncIteration
-            wakeup = self._wakeup
-            if wakeup is None:
-                wakeup = self.ready()
-            await wakeup
+            self._check_open()
+            await (self._wakeup or self.ready())
 
     def take(self) -> list[Event] | None:
         """The next batch if one is queued, else None (then await `ready()`).
@@ -256,11 +252,15 @@ class WatchStream:
         """
         if self._batches:
             return self._pop()
+        self._check_open()
+        return None
+
+    def _check_open(self) -> None:
+        """Raise what a read of an ended watch raises, if it has ended."""
         if self._error is not None:
             raise self._error
         if self._closed:
             raise StopAsyncIteration
-        return None
 
     def _pop(self) -> list[Event]:
         batch = self._batches.popleft()
