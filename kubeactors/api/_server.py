@@ -537,7 +537,7 @@ class ApiServer(Actor[ApiRequest]):
             causes = validate_pod(admitted)
             if causes:
                 raise ApiError.invalid(kind.kind, name, causes)
-            key = kind.registry + f"{namespace}/{name}".encode()
+            key = kind.key(namespace, name)
             data = self._pod_bytes(admitted)
         else:
             self._validate(kind, admitted)
@@ -1301,12 +1301,7 @@ class _Created(_Written):
         request: Create,
         generated: bool,
     ) -> None:
-        # `_Written.__init__`'s fields set here, not through a call: one per create.
-        self._server = server
-        self._kind = kind
-        self._key = key
-        self._stored = stored
-        self._upstream = request.reply
+        super().__init__(server, kind, key, stored, request.reply)
         self._request = request
         self._generated = generated
 

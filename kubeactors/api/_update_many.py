@@ -77,11 +77,12 @@ class _Answer(Reply[Any]):
         return self._answered
 
     def send(self, value: Any) -> None:
-        if not self._answered:
-            self._answered = True
-            self._batch.answer(self._index, value)
+        self._complete(value)
 
     def fail(self, error: BaseException) -> None:
+        self._complete(error)
+
+    def _complete(self, answer: object) -> None:
         if not self._answered:
             self._answered = True
-            self._batch.answer(self._index, error)
+            self._batch.answer(self._index, answer)

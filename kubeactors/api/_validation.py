@@ -62,11 +62,13 @@ def _validate_name(
     name: str, namespace: str, namespaced: bool, *, path_segment: bool = False
 ) -> list[StatusCause]:
     causes: list[StatusCause] = []
-    if not name:
+    if name in _SUBDOMAINS:
+        pass  # found valid before (a valid subdomain is a valid path segment too)
+    elif not name:
         causes.append(_required("metadata.name", "name or generateName is required"))
     elif path_segment:
         causes += _path_segment_causes(name)
-    elif name not in _SUBDOMAINS and not _subdomain(name):
+    elif not _subdomain(name):
         causes.append(
             _invalid(
                 "metadata.name",
@@ -124,13 +126,7 @@ def _valid_namespace(namespace: str) -> bool:
 def validate_pod(pod: Pod) -> list[StatusCause]:
     """Every problem with `pod` (an empty list when it is valid)."""
     meta = pod.metadata
-    name, namespace = meta.name, meta.namespace
-    # `_validate_name`'s checks, inline for a valid name: every create and update of a
-    # pod asks (a pod's name is remembered for its updates).
-    if (name in _SUBDOMAINS or _subdomain(name)) and _valid_namespace(namespace):
-        causes: list[StatusCause] = []
-    else:
-        causes = _validate_name(name, namespace, namespaced=True)
+    causes = _validate_name(meta.name, meta.namespace, namespaced=True)
     if pod.kind != "Pod":
         causes.append(_invalid("kind", pod.kind, "must be Pod"))
     containers = pod.spec.containers
@@ -202,18 +198,12 @@ def validate(kind: ResourceKind[Any], obj: ApiObject) -> list[StatusCause]:
     if isinstance(obj, Node):
         return validate_node(obj)
     meta = obj.metadata
-    name = meta.name
-    # `_validate_name`'s checks, inline for a name found valid before (a valid
-    # subdomain is a valid path segment too): a Lease renewal asks every time.
-    if name in _SUBDOMAINS and (not kind.namespaced or _valid_namespace(meta.namespace)):
-        causes: list[StatusCause] = []
-    else:
-        causes = _validate_name(
-            name,
-            meta.namespace,
-            namespaced=kind.namespaced,
-            path_segment=kind.kind in _PATH_SEGMENT_NAMED,
-        )
+    causes = _validate_name(
+        meta.name,
+        meta.namespace,
+        namespaced=kind.namespaced,
+        path_segment=kind.kind in _PATH_SEGMENT_NAMED,
+    )
     if obj.kind != kind.kind:
         causes.append(_invalid("kind", obj.kind, f"must be {kind.kind}"))
     extra = _VALIDATORS.get(type(obj))

@@ -195,14 +195,7 @@ class ApiWatch(Generic[R]):
                     return [self._bookmark(self._stream.revision)]
                 continue
             if self._predicate is None:
-                # `self._cache.converted(self.kind, events)`, with the hit that every
-                # watcher after the first makes inline.
-                kind = self.kind
-                found = self._cache._batches.get((id(events), id(kind), True))
-                if found is not None and found.events is events and found.kind is kind:
-                    shared: list[WatchEvent[R]] = found.value
-                    return shared.copy()
-                batch = self._cache.converted(kind, events)
+                batch = self._cache.converted(self.kind, events)
             else:
                 batch = self._select(self._cache.changes(self.kind, events), self._predicate)
             if batch:

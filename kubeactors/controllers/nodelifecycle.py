@@ -251,33 +251,17 @@ class NodeLifecycleController(Controller):
         silent (none in fact: a node silent for its grace period is in `look`).
 
         Most of a pass's nodes come here, a Lease renewed since the last pass and the
-        Node object the same: their new heartbeat is noted without `_falls_silent`'s
-        general path, before the pass's first write (the full pass notes each when
-        it meets it, which differs only if a Lease changes while a write is awaited:
-        a heartbeat noted one pass later).
+        Node object the same; their heartbeats are noted before the pass's first
+        write (the full pass notes each when it meets it, which differs only if a
+        Lease changes while a write is awaited: a heartbeat noted one pass later).
         """
-        get, lease_of, probes = self.nodes.get, self.leases.get, self._probes
-        beats, expired, scheduled = self._ready_beats, self._expired, self._scheduled
+        get = self.nodes.get
         silent: dict[str, None] = {}
         for name in renewed:
             if name in look:
                 continue
             node = get(name)
-            if node is None:
-                continue
-            seen = beats.get(name)
-            lease = lease_of(LEASE_NAMESPACE + "/" + name)
-            probe = probes.get(name)
-            if seen is not None and seen[0] is node and lease is not None and probe is not None:
-                heartbeat = (lease.spec.renew_time, seen[1])
-                if probe[0] != heartbeat:
-                    probes[name] = (heartbeat, now)
-                    expired.pop(name, None)
-                    if name not in scheduled:
-                        scheduled.add(name)
-                        heapq.heappush(self._deadlines, (now, name))
-                    continue
-            if self._falls_silent(node, now):
+            if node is not None and self._falls_silent(node, now):
                 silent[name] = None
         return silent
 

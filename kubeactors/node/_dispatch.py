@@ -19,6 +19,7 @@ from ._messages import (
     Unregister,
     _Synced,
 )
+from ._node_status import allocatable_amounts
 from ._service_env import ServiceEnvironment
 
 __all__ = ["NODE_INDEX", "PodDispatcher"]
@@ -37,8 +38,7 @@ def _judged_by(old: Node, new: Node) -> bool:
     return (
         new.spec.taints != old.spec.taints
         or new.metadata.labels != old.metadata.labels
-        or (new.status.allocatable or new.status.capacity)
-        != (old.status.allocatable or old.status.capacity)
+        or allocatable_amounts(new) != allocatable_amounts(old)
     )
 
 

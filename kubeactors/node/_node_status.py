@@ -23,6 +23,7 @@ from ._shape import NodeShape
 __all__ = [
     "KUBELET_VERSION",
     "allocatable",
+    "allocatable_amounts",
     "fresh_conditions",
     "node_conditions",
     "node_object",
@@ -57,6 +58,12 @@ def allocatable(shape: NodeShape, settings: NodeSettings) -> dict[str, str]:
             f"node settings system_reserved: {reserved} leaves nothing of capacity {capacity}"
         )
     return {"cpu": format_cpu(cpu), "memory": format_memory(memory), "pods": capacity["pods"]}
+
+
+def allocatable_amounts(node: Node) -> dict[str, str]:
+    """What `node_allocatable` reads of `node`: a change to it is a change to what
+    its kubelet admits pods by."""
+    return node.status.allocatable or node.status.capacity
 
 
 def node_conditions(previous: list[NodeCondition], now: str) -> list[NodeCondition]:

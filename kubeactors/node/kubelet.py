@@ -46,7 +46,7 @@ from ._messages import (
     ServicesKnown,
     SyncPod,
 )
-from ._node_status import node_object, refreshed
+from ._node_status import allocatable_amounts, node_object, refreshed
 from ._pods import ContainerRun, PodRun, PodWorkers
 from ._service_env import ServiceEnvironment
 from ._settings import NodeSettings
@@ -78,11 +78,6 @@ def make_runtime(
     return SimulatedRuntime(
         node=node, clock=clock, wall_clock=wall_clock, profiles=settings.profiles, seed=seed
     )
-
-
-def _allocatable_amounts(node: Node) -> dict[str, str]:
-    """What `node_allocatable` reads of `node`."""
-    return node.status.allocatable or node.status.capacity
 
 
 class Kubelet(Actor[KubeletMessage]):
@@ -341,7 +336,7 @@ class Kubelet(Actor[KubeletMessage]):
         previous, self._node = self._node, node
         # Most updates are the node's own status posts: allocatable as before, and no
         # NoExecute taint (the only kind that evicts), so nothing to parse or check.
-        if previous is None or _allocatable_amounts(node) != _allocatable_amounts(previous):
+        if previous is None or allocatable_amounts(node) != allocatable_amounts(previous):
             self._allocatable = node_allocatable(node)
         if not any(taint.effect == "NoExecute" for taint in node.spec.taints):
             return
