@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -127,6 +127,12 @@ class Informer(Generic[R]):
 
     def items(self) -> list[R]:
         return list(self._items.values())
+
+    @property
+    def cache(self) -> Mapping[str, R]:
+        """The cache itself by key, read only (it changes as the watch goes on): for a
+        loop that looks up many objects without a call to `get` each."""
+        return self._items
 
     def by_index(self, name: str, value: str) -> list[R]:
         keys = self._indices[name].get(value, ())

@@ -87,8 +87,9 @@ class NodeLifecycleSettings:
 
 _first = operator.itemgetter(0)
 
-_Heartbeat = tuple[str | None, str | None]
-"""A node's Lease renewTime and Ready condition's lastHeartbeatTime."""
+_Probe = tuple[str | None, str | None, float]
+"""A node's Lease renewTime and Ready condition's lastHeartbeatTime, and the time
+this controller first saw that pair."""
 
 
 class _Monitor(msgspec.Struct, frozen=True):
@@ -115,15 +116,16 @@ class NodeLifecycleController(Controller):
     def __init__(self, client: Client, settings: NodeLifecycleSettings | None = None) -> None:
         super().__init__(client)
         self.settings = settings or NodeLifecycleSettings()
-        self._probes: dict[str, tuple[_Heartbeat, float]] = {}
+        self._probes: dict[str, _Probe] = {}
         self._zones: dict[str, ZoneQueue] = {}
         self.zone_states: dict[str, ZoneState] = {}
         # What the incremental pass knows between passes (dicts, not sets: a set of
         # strings iterates in an order that changes per process).
         self._changed: dict[str, None] = {}
         """Nodes to look at whole: their Node changed, or a write for them was tried."""
-        self._renewed: dict[str, None] = {}
-        """Nodes whose Lease changed: their health to look at."""
+        self._renewed: dict[str, Lease | None] = {}
+        """Nodes whose Lease changed, with the Lease as cached now (None: deleted):
+        their health to look at."""
         self._expired: dict[str, None] = {}
         """Nodes silent for longer than the grace period (looked at whole every pass)."""
         self._deadlines: list[tuple[float, str]] = []
@@ -149,13 +151,13 @@ class NodeLifecycleController(Controller):
         self.leases: Informer[Lease] = self.informer(Lease, LEASE_NAMESPACE)
         self.nodes.add_handler(
             on_add=self._node_added,
-            on_update=lambda _, node: self._node_changed(node),
+            on_update=self._node_changed,
             on_delete=self._node_deleted,
         )
         self.leases.add_handler(
-            on_add=self._lease_changed,
-            on_update=lambda _, lease: self._lease_changed(lease),
-            on_delete=self._lease_changed,
+            on_add=self._lease_added,
+            on_update=self._lease_changed,
+            on_delete=self._lease_deleted,
         )
         self.context.send_every(self.settings.monitor_period, _Monitor())
 
@@ -163,10 +165,18 @@ class NodeLifecycleController(Controller):
         self._order[node.metadata.name] = next(self._places)
         self._changed[node.metadata.name] = None
 
-    def _node_changed(self, node: Node) -> None:
+    def _node_changed(self, _: Node, node: Node) -> None:
         self._changed[node.metadata.name] = None
 
-    def _lease_changed(self, lease: Lease) -> None:
+    def _lease_added(self, lease: Lease) -> None:
+        self._renewed[lease.metadata.name] = lease
+
+    def _lease_changed(self, _: Lease, lease: Lease) -> None:
+        # The informer calls its handlers in the order of its cache's changes, so the
+        # Lease kept here is the one its cache holds when the pass comes.
+        self._renewed[lease.metadata.name] = lease
+
+    def _lease_deleted(self, lease: Lease) -> None:
         self._renewed[lease.metadata.name] = None
 
     def _node_deleted(self, node: Node) -> None:
@@ -228,16 +238,15 @@ class NodeLifecycleController(Controller):
         for node in self._in_order(look, silent):
             name = node.metadata.name
             writes = self._writes
-            if name in silent:
+            if name in silent or self._falls_silent(node, now):
                 node = await self._mark_unknown(node)
-            else:
-                node = await self._check_health(node, now)
             ready = _ready_status(node)
             zone = _zone(node)
             if self._summary.get(name) != (zone, ready):
                 self._summary[name] = (zone, ready)
                 self._counts = None
-            await self._reconcile_taints(node, ready, zone)
+            if not self._taints_settled(node, ready, zone):
+                await self._reconcile_taints(node, ready, zone)
             if self._writes != writes:
                 self._changed[name] = None
         if self._counts is None:
@@ -245,7 +254,7 @@ class NodeLifecycleController(Controller):
         return self._counts
 
     def _note_renewals(
-        self, renewed: dict[str, None], look: dict[str, None], now: float
+        self, renewed: dict[str, Lease | None], look: dict[str, None], now: float
     ) -> dict[str, None]:
         """Note the heartbeat of each node whose Lease alone changed; those that fall
         silent (none in fact: a node silent for its grace period is in `look`).
@@ -255,13 +264,37 @@ class NodeLifecycleController(Controller):
         write (the full pass notes each when it meets it, which differs only if a
         Lease changes while a write is awaited: a heartbeat noted one pass later).
         """
-        get = self.nodes.get
+        # `_falls_silent` and `_note` inline, with the Lease the handler kept: a pass
+        # meets thousands of renewals, most a new heartbeat to note and nothing else.
+        nodes = self.nodes.cache
+        probes, ready_beats = self._probes, self._ready_beats
+        expired, scheduled, deadlines = self._expired, self._scheduled, self._deadlines
+        require_lease = self.settings.require_lease
+        grace = self.settings.grace_period
         silent: dict[str, None] = {}
-        for name in renewed:
+        for name, lease in renewed.items():
             if name in look:
                 continue
-            node = get(name)
-            if node is not None and self._falls_silent(node, now):
+            node = nodes.get(name)
+            if node is None:
+                continue
+            if lease is not None:
+                renew = lease.spec.renew_time
+            elif require_lease:
+                continue
+            else:
+                renew = None
+            seen = ready_beats.get(name)
+            beat = seen[1] if seen is not None and seen[0] is node else self._ready_beat(node)
+            probe = probes.get(name)
+            if probe is None or probe[0] != renew or probe[1] != beat:
+                probes[name] = (renew, beat, now)
+                if expired:
+                    expired.pop(name, None)
+                if name not in scheduled:
+                    scheduled.add(name)
+                    heapq.heappush(deadlines, (now, name))
+            elif now - probe[2] > grace and _ready_status(node) != "Unknown":
                 silent[name] = None
         return silent
 
@@ -290,9 +323,9 @@ class NodeLifecycleController(Controller):
         while deadlines and now - deadlines[0][0] > grace:
             since, name = deadlines[0]
             probe = probes.get(name)
-            if probe is not None and probe[1] != since:
+            if probe is not None and probe[2] != since:
                 # It beat again since: its entry moves on (one sift, not a pop and a push).
-                heapq.heapreplace(deadlines, (probe[1], name))
+                heapq.heapreplace(deadlines, (probe[2], name))
                 continue
             heapq.heappop(deadlines)
             self._scheduled.discard(name)
@@ -311,22 +344,21 @@ class NodeLifecycleController(Controller):
             counts.setdefault(zone, [0, 0])[0 if ready == "True" else 1] += 1
         return counts
 
-    def _heartbeat(self, node: Node, lease: Lease | None) -> _Heartbeat:
-        """What changes when the kubelet is alive: its lease renewal and Ready heartbeat."""
-        renewed = lease.spec.renew_time if lease is not None else None
-        # A lease is renewed six times for each status a kubelet posts: the Node
-        # object, and so its Ready heartbeat, is mostly the one seen last time.
+    def _ready_beat(self, node: Node) -> str | None:
+        """The Ready condition's heartbeat, read once per Node object: a lease is
+        renewed six times for each status a kubelet posts, so the Node object is
+        mostly the one seen last time."""
         name = node.metadata.name
         seen = self._ready_beats.get(name)
         if seen is not None and seen[0] is node:
-            return renewed, seen[1]
+            return seen[1]
         beat = None
         for condition in node.status.conditions:
             if condition.type == "Ready":
                 beat = condition.last_heartbeat_time
                 break
         self._ready_beats[name] = (node, beat)
-        return renewed, beat
+        return beat
 
     async def _check_health(self, node: Node, now: float) -> Node:
         if self._falls_silent(node, now):
@@ -341,20 +373,25 @@ class NodeLifecycleController(Controller):
         settings = self.settings
         if lease is None and settings.require_lease:
             return False
-        heartbeat = self._heartbeat(node, lease)
-        probes = self._probes
-        probe = probes.get(name)
-        if probe is None or probe[0] != heartbeat:
-            probes[name] = (heartbeat, now)
-            if not settings.full_scan:
-                self._expired.pop(name, None)
-                if name not in self._scheduled:
-                    self._scheduled.add(name)
-                    heapq.heappush(self._deadlines, (now, name))
+        renew = lease.spec.renew_time if lease is not None else None
+        beat = self._ready_beat(node)
+        probe = self._probes.get(name)
+        if probe is None or probe[0] != renew or probe[1] != beat:
+            self._note(name, renew, beat, now)
             return False
-        if now - probe[1] <= settings.grace_period:
+        if now - probe[2] <= settings.grace_period:
             return False
         return _ready_status(node) != "Unknown"
+
+    def _note(self, name: str, renew: str | None, beat: str | None, now: float) -> None:
+        """A new heartbeat of `name`, seen `now`: its grace period starts again."""
+        self._probes[name] = (renew, beat, now)
+        if not self.settings.full_scan:
+            if self._expired:
+                self._expired.pop(name, None)
+            if name not in self._scheduled:
+                self._scheduled.add(name)
+                heapq.heappush(self._deadlines, (now, name))
 
     async def _mark_unknown(self, node: Node) -> Node:
         stamp = format_time(self.context.clock.wall())
@@ -395,14 +432,36 @@ class NodeLifecycleController(Controller):
             self.settings.grace_period,
         )
         # Our own write changes the Ready heartbeat string only if the kubelet's did.
-        self._probes[node.metadata.name] = (
-            self._heartbeat(stored, self.leases.get(f"{LEASE_NAMESPACE}/{node.metadata.name}")),
-            self._probes[node.metadata.name][1],
+        name = node.metadata.name
+        lease = self.leases.get(f"{LEASE_NAMESPACE}/{name}")
+        self._probes[name] = (
+            lease.spec.renew_time if lease is not None else None,
+            self._ready_beat(stored),
+            self._probes[name][2],
         )
         return stored
 
+    def _taints_settled(self, node: Node, ready: str, zone: str) -> bool:
+        """Whether `_reconcile_taints` would write nothing, and do what it does then:
+        a node neither False nor Unknown without the not-ready and unreachable taints
+        (nearly every node a pass looks at) only leaves its zone's queue, with no
+        coroutine to run."""
+        if ready == "False" or ready == "Unknown":
+            return False
+        for taint in node.spec.taints:
+            if taint.key == NOT_READY or taint.key == UNREACHABLE:
+                return False
+        queue = self._zones.get(zone)
+        if queue is None:
+            queue = self._zones[zone] = ZoneQueue(refilled=self.context.clock.now())
+        if queue.nodes:
+            queue.remove(node.metadata.name)
+        return True
+
     async def _reconcile_taints(self, node: Node, ready: str, zone: str) -> None:
-        queue = self._zones.setdefault(zone, ZoneQueue(refilled=self.context.clock.now()))
+        queue = self._zones.get(zone)
+        if queue is None:
+            queue = self._zones[zone] = ZoneQueue(refilled=self.context.clock.now())
         name = node.metadata.name
         want = {"False": NOT_READY, "Unknown": UNREACHABLE}.get(ready)
         no_schedule = {t.key for t in node.spec.taints if t.effect == "NoSchedule"}

@@ -275,14 +275,13 @@ def test_the_ready_heartbeat_is_read_from_the_node_object_at_hand() -> None:
     """The heartbeat kept per node is the one of the Node object it was read from: a
     newer object of the same node (even an equal one) is read again."""
     controller = NodeLifecycleController(client=None)  # type: ignore[arg-type]
-    lease = Lease(metadata=ObjectMeta(name="a"), spec=LeaseSpec(renew_time=_stamp()))
     first = ready_node("a")
     beat = first.status.conditions[0].last_heartbeat_time
-    assert controller._heartbeat(first, lease) == (lease.spec.renew_time, beat)
-    assert controller._heartbeat(first, None) == (None, beat)
+    assert controller._ready_beat(first) == beat
+    assert controller._ready_beat(first) == beat
     newer = ready_node("a")
     later = newer.status.conditions[0].last_heartbeat_time
     assert later != beat
-    assert controller._heartbeat(newer, lease) == (lease.spec.renew_time, later)
+    assert controller._ready_beat(newer) == later
     silent = Node(metadata=ObjectMeta(name="a"))
-    assert controller._heartbeat(silent, lease) == (lease.spec.renew_time, None)
+    assert controller._ready_beat(silent) is None

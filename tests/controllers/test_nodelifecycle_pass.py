@@ -244,6 +244,9 @@ async def _replay(steps: list[tuple[Any, ...]]) -> tuple[_Run, _Run]:
         *[step for _ in range(9) for step in (("touch_lease", 0), ("see", 100), ("wait", 5.0))],
     ]
 )
+# A Lease written again without a renewal, then renewed, both seen before one pass:
+# the pass notes the renewal (the Lease as cached now, not as first changed).
+@example([*_JOINED, ("touch_lease", 0), ("renew", 0), ("see", 100), *[("wait", 5.0)] * 10])
 # A taint write that fails is tried again on the next pass (the one zone, fully
 # disrupted, taints nothing for NoExecute: no other write touches the node).
 @example(
