@@ -19,7 +19,7 @@ from ._memo import RecentResults
 from ._meta import ApiObject, LabelSelector, ObjectMeta
 from ._pod import EMPTY_POD_STATUS, Container, Pod, PodSpec, PodStatus
 
-__all__ = ["PENDING_POD_STATUS", "apply_defaults"]
+__all__ = ["PENDING_POD_STATUS", "apply_defaults", "has_defaults"]
 
 replace = msgspec.structs.replace
 
@@ -249,3 +249,9 @@ def apply_defaults(obj: ApiObject, metadata: ObjectMeta | None = None) -> ApiObj
         return obj
     defaulted: ApiObject = defaulter(obj)
     return defaulted
+
+
+def has_defaults(object_type: type[Any]) -> bool:
+    """Whether `apply_defaults` may change an object of `object_type` (for any other
+    it returns the object itself: a Lease, a Node)."""
+    return object_type is Pod or object_type in _DEFAULTERS

@@ -82,8 +82,12 @@ class ResourceKind(Generic[R]):
     verbs: tuple[str, ...] = _ALL_VERBS
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_encoder", msgspec.json.Encoder())
+        encoder = msgspec.json.Encoder()
+        object.__setattr__(self, "_encoder", encoder)
         object.__setattr__(self, "_decoder", msgspec.json.Decoder(self.type))
+        if type(self).encode is ResourceKind.encode:
+            # `encode` is the encoder's own: a write's encoding costs no Python call.
+            object.__setattr__(self, "encode", encoder.encode)
 
     @property
     def api_version(self) -> str:

@@ -56,7 +56,7 @@ from ._custom import (
     normalize_custom,
 )
 from ._decoding import unknown_fields
-from ._defaults import PENDING_POD_STATUS, apply_defaults
+from ._defaults import PENDING_POD_STATUS, apply_defaults, has_defaults
 from ._kinds import (
     KINDS,
     KindRegistry,
@@ -99,8 +99,8 @@ from ._reviews import REVIEW_TYPES
 from ._selectors import parse_field_selector, parse_label_selector
 from ._state import POLICY_KINDS, ClusterState
 from ._status import ApiError, StatusCause, bad_request, internal_error
-from ._update_many import BatchAnswers
-from ._validation import validate, validate_pod
+from ._update_many import BatchAnswer, BatchAnswers
+from ._validation import Validator, validate_pod, validator
 from ._watch import ApiWatch, DecodeCache
 from ._writes import mark_deleted, merge_update, scale_of, with_replicas
 
@@ -203,6 +203,7 @@ class ApiServer(Actor[ApiRequest]):
         # and while the store's mailbox has no room for them, the event of their arrival.
         self._held_creates: list[StorePut] | None = None
         self._creates_backlog: anyio.Event | None = None
+        self._rules: dict[ResourceKind[Any], _KindRules] = {}
 
     # -- start -------------------------------------------------------------------
 
@@ -425,16 +426,23 @@ class ApiServer(Actor[ApiRequest]):
         )
         return self._admission.admit(request)
 
-    def _validate(self, kind: ResourceKind[Any], obj: ApiObject) -> None:
-        causes = validate(kind, obj)
-        if isinstance(kind, CustomResourceKind) or isinstance(obj, CustomResourceDefinition):
-            causes += self.custom.causes(kind, obj)
+    def _rules_of(self, kind: ResourceKind[Any]) -> _KindRules:
+        rules = self._rules.get(kind)
+        if rules is None:
+            if len(self._rules) >= _RULES_KEPT:
+                self._rules.clear()  # kinds come and go with CRDs: keep the ones in use
+            rules = self._rules[kind] = _KindRules(kind, self._admission, self.custom)
+        return rules
+
+    def _validate(self, rules: _KindRules, obj: ApiObject) -> None:
+        causes = rules.validate(obj)
         if causes:
-            raise self.custom.invalid(kind, obj.metadata.name, causes)
+            raise self.custom.invalid(rules.kind, obj.metadata.name, causes)
 
     def _written(self, kind: ResourceKind[Any], key: bytes, revision: int, obj: Any) -> Any:
         """Bookkeeping after a successful write: the object at its new version."""
-        stored = _versioned(obj, revision)
+        # `_versioned`, without a call: every write comes here.
+        stored = replace(obj, metadata=replace(obj.metadata, resource_version=str(revision)))
         self._decoded.remember(key, revision, stored)
         if kind.type in _DECIDING_KINDS:  # nearly never: one check for both below
             if kind.type in _POLICY_KINDS:
@@ -540,7 +548,7 @@ class ApiServer(Actor[ApiRequest]):
             key = kind.key(namespace, name)
             data = self._pod_bytes(admitted)
         else:
-            self._validate(kind, admitted)
+            self._validate(self._rules_of(kind), admitted)
             key = kind.key(namespace, name)
             data = kind.encode(admitted)
         reply = _Created(self, kind, key, admitted, request, generated)
@@ -582,7 +590,7 @@ class ApiServer(Actor[ApiRequest]):
                 listed = await self._store.range_prefix(kind.prefix(namespace))
                 existing = [kind.decode(kv.value, kv.mod_revision) for kv in listed.kvs]
                 admitted = self._admit("CREATE", kind, prepared, None, user, "", existing)
-                self._validate(kind, admitted)
+                self._validate(self._rules_of(kind), admitted)
                 key = kind.key(namespace, admitted.metadata.name)
                 try:
                     result = await self._store.put(
@@ -769,15 +777,17 @@ class ApiServer(Actor[ApiRequest]):
         self._batched_puts = []
         try:
             for index, update in enumerate(updates):
-                reply = answers.place(index)
+                reply = BatchAnswer(answers, index)
                 try:
                     token = update.token
-                    if not token:
-                        user = self._authenticate(update.user, token)
-                    elif (found := tokens.get(token)) is not None:
+                    user = update.user
+                    if token:
+                        found = tokens.get(token)
+                        if found is None:
+                            found = tokens[token] = self._authenticate(user, token)
                         user = found
-                    else:
-                        user = tokens[token] = self._authenticate(update.user, token)
+                    elif user is None:
+                        user = self._authenticate(user, token)
                     if type(update.obj) in _REVIEWS:
                         raise _create_only(type(update.obj))
                     self._update(update, user, reply)
@@ -792,21 +802,26 @@ class ApiServer(Actor[ApiRequest]):
     def _updated(
         self, kind: ResourceKind[Any], old: Any, obj: ApiObject, user: UserInfo, subresource: str
     ) -> ApiObject:
-        custom = isinstance(kind, CustomResourceKind)
+        rules = self._rules.get(kind) or self._rules_of(kind)
         merged = merge_update(
             kind,
             old,
-            apply_defaults(obj) if not subresource else obj,
+            apply_defaults(obj) if rules.defaulted and not subresource else obj,
             subresource=subresource,
-            keep_status=custom or not self._compat,
+            keep_status=rules.custom or not self._compat,
             strict_pods=not self._compat,
         )
-        if isinstance(kind, CustomResourceKind):
-            merged = self.custom.updated(kind, old, merged, subresource)
-        elif isinstance(merged, CustomResourceDefinition):
-            merged = self.custom.prepare(merged, self._now())
-        admitted = self._admit("UPDATE", kind, merged, old, user, subresource)
-        self._validate(kind, admitted)
+        if rules.custom or rules.crd:  # nearly never: one test for both below
+            if isinstance(kind, CustomResourceKind):
+                merged = self.custom.updated(kind, old, merged, subresource)
+            elif isinstance(merged, CustomResourceDefinition):
+                merged = self.custom.prepare(merged, self._now())
+        admitted = (
+            self._admit("UPDATE", kind, merged, old, user, subresource)
+            if rules.update_admitted
+            else merged
+        )
+        self._validate(rules, admitted)
         return admitted
 
     def _send_put(
@@ -1246,6 +1261,39 @@ class ApiServer(Actor[ApiRequest]):
                 kind, namespace, name, change, request.reply, answer=answer
             )
         )
+
+
+_RULES_KEPT = 256
+
+
+class _KindRules:
+    """What the checks of a write need to know of one kind, worked out once per kind
+    instead of at every write (a Lease renewal, a node status post): whether it is
+    a custom kind or the CRDs' (whose writes their own machinery checks too),
+    whether it has defaults, whether an admission plugin takes its updates, and its
+    validation (with the custom checks, for those kinds)."""
+
+    __slots__ = ("crd", "custom", "defaulted", "kind", "update_admitted", "validate")
+
+    def __init__(
+        self, kind: ResourceKind[Any], admission: AdmissionChain, custom: CustomResources
+    ) -> None:
+        self.kind = kind
+        self.custom = isinstance(kind, CustomResourceKind)
+        # An object of the kind is a CRD (every write's object is of its kind's type).
+        self.crd = issubclass(kind.type, CustomResourceDefinition)
+        self.defaulted = has_defaults(kind.type)
+        self.update_admitted = bool(admission.concerned("UPDATE", kind))
+        check = validator(kind)
+        if self.custom or self.crd:
+            causes = custom.causes
+
+            def check_all(obj: Any) -> list[StatusCause]:
+                return check(obj) + causes(kind, obj)
+
+            self.validate: Validator = check_all
+        else:
+            self.validate = check
 
 
 class _Written(Reply[WriteResult]):

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..actors import Reply
 
-__all__ = ["BATCHED", "BatchAnswers"]
+__all__ = ["BATCHED", "BatchAnswer", "BatchAnswers"]
 
 
 class _Batched(Reply[Any]):
@@ -53,17 +53,12 @@ class BatchAnswers:
 
     def place(self, index: int) -> Reply[Any]:
         """The reply of the update at `index`: its answer goes to its place."""
-        return _Answer(self, index)
-
-    def answer(self, index: int, value: object) -> None:
-        self.answers[index] = value
-        self.waiting -= 1
-        if self.waiting == 0:
-            self.reply.send(self.answers)
+        return BatchAnswer(self, index)
 
 
-class _Answer(Reply[Any]):
-    """The reply of one update of a batch: its answer goes to its place in the batch."""
+class BatchAnswer(Reply[Any]):
+    """The reply of one update of a batch: its answer (the object written, or the
+    error) goes to its place in the batch, and the last one in sends them all."""
 
     __slots__ = ("_answered", "_batch", "_index")
 
@@ -77,12 +72,13 @@ class _Answer(Reply[Any]):
         return self._answered
 
     def send(self, value: Any) -> None:
-        self._complete(value)
-
-    def fail(self, error: BaseException) -> None:
-        self._complete(error)
-
-    def _complete(self, answer: object) -> None:
         if not self._answered:
             self._answered = True
-            self._batch.answer(self._index, answer)
+            batch = self._batch
+            batch.answers[self._index] = value
+            batch.waiting -= 1
+            if batch.waiting == 0:
+                batch.reply.send(batch.answers)
+
+    def fail(self, error: BaseException) -> None:
+        self.send(error)  # the error is the answer in its place

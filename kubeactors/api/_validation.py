@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ._apps import Deployment, ReplicaSet
@@ -20,7 +21,14 @@ from ._quantity import QuantityError, parse_quantity
 from ._rbac import ClusterRoleBinding, RoleBinding
 from ._status import StatusCause
 
-__all__ = ["is_dns_subdomain", "validate", "validate_node", "validate_pod"]
+__all__ = [
+    "Validator",
+    "is_dns_subdomain",
+    "validate",
+    "validate_node",
+    "validate_pod",
+    "validator",
+]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 # Upstream's pattern: `fullmatch`, as Go's `$` is the end of the text (Python's also
@@ -197,19 +205,41 @@ def validate(kind: ResourceKind[Any], obj: ApiObject) -> list[StatusCause]:
         return validate_pod(obj)
     if isinstance(obj, Node):
         return validate_node(obj)
-    meta = obj.metadata
-    causes = _validate_name(
-        meta.name,
-        meta.namespace,
-        namespaced=kind.namespaced,
-        path_segment=kind.kind in _PATH_SEGMENT_NAMED,
-    )
-    if obj.kind != kind.kind:
-        causes.append(_invalid("kind", obj.kind, f"must be {kind.kind}"))
-    extra = _VALIDATORS.get(type(obj))
-    if extra is not None:
-        causes += extra(obj)
-    return causes
+    return _object_validator(kind, type(obj))(obj)
+
+
+Validator = Callable[[Any], list[StatusCause]]
+"""What `validate(kind, obj)` finds wrong with an object of one kind."""
+
+
+def validator(kind: ResourceKind[Any]) -> Validator:
+    """`validate(kind, obj)` for every `obj` of `kind`'s type, with what depends on the
+    kind alone worked out once: the API server checks every Lease renewal and node
+    status post with its kind's."""
+    if issubclass(kind.type, Pod):
+        return validate_pod
+    if issubclass(kind.type, Node):
+        return validate_node
+    return _object_validator(kind, kind.type)
+
+
+def _object_validator(kind: ResourceKind[Any], object_type: type[Any]) -> Validator:
+    """The checks of an object of `object_type` (neither a pod nor a node) as `kind`."""
+    namespaced = kind.namespaced
+    path_segment = kind.kind in _PATH_SEGMENT_NAMED
+    kind_name = kind.kind
+    extra = _VALIDATORS.get(object_type)
+
+    def check(obj: Any) -> list[StatusCause]:
+        meta = obj.metadata
+        causes = _validate_name(meta.name, meta.namespace, namespaced, path_segment=path_segment)
+        if obj.kind != kind_name:
+            causes.append(_invalid("kind", obj.kind, f"must be {kind_name}"))
+        if extra is not None:
+            causes += extra(obj)
+        return causes
+
+    return check
 
 
 def _validate_service(service: Any) -> list[StatusCause]:

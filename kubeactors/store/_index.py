@@ -16,6 +16,7 @@ while ranges are read far less often than keys come and go.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 
 from ._types import KeyValue
 
@@ -31,8 +32,13 @@ class KeyIndex:
         self._fresh: list[bytes] = []
         self._gone: set[bytes] = set()
         self._layers: list[dict[bytes, KeyValue | None]] = [{}]
-        # The committed state overlaid with every layer, oldest first.
+        # The committed state overlaid with every layer, oldest first: one dict for
+        # the index's life, so that `latest` can be its own lookup.
         self._latest: dict[bytes, KeyValue] = {}
+        # The latest version of a key, committed or not (None: no such key), for
+        # transactions and the check before each write: the dict's `get`, so that a
+        # put finds it without a Python call.
+        self.latest: Callable[[bytes], KeyValue | None] = self._latest.get
 
     def __len__(self) -> int:
         return len(self._committed)
@@ -44,12 +50,13 @@ class KeyIndex:
         self._fresh = []
         self._gone = set()
         self._layers = [{}]
-        self._latest = dict(self._committed)
+        self._reset_latest()
+
+    def _reset_latest(self) -> None:
+        self._latest.clear()
+        self._latest.update(self._committed)
 
     # Reads of the latest state (transactions).
-
-    def latest(self, key: bytes) -> KeyValue | None:
-        return self._latest.get(key)
 
     def latest_range(self, start: bytes, end: bytes | None) -> list[KeyValue]:
         if end is None:
@@ -161,7 +168,7 @@ class KeyIndex:
     def discard_uncommitted(self) -> None:
         """Forget every write not yet committed (their transaction failed)."""
         self._layers = [{}]
-        self._latest = dict(self._committed)
+        self._reset_latest()
 
 
 # Up to this many pending keys are placed one by one (each a move of the list's

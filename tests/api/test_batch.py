@@ -9,6 +9,7 @@ import anyio
 import msgspec
 import pytest
 
+from kubeactors.actors import Reply
 from kubeactors.api import (
     ApiError,
     Lease,
@@ -19,7 +20,9 @@ from kubeactors.api import (
     default_authorizer,
     node_user,
 )
+from kubeactors.api._update_many import BatchAnswers
 from kubeactors.client import Client
+from kubeactors.client._callback import callback_reply
 
 from .harness import running_api
 
@@ -133,3 +136,24 @@ async def test_a_batch_answers_each_identity_and_each_refusal_at_its_place(
         assert int(answers[4].metadata.resource_version) == (
             int(answers[0].metadata.resource_version) + 1
         )
+
+
+def test_a_batch_replies_once_with_each_first_answer_at_its_place() -> None:
+    """Each update's reply puts its first answer, object or error, at its place (a
+    later one is ignored); the batch replies once, when the last place is filled."""
+    sent: list[list[Any]] = []
+    reply: Reply[list[Any]] = callback_reply(
+        lambda answers, error: sent.append(list(answers or []))
+    )
+    answers = BatchAnswers(3, reply)
+    places = [answers.place(index) for index in range(3)]
+    refused = ApiError.conflict("leases", "b")
+    places[2].send("c")
+    places[1].fail(refused)
+    places[1].send("late")
+    assert sent == []
+    assert places[1].done
+    assert not places[0].done
+    places[0].send("a")
+    places[0].fail(refused)
+    assert sent == [["a", refused, "c"]]

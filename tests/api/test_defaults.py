@@ -1,4 +1,5 @@
-"""Pod defaulting: each missing field gets upstream's default, each given one is kept."""
+"""Pod defaulting: each missing field gets upstream's default, each given one is kept;
+kinds without defaults are left as they are."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubeactors.api import Container, ObjectMeta, Pod, PodSpec, PodStatus
-from kubeactors.api._defaults import apply_defaults
+from kubeactors.api import KINDS, Container, Lease, ObjectMeta, Pod, PodSpec, PodStatus
+from kubeactors.api._defaults import apply_defaults, has_defaults
 
 images = st.sampled_from(
     ["busybox", "busybox:latest", "busybox:1.36", "reg.io:5000/app", "app@sha256:ab", "a/b:c"]
@@ -87,3 +88,14 @@ def test_defaults_with_new_metadata_are_one_step(pod: Pod) -> None:
     together = apply_defaults(pod, meta)
     assert together == apply_defaults(msgspec.structs.replace(pod, metadata=meta))
     assert together.metadata is meta
+
+
+def test_a_kind_without_defaults_is_left_as_it_is() -> None:
+    """An update skips defaulting for a kind `has_defaults` says has none: for each
+    such kind, defaulting gives back the very object, even one with nothing set."""
+    for kind in KINDS:
+        obj = kind.type()
+        if not has_defaults(kind.type):
+            assert apply_defaults(obj) is obj, kind.kind
+    assert has_defaults(Pod)
+    assert not has_defaults(Lease)

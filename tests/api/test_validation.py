@@ -5,22 +5,35 @@ from __future__ import annotations
 
 import re
 import string
+from typing import Any
 
+import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kubeactors.api import (
+    KINDS,
     Container,
     Lease,
     LeaseSpec,
+    Node,
+    NodeStatus,
     ObjectMeta,
     Pod,
     PodSpec,
+    ResourceKind,
     ResourceRequirements,
     Role,
     kind_of,
 )
-from kubeactors.api._validation import is_dns_subdomain, validate, validate_pod
+from kubeactors.api._reviews import REVIEW_TYPES
+from kubeactors.api._validation import (
+    is_dns_subdomain,
+    validate,
+    validate_node,
+    validate_pod,
+    validator,
+)
 
 
 def _pod(*containers: Container) -> Pod:
@@ -152,3 +165,28 @@ def test_a_lease_duration_is_positive_and_its_transitions_not_negative(
         expected.append(("spec.leaseTransitions", f"Invalid value: {transitions}: must be"))
     causes = validate(kind_of(Lease), lease)
     assert [(c.field, c.message.split(" greater")[0]) for c in causes] == expected
+
+
+BUILT_IN_KINDS = st.sampled_from([kind for kind in KINDS if kind.type not in REVIEW_TYPES])
+
+
+@given(BUILT_IN_KINDS, NAMES, NAMESPACES, st.sampled_from(["", "Pod", "Node", "Lease", "Other"]))
+def test_a_kinds_validator_finds_what_validate_finds(
+    kind: ResourceKind[Any], name: str, namespace: str, wrong_kind: str
+) -> None:
+    """The checks the API server works out once per kind (`validator`) give, for any
+    object of the kind, the causes `validate` gives: pods' and nodes' own checks,
+    the name rules of the kind (path segments for RBAC), its namespace, its `kind`
+    field and its own checks beyond those."""
+    obj = kind.type(metadata=ObjectMeta(name=name, namespace=namespace))
+    if wrong_kind:
+        obj = msgspec.structs.replace(obj, kind=wrong_kind)
+    if isinstance(obj, Node):
+        obj = msgspec.structs.replace(obj, status=NodeStatus(capacity={"cpu": name or "1"}))
+    assert validator(kind)(obj) == validate(kind, obj)
+
+
+def test_a_kinds_validator_is_its_types_own() -> None:
+    """Pods and nodes get their own validation, without the generic path's steps."""
+    assert validator(kind_of(Pod)) is validate_pod
+    assert validator(kind_of(Node)) is validate_node
