@@ -20,9 +20,11 @@ NAME_FIELD = " metadata.name"
 """The table's label key holding each node's name (a space: no real label clashes)."""
 
 __all__ = [
+    "MATCH_LOG_SIZE",
     "NAME_FIELD",
     "Cache",
     "MatchKey",
+    "MatchLog",
     "NodeInfo",
     "Placement",
     "TermKey",
@@ -36,6 +38,9 @@ MatchKey = tuple[tuple[LabelSelector | None, frozenset[str] | None], ...]
 
 TermKey = tuple[str, AffinityTerm, int]
 """A term carried by placed pods: (kind, term, weight); kinds below."""
+
+MATCH_LOG_SIZE = 1024
+"""Changes kept per selector's count column (see `MatchLog`)."""
 
 TERM_KINDS = ("required-affinity", "required-anti", "preferred-affinity", "preferred-anti")
 
@@ -56,6 +61,40 @@ class NodeInfo:
     @property
     def labels(self) -> dict[str, str]:
         return self.view.labels if self.view is not None else {}
+
+
+class MatchLog:
+    """The changes to one selector's count column, in order: (row, +1 or -1) each.
+
+    What sums over the column (a spreading constraint's domains) can then be brought
+    up to date from the changes since it was summed, instead of summed again. Only the
+    last `MATCH_LOG_SIZE` or so changes are kept; older positions have to sum again.
+    """
+
+    __slots__ = ("base", "changes")
+
+    def __init__(self) -> None:
+        self.base = 0
+        """The position of `changes[0]`: how many changes were dropped before it."""
+        self.changes: list[tuple[int, int]] = []
+
+    @property
+    def end(self) -> int:
+        """The position after the last change so far."""
+        return self.base + len(self.changes)
+
+    def since(self, position: int) -> list[tuple[int, int]] | None:
+        """The changes from `position` on; None if some of them are no longer kept."""
+        if position < self.base:
+            return None
+        return self.changes[position - self.base :]
+
+    def add(self, row: int, sign: int) -> None:
+        changes = self.changes
+        if len(changes) >= MATCH_LOG_SIZE:
+            self.base += len(changes)
+            changes.clear()
+        changes.append((row, sign))
 
 
 @dataclass(slots=True)
@@ -91,6 +130,8 @@ class Cache:
         """Terms placed pods carry; `term_counts(key)` counts them per node."""
         self.matches: set[MatchKey] = set()
         """Selectors asked about; `match_counts` counts matching pods per node."""
+        self.match_logs: dict[MatchKey, MatchLog] = {}
+        """Per selector asked about: the changes to its count column, in order."""
         self.term_pods = 0
         """Placed pods carrying any pod (anti-)affinity term."""
         self.workloads = Workloads()
@@ -180,9 +221,11 @@ class Cache:
         node.nonzero_memory += sign * info.nonzero_memory
         if self.matches and not info.terminating:
             counts = self.table.counts
+            logs = self.match_logs
             for key in self.matches:
                 if _matches_all(key, info):
                     counts[("match", key)][row] += sign
+                    logs[key].add(row, sign)
         if (
             info.affinity
             or info.anti_affinity
@@ -207,11 +250,16 @@ class Cache:
         if key in self.matches:
             return self.table.counts[("match", key)]
         self.matches.add(key)
+        self.match_logs[key] = MatchLog()
         column = self.table.count_column(("match", key))
         for placement in self.placed.values():
             if not placement.info.terminating and _matches_all(key, placement.info):
                 column[placement.row] += 1
         return column
+
+    def match_log(self, key: MatchKey) -> MatchLog:
+        """The changes to the count column of `key` since `match_counts` made it."""
+        return self.match_logs[key]
 
     def term_counts(self, key: TermKey) -> IntArray:
         """Per row: placed pods carrying the term `key` (a zero column if none does)."""

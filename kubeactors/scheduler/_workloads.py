@@ -26,11 +26,14 @@ class Workloads:
         self.services: dict[str, dict[str, dict[str, str]]] = {}
         self.controllers: dict[tuple[str, str, str], LabelSelector | None] = {}
         """(kind, namespace, name) -> the controller's pod selector."""
+        self.version = 0
+        """Bumped by every change, so that what is derived from them may be kept until then."""
 
     def apply(self, obj: Any, deleted: bool) -> None:
         """An informer's news of a Service, ReplicaSet or ReplicationController."""
         meta = obj.metadata
         namespace = meta.namespace or "default"
+        self.version += 1
         if isinstance(obj, Service):
             services = self.services.setdefault(namespace, {})
             if deleted or not obj.spec.selector:

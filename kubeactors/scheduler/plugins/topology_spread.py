@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._cache import Cache, MatchKey, NodeInfo, pod_matches
+from .._cache import Cache, MatchKey, MatchLog, NodeInfo, pod_matches
 from .._podinfo import HOSTNAME_LABEL, PodInfo, SpreadConstraint
-from .._table import BoolArray, Int64Array
+from .._table import BoolArray, Int64Array, IntArray
+from .._workloads import Workloads
 from ..framework import (
     MAX_NODE_SCORE,
     CycleState,
@@ -99,6 +100,31 @@ class _SoftDomains:
     and keyed (with every key of the pod's constraints when all are required)."""
     counting_codes: npt.NDArray[np.int32]
     domains: int
+    slots: Rows
+    """Per row: its domain code plus one if it is counting, else 0, so that one
+    bincount over every row's matching pods gives (after slot 0) each domain's sum."""
+    per_node: IntArray
+    """The count column of the pods the constraint selects (the table's own, which
+    stays the same array until a row is made, so until a node changes)."""
+    log: MatchLog
+    """The changes to `per_node`."""
+    sums: Int64Array | None = None
+    """Per slot: the matching pods summed, kept up to date from the match log."""
+    position: int = 0
+    """The match log's position `sums` are up to date with."""
+
+
+@dataclass(slots=True)
+class _SoftMemo:
+    """The soft constraints' `_SoftDomains`, kept with the key they were made for."""
+
+    key: tuple[int, bytes, list[SpreadConstraint], bool]
+    has_all: BoolArray
+    """Per row: it has every key of the constraints."""
+    domains: list[_SoftDomains]
+    keyed: bool
+    """Every present row has every key: any window of present rows is scored whole,
+    and every node in it scores on every constraint."""
 
 
 @dataclass(slots=True)
@@ -108,7 +134,11 @@ class _Soft:
     counts: list[Any]
     """Per constraint: per-row totals (vectorised) or per-value counts (reference)."""
     ignored: Any
-    """Per scored row, in order: lacks a key (an array, or a list in the reference)."""
+    """Per scored row, in order: lacks a key (an array, or a list in the reference);
+    None (vectorised): no row does."""
+    total: npt.NDArray[np.floating[Any]] | None = None
+    """Vectorised, when no row lacks a key: the unrounded score of each row, summed
+    over the constraints at PreScore (`counts` is then empty)."""
 
 
 class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, NormalizeScorePlugin):
@@ -130,15 +160,13 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
         )
         """The last pod signature's `_Domains` per hard constraint, with the node
         version and the constraints they were computed for."""
-        self._soft_domains: (
-            tuple[
-                tuple[int, bytes, list[SpreadConstraint], bool],
-                tuple[BoolArray, list[_SoftDomains]],
-            ]
-            | None
+        self._soft_domains: _SoftMemo | None = None
+        """The same for soft constraints."""
+        self._defaulted: (
+            tuple[tuple[bytes, Workloads, int], tuple[tuple[SpreadConstraint, ...], bool]] | None
         ) = None
-        """The same for soft constraints: the rows having every key, and per
-        constraint its `_SoftDomains`."""
+        """The default constraints of the last pod signature they were made for, with
+        the workloads' version then (they follow Services and controllers)."""
 
     def _constraints(self, pod: PodInfo, cache: Cache) -> tuple[tuple[SpreadConstraint, ...], bool]:
         """The pod's constraints, or the defaults; and whether every key is required.
@@ -149,18 +177,33 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
         """
         if pod.spread or not self.defaults:
             return pod.spread, True
-        selector = cache.workloads.default_selector(pod)
+        workloads = cache.workloads
+        # The signature holds all of the pod the defaults read (namespace, labels,
+        # controller): one template's replicas share them until a workload changes.
+        memo_key = (pod.signature, workloads, workloads.version)
+        memo = self._defaulted
+        if pod.signature and memo is not None and memo[0] == memo_key:
+            return memo[1]
+        selector = workloads.default_selector(pod)
+        found: tuple[tuple[SpreadConstraint, ...], bool]
         if selector is None:
-            return (), True
-        return tuple(
-            SpreadConstraint(
-                int(item.get("maxSkew", 1)),
-                str(item.get("topologyKey", HOSTNAME_LABEL)),
-                str(item.get("whenUnsatisfiable", "ScheduleAnyway")),
-                selector,
+            found = (), True
+        else:
+            found = (
+                tuple(
+                    SpreadConstraint(
+                        int(item.get("maxSkew", 1)),
+                        str(item.get("topologyKey", HOSTNAME_LABEL)),
+                        str(item.get("whenUnsatisfiable", "ScheduleAnyway")),
+                        selector,
+                    )
+                    for item in self.defaults
+                ),
+                not self.system_defaulted,
             )
-            for item in self.defaults
-        ), not self.system_defaulted
+        if pod.signature:
+            self._defaulted = (memo_key, found)
+        return found
 
     # -- eligible nodes (node inclusion policies) --------------------------------
 
@@ -352,7 +395,13 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
                 counts_list.append(counts)
             state.data[self.name + "/score"] = _Soft(constraints, weights, counts_list, ignored)
             return None
-        has_all, soft_domains = self._soft_domains_of(pod, constraints, require_all, cache)
+        memo = self._soft_domains_of(pod, constraints, require_all, cache)
+        if memo.keyed:
+            state.data[self.name + "/score"] = self._keyed_totals(
+                pod, constraints, memo.domains, cache, rows
+            )
+            return None
+        has_all, soft_domains = memo.has_all, memo.domains
         scored_rows = has_all[rows] if require_all else np.ones(len(rows), np.bool_)
         weights = []
         totals_list: list[Any] = []
@@ -382,15 +431,15 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
 
     def _soft_domains_of(
         self, pod: PodInfo, constraints: list[SpreadConstraint], require_all: bool, cache: Cache
-    ) -> tuple[BoolArray, list[_SoftDomains]]:
+    ) -> _SoftMemo:
         """The rows having every key of `constraints` and each one's `_SoftDomains`,
         from the last pod's if it had the same signature and constraints and no node
         changed since (as `_hard_domains`)."""
         table = cache.table
         memo_key = (table.node_version, pod.signature, constraints, require_all)
         memo = self._soft_domains
-        if pod.signature and memo is not None and memo[0] == memo_key:
-            return memo[1]
+        if pod.signature and memo is not None and memo.key == memo_key:
+            return memo
         n = table.size
         has_all = np.ones(n, np.bool_)
         for constraint in constraints:
@@ -404,15 +453,84 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
                 counting &= has_all
             rows = np.flatnonzero(counting)
             domains = len(table.label_values[key_name])
-            found.append(_SoftDomains(codes, rows, codes[rows], domains))
+            slots = np.where(counting, codes + 1, 0).astype(np.intp)
+            key = _key(constraint, pod)
+            per_node = cache.match_counts(key)
+            found.append(
+                _SoftDomains(
+                    codes, rows, codes[rows], domains, slots, per_node, cache.match_log(key)
+                )
+            )
+        keyed = bool(has_all[table.present[:n]].all())
+        memo = _SoftMemo(memo_key, has_all, found, keyed)
         if pod.signature:
-            self._soft_domains = (memo_key, (has_all, found))
-        return has_all, found
+            self._soft_domains = memo
+        return memo
+
+    def _keyed_totals(
+        self,
+        pod: PodInfo,
+        constraints: list[SpreadConstraint],
+        soft_domains: list[_SoftDomains],
+        cache: Cache,
+        rows: Rows,
+    ) -> _Soft:
+        """PreScore and Score at once when every row has every key: each row's
+        unrounded score, the same sums in the same order as `score_all` makes them
+        from the per-row totals of the general case."""
+        weights = []
+        total: npt.NDArray[np.floating[Any]] | None = None
+        for constraint, domains in zip(constraints, soft_domains, strict=True):
+            skew = float(constraint.max_skew - 1)
+            part: npt.NDArray[np.floating[Any]]
+            if constraint.topology_key == HOSTNAME_LABEL:
+                weight = math.log(len(rows) + 2)
+                part = domains.per_node[rows] * weight + skew
+            else:
+                codes = domains.codes[rows]
+                # Distinct values among the rows (every row has one).
+                weight = math.log(int(np.count_nonzero(np.bincount(codes))) + 2)
+                sums = self._domain_sums(domains)
+                # Per domain, then per row: the same value as per row from the totals.
+                part = (sums[1:] * weight + skew)[codes]
+            weights.append(weight)
+            if total is None:
+                total = part
+            else:
+                total += part
+        return _Soft(constraints, weights, [], None, total)
+
+    @staticmethod
+    def _domain_sums(domains: _SoftDomains) -> Int64Array:
+        """Per slot of `domains`, the pods its column counts: summed once, then brought
+        up to date from the changes the column's log shows since (a run of replicas
+        adds one per pod placed)."""
+        log = domains.log
+        sums = domains.sums
+        changes = log.since(domains.position) if sums is not None else None
+        if sums is None or changes is None:
+            sums = np.bincount(
+                domains.slots,
+                weights=domains.per_node[: len(domains.slots)],
+                minlength=domains.domains + 1,
+            ).astype(np.int64)
+            domains.sums = sums
+        else:
+            slots = domains.slots
+            for row, sign in changes:
+                slot = slots[row]
+                if slot:
+                    sums[slot] += sign
+        domains.position = log.end
+        return sums
 
     def score_all(
         self, state: CycleState, pod: PodInfo, snapshot: Snapshot, rows: Rows
     ) -> Int64Array:
         soft: _Soft = state.data[self.name + "/score"]
+        if soft.total is not None:
+            keyed: Int64Array = np.floor(soft.total + 0.5).astype(np.int64)
+            return keyed
         table = snapshot.cache.table
         total = np.zeros(len(rows), np.float64)
         for constraint, weight, totals in zip(
@@ -442,7 +560,15 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
 
     def normalize(self, state: CycleState, pod: PodInfo, scores: Int64Array) -> Int64Array:
         soft: _Soft = state.data[self.name + "/score"]
-        ignored: BoolArray = soft.ignored
+        ignored: BoolArray | None = soft.ignored
+        if ignored is None:
+            if not len(scores):
+                return np.zeros(0, np.int64)
+            low, high = int(scores.min()), int(scores.max())
+            if high == 0:
+                return np.full(len(scores), MAX_NODE_SCORE, np.int64)
+            normalised: Int64Array = MAX_NODE_SCORE * (high + low - scores) // high
+            return normalised
         considered = scores[~ignored]
         if not len(considered):
             return np.zeros(len(scores), np.int64)
