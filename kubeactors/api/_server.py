@@ -418,13 +418,18 @@ class ApiServer(Actor[ApiRequest]):
         user: UserInfo,
         subresource: str = "",
         namespace_objects: Sequence[ApiObject] = (),
+        plugins: tuple[AdmissionPlugin, ...] | None = None,
     ) -> ApiObject:
-        if not self._admission.concerned(operation, kind):
+        """`obj` through the admission plugins concerned (`plugins`: those, when the
+        caller has them at hand)."""
+        if plugins is None:
+            plugins = self._admission.concerned(operation, kind)
+        if not plugins:
             return obj  # no plugin acts on such a write (a Lease renewal): no request made
         request = AdmissionRequest(
             operation, kind, obj, old, user, self.state, subresource, namespace_objects
         )
-        return self._admission.admit(request)
+        return self._admission.admit(request, plugins)
 
     def _rules_of(self, kind: ResourceKind[Any]) -> _KindRules:
         rules = self._rules.get(kind)
@@ -816,9 +821,10 @@ class ApiServer(Actor[ApiRequest]):
                 merged = self.custom.updated(kind, old, merged, subresource)
             elif isinstance(merged, CustomResourceDefinition):
                 merged = self.custom.prepare(merged, self._now())
+        plugins = rules.update_plugins
         admitted = (
-            self._admit("UPDATE", kind, merged, old, user, subresource)
-            if rules.update_admitted
+            self._admit("UPDATE", kind, merged, old, user, subresource, plugins=plugins)
+            if plugins
             else merged
         )
         self._validate(rules, admitted)
@@ -1270,10 +1276,10 @@ class _KindRules:
     """What the checks of a write need to know of one kind, worked out once per kind
     instead of at every write (a Lease renewal, a node status post): whether it is
     a custom kind or the CRDs' (whose writes their own machinery checks too),
-    whether it has defaults, whether an admission plugin takes its updates, and its
+    whether it has defaults, the admission plugins its updates go through, and its
     validation (with the custom checks, for those kinds)."""
 
-    __slots__ = ("crd", "custom", "defaulted", "kind", "update_admitted", "validate")
+    __slots__ = ("crd", "custom", "defaulted", "kind", "update_plugins", "validate")
 
     def __init__(
         self, kind: ResourceKind[Any], admission: AdmissionChain, custom: CustomResources
@@ -1283,7 +1289,7 @@ class _KindRules:
         # An object of the kind is a CRD (every write's object is of its kind's type).
         self.crd = issubclass(kind.type, CustomResourceDefinition)
         self.defaulted = has_defaults(kind.type)
-        self.update_admitted = bool(admission.concerned("UPDATE", kind))
+        self.update_plugins = admission.concerned("UPDATE", kind)
         check = validator(kind)
         if self.custom or self.crd:
             causes = custom.causes

@@ -118,12 +118,21 @@ def _quantity_problem(text: str) -> str:
 
 
 def _validate_quantities(field: str, quantities: dict[str, str]) -> list[StatusCause]:
+    if _VALID_QUANTITIES.equal(quantities) is not None:
+        return []  # as a node's status posts bring them, again and again
     causes: list[StatusCause] = []
     for resource, text in quantities.items():
         problem = _quantity_problem(text)
         if problem:
             causes.append(_invalid(f"{field}.{resource}", text, problem))
+    if not causes:
+        # A copy: a dict in a frozen object can still be changed in place.
+        _VALID_QUANTITIES.put(dict(quantities), True)
     return causes
+
+
+_VALID_QUANTITIES: RecentResults[dict[str, str], bool] = RecentResults(8)
+"""The last few sets of quantities found valid (nodes of a shape share theirs)."""
 
 
 @functools.lru_cache(maxsize=1024)

@@ -79,45 +79,58 @@ def merge_update(
     from `old` (identity, creation, deletion marks; the spec for a status update;
     the status for a main-resource update when `keep_status`)."""
     old_meta, new_meta = old.metadata, new.metadata
-    if new_meta.uid and new_meta.uid != old_meta.uid:
-        raise ApiError.conflict(
-            kind.plural,
-            old_meta.name,
-            f"Precondition failed: UID in object meta: {new_meta.uid}",
-        )
-    if old_meta.deletion_timestamp is not None:
-        added = set(new_meta.finalizers) - set(old_meta.finalizers)
-        if added:
-            raise _forbidden_field(
-                kind,
+    # A client that sends back the metadata it was answered with (a heartbeat renews
+    # the Lease it got back; a kubelet posts its status over its Node as stored)
+    # changes none of it: the checks below cannot fail, and what they keep is kept.
+    sent_back = new_meta is old_meta
+    if not sent_back:
+        if new_meta.uid and new_meta.uid != old_meta.uid:
+            raise ApiError.conflict(
+                kind.plural,
                 old_meta.name,
-                "metadata.finalizers",
-                "no new finalizers can be added if the object is being deleted, "
-                f"found new finalizers {sorted(added)}",
+                f"Precondition failed: UID in object meta: {new_meta.uid}",
             )
+        if old_meta.deletion_timestamp is not None:
+            added = set(new_meta.finalizers) - set(old_meta.finalizers)
+            if added:
+                raise _forbidden_field(
+                    kind,
+                    old_meta.name,
+                    "metadata.finalizers",
+                    "no new finalizers can be added if the object is being deleted, "
+                    f"found new finalizers {sorted(added)}",
+                )
     if subresource == "status":
         # A status write changes the status only (labels and annotations too, as upstream).
-        meta = replace(old_meta, labels=new_meta.labels, annotations=new_meta.annotations)
+        meta = (
+            old_meta
+            if sent_back
+            else replace(old_meta, labels=new_meta.labels, annotations=new_meta.annotations)
+        )
         status: Any = getattr(new, "status")  # noqa: B009 (every kind with a status subresource has one)
         return replace(old, metadata=meta, status=status)
-    # Compat: a client that marks a live object deleted by update is taken at its word.
-    marking = not strict_pods and old_meta.deletion_timestamp is None
-    deletion = new_meta if marking else old_meta
     # What is merged below differs from `new` in metadata and status only, and for a
     # namespace keeps the stored spec: whether the spec changed is known already.
     changed = type(old) not in _GENERATION_KEPT and spec_changed(old, new)
-    meta = replace(
-        new_meta,
-        name=old_meta.name,
-        namespace=old_meta.namespace,
-        uid=old_meta.uid,
-        generate_name=old_meta.generate_name,
-        creation_timestamp=old_meta.creation_timestamp,
-        deletion_timestamp=deletion.deletion_timestamp,
-        deletion_grace_period_seconds=deletion.deletion_grace_period_seconds,
-        generation=old_meta.generation + 1 if changed else old_meta.generation,
-        resource_version="",
-    )
+    generation = old_meta.generation + 1 if changed else old_meta.generation
+    if sent_back:
+        meta = replace(old_meta, generation=generation, resource_version="")
+    else:
+        # Compat: a client that marks a live object deleted by update is taken at its word.
+        marking = not strict_pods and old_meta.deletion_timestamp is None
+        deletion = new_meta if marking else old_meta
+        meta = replace(
+            new_meta,
+            name=old_meta.name,
+            namespace=old_meta.namespace,
+            uid=old_meta.uid,
+            generate_name=old_meta.generate_name,
+            creation_timestamp=old_meta.creation_timestamp,
+            deletion_timestamp=deletion.deletion_timestamp,
+            deletion_grace_period_seconds=deletion.deletion_grace_period_seconds,
+            generation=generation,
+            resource_version="",
+        )
     merged = replace(new, metadata=meta)
     if keep_status and kind.has_status:
         merged = replace(merged, status=getattr(old, "status"))  # noqa: B009

@@ -190,3 +190,31 @@ def test_a_kinds_validator_is_its_types_own() -> None:
     """Pods and nodes get their own validation, without the generic path's steps."""
     assert validator(kind_of(Pod)) is validate_pod
     assert validator(kind_of(Node)) is validate_node
+
+
+QUANTITY_SETS = st.dictionaries(
+    st.sampled_from(["cpu", "memory", "pods"]), st.sampled_from(["1", "2Gi", "-1", "x", "110"])
+)
+
+
+@given(st.lists(st.tuples(QUANTITY_SETS, QUANTITY_SETS, st.booleans()), min_size=1, max_size=12))
+def test_a_nodes_quantities_are_judged_as_the_rules_judge_them_every_time(
+    posts: list[tuple[dict[str, str], dict[str, str], bool]],
+) -> None:
+    """Sets of quantities found valid are remembered: each post still gets the causes
+    the rules give it, even when a remembered set was changed in place since."""
+    for capacity, allocatable, change in posts:
+        node = Node(
+            metadata=ObjectMeta(name="node-1"),
+            status=NodeStatus(capacity=capacity, allocatable=allocatable),
+        )
+        expected = [
+            f"status.{field}.{resource}"
+            for field, quantities in (("capacity", capacity), ("allocatable", allocatable))
+            for resource, text in quantities.items()
+            if text in ("-1", "x")
+        ]
+        assert [cause.field for cause in validate_node(node)] == expected
+        if change:
+            capacity["cpu"] = "x"  # the next post of this very dict must be refused
+            assert "status.capacity.cpu" in [cause.field for cause in validate_node(node)]
