@@ -15,6 +15,8 @@ __all__ = ["ApiWatch", "DecodeCache"]
 
 R = TypeVar("R", bound=ApiObject)
 
+_PUT = EventType.PUT
+
 
 _SHARED_BATCHES = 128
 """Batches kept in their shared forms: enough for watchers that are a few writes apart."""
@@ -238,23 +240,27 @@ def _watch_events(
     cache: DecodeCache, kind: ResourceKind[R], events: list[Event]
 ) -> list[WatchEvent[R]]:
     batch: list[WatchEvent[R]] = []
+    append = batch.append
     written = cache._written
+    kind_type = kind.type
     for event in events:
-        kv, prev = event.kv, event.prev_kv
-        if event.type is EventType.PUT:
+        kv = event.kv
+        if event.type is _PUT:
             # What `cache.decode` finds first, without a call: the object the server
             # wrote (a heartbeat's Lease or Node).
             last = written.get(kv.key)
-            if last is not None and last[0] == kv.mod_revision and type(last[1]) is kind.type:
+            if last is not None and last[0] == kv.mod_revision and type(last[1]) is kind_type:
                 obj = last[1]
             else:
                 obj = cache.decode(kind, kv.key, kv.value, kv.mod_revision)
-            batch.append(WatchEvent("ADDED" if prev is None else "MODIFIED", obj))
-        elif prev is not None:
-            # A deleted object carries the revision of its deletion, as in Kubernetes.
-            batch.append(
-                WatchEvent("DELETED", cache.decode(kind, kv.key, prev.value, kv.mod_revision))
-            )
+            append(WatchEvent("ADDED" if event.prev_kv is None else "MODIFIED", obj))
+        else:
+            prev = event.prev_kv
+            if prev is not None:
+                # A deleted object carries the revision of its deletion, as in Kubernetes.
+                append(
+                    WatchEvent("DELETED", cache.decode(kind, kv.key, prev.value, kv.mod_revision))
+                )
     return batch
 
 

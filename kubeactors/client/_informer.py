@@ -239,33 +239,36 @@ class Informer(Generic[R]):
     def _take_in(self, events: Sequence[WatchEvent[R]]) -> list[Delta[R]]:
         """Update the cache and indexes from watch events; the changes made."""
         deltas: list[Delta[R]] = []
+        append = deltas.append
         items = self._items
         # Without indexes (most informers), storing is one assignment: no call per event.
         indexed = bool(self._indexers)
-        obj: R | None = None
+        last: R | None = None
         for event in events:
             kind = event.type
-            if kind in ("BOOKMARK", "ERROR"):
-                continue
-            obj = event.object
-            meta = obj.metadata
-            key = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name  # object_key
-            previous = items.get(key)
-            if kind == "DELETED":
+            # An update first: nearly every event a steady cluster sends is one.
+            if kind == "MODIFIED" or kind == "ADDED":
+                obj = last = event.object
+                meta = obj.metadata
+                key = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name  # object_key
+                previous = items.get(key)
+                if indexed:
+                    self._store(key, obj, previous)
+                else:
+                    items[key] = obj
+                append(
+                    Delta("ADDED", obj) if previous is None else Delta("MODIFIED", obj, previous)
+                )
+            elif kind == "DELETED":
+                obj = last = event.object
+                meta = obj.metadata
+                key = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
+                previous = items.get(key)
                 if previous is not None:
                     self._remove(key, previous)
-                deltas.append(Delta("DELETED", obj, previous))
-                continue
-            if indexed:
-                self._store(key, obj, previous)
-            else:
-                items[key] = obj
-            if previous is None:
-                deltas.append(Delta("ADDED", obj))
-            else:
-                deltas.append(Delta("MODIFIED", obj, previous))
-        if obj is not None:
-            self.resource_version = obj.metadata.resource_version
+                append(Delta("DELETED", obj, previous))
+        if last is not None:
+            self.resource_version = last.metadata.resource_version
         return deltas
 
     def _store(self, key: str, obj: R, previous: R | None) -> None:
@@ -294,12 +297,15 @@ class Informer(Generic[R]):
     def _call_handlers(self, deltas: list[Delta[R]]) -> None:
         for on_add, on_update, on_delete in self._handlers:
             for delta in deltas:
-                if delta.type == "ADDED":
+                kind = delta.type
+                if kind == "MODIFIED":
+                    if on_update is not None:
+                        old = delta.old
+                        if old is not None:
+                            on_update(old, delta.object)
+                elif kind == "ADDED":
                     if on_add is not None:
                         on_add(delta.object)
-                elif delta.type == "MODIFIED":
-                    if on_update is not None and delta.old is not None:
-                        on_update(delta.old, delta.object)
                 elif on_delete is not None:
                     on_delete(delta.object)
 

@@ -76,7 +76,7 @@ HeartbeatMessage = Track | Untrack | _Tick | _Renewed | _Lost | _Answered
 
 
 class _Entry:
-    __slots__ = ("batcher", "client", "kubelet", "lease", "slot", "status", "version")
+    __slots__ = ("batcher", "client", "item", "kubelet", "lease", "slot", "status", "version")
 
     def __init__(
         self,
@@ -90,8 +90,10 @@ class _Entry:
         self.status = status
         self.slot = slot
         self.client = client
-        # An in-process client: its renewals go to its API server in batches.
+        # An in-process client: its renewals go to its API server in batches, each
+        # a copy of `item` (the update as this node's client makes it) with the Lease.
         self.batcher = client if isinstance(client, Client) else None
+        self.item = self.batcher.batch_item(lease) if self.batcher is not None else None
         self.version = ""
         # The node's Lease as last sent or as stored by the last renewal: the next
         # renewal is a copy with a new renew time (and version, if it changed since).
@@ -232,7 +234,9 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                         lease, metadata=replace(lease.metadata, resource_version=entry.version)
                     )
                 lease = entry.lease = replace(lease, spec=replace(lease.spec, renew_time=stamp))
-                batch.append(client.batch_item(lease))
+                item = entry.item
+                assert item is not None  # made with `batcher`
+                batch.append(replace(item, obj=lease))
                 batched.append(node)
             else:
                 await self._renew(node, entry)

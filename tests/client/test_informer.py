@@ -4,6 +4,8 @@ from typing import Any, cast
 import anyio
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubeactors.actors import Clock
 from kubeactors.api import ApiError, Node, ObjectList, ObjectMeta, Pod, Status, WatchEvent
@@ -193,3 +195,50 @@ class FakeSleeps:
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
+
+
+_event = st.tuples(
+    st.sampled_from(["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]),
+    st.sampled_from(["", "ns"]),
+    st.sampled_from(["a", "b", "c"]),
+)
+
+
+@given(st.lists(st.lists(_event, max_size=6), max_size=6))
+def test_watch_batches_change_the_cache_and_reach_handlers_in_order(
+    batches: list[list[tuple[str, str, str]]],
+) -> None:
+    """Every watch event of every batch reaches the cache and the handlers as a plain
+    model of the informer has it: an update of a key not cached is an add, a delete
+    carries what it replaced, a bookmark is no change; the handlers get a batch in
+    order, after the cache took in the whole batch."""
+    informer: Informer[Pod] = Informer(cast(ApiClient, None), Pod)
+    calls: list[tuple[Any, ...]] = []
+    informer.add_handler(
+        on_add=lambda pod: calls.append(("add", pod, len(informer))),
+        on_update=lambda old, new: calls.append(("update", old, new, len(informer))),
+        on_delete=lambda pod: calls.append(("delete", pod, len(informer))),
+    )
+    model: dict[str, Pod] = {}
+    expected: list[tuple[Any, ...]] = []
+    version = 0
+    for batch in batches:
+        events: list[WatchEvent[Pod]] = []
+        wanted: list[tuple[Any, ...]] = []
+        for kind, namespace, name in batch:
+            version += 1
+            meta = ObjectMeta(name=name, namespace=namespace, resource_version=str(version))
+            pod = Pod(metadata=meta)
+            events.append(WatchEvent(kind, pod))  # type: ignore[arg-type]
+            key = f"{namespace}/{name}" if namespace else name
+            if kind == "DELETED":
+                model.pop(key, None)
+                wanted.append(("delete", pod))
+            elif kind != "BOOKMARK":
+                previous = model.get(key)
+                model[key] = pod
+                wanted.append(("add", pod) if previous is None else ("update", previous, pod))
+        expected.extend((*call, len(model)) for call in wanted)
+        informer._call_handlers(informer._take_in(events))
+        assert informer.cache == model
+    assert calls == expected
