@@ -43,6 +43,8 @@ _CONDITIONS = (
     ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
     ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
 )
+_HEALTHY = list(_CONDITIONS)
+"""What a healthy node's conditions say, bar their times: a list, to compare with one."""
 
 
 def allocatable(shape: NodeShape, settings: NodeSettings) -> dict[str, str]:
@@ -73,19 +75,9 @@ def node_conditions(previous: list[NodeCondition], now: str) -> list[NodeConditi
     again: each is then a copy of itself with the new heartbeat (what building it
     afresh would give, for less).
     """
-    if len(previous) == len(_CONDITIONS):
-        beating: list[NodeCondition] = []
-        for old, (kind, status, reason, message) in zip(previous, _CONDITIONS, strict=True):
-            if (
-                old.type != kind
-                or old.status != status
-                or old.reason != reason
-                or old.message != message
-            ):
-                break
-            beating.append(msgspec.structs.replace(old, last_heartbeat_time=now))
-        else:
-            return beating
+    if [(c.type, c.status, c.reason, c.message) for c in previous] == _HEALTHY:
+        replace = msgspec.structs.replace
+        return [replace(condition, last_heartbeat_time=now) for condition in previous]
     return fresh_conditions(previous, now)
 
 

@@ -76,7 +76,17 @@ HeartbeatMessage = Track | Untrack | _Tick | _Renewed | _Lost | _Answered
 
 
 class _Entry:
-    __slots__ = ("batcher", "client", "item", "kubelet", "lease", "slot", "status", "version")
+    __slots__ = (
+        "batcher",
+        "client",
+        "item",
+        "kubelet",
+        "lease",
+        "slot",
+        "status",
+        "status_item",
+        "version",
+    )
 
     def __init__(
         self,
@@ -91,9 +101,13 @@ class _Entry:
         self.slot = slot
         self.client = client
         # An in-process client: its renewals go to its API server in batches, each
-        # a copy of `item` (the update as this node's client makes it) with the Lease.
+        # a copy of `item` (the update as this node's client makes it) with the Lease,
+        # and so do its status posts, copies of `status_item` with the Node.
         self.batcher = client if isinstance(client, Client) else None
-        self.item = self.batcher.batch_item(lease) if self.batcher is not None else None
+        self.item = self.status_item = None
+        if self.batcher is not None:
+            self.item = self.batcher.batch_item(lease)
+            self.status_item = self.batcher.batch_item(lease, subresource="status")
         self.version = ""
         # The node's Lease as last sent or as stored by the last renewal: the next
         # renewal is a copy with a new renew time (and version, if it changed since).
@@ -250,7 +264,9 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                     poster = poster or client
                     node_object = status()
                     if node_object is not None:
-                        posts.append(client.batch_item(node_object, subresource="status"))
+                        item = entry.status_item
+                        assert item is not None  # made with `batcher`
+                        posts.append(replace(item, obj=node_object))
                         posted.append(node)
                 else:
                     entry.kubelet.try_tell(ReportNodeStatus())

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import msgspec
 
-from kubeactors.api import Lease, UpdateMany, node_user
+from kubeactors.api import Lease, Node, ObjectMeta, UpdateMany, node_user
 from kubeactors.client import Client
 from kubeactors.node.heartbeat import HeartbeatHub, _Answered, _Entry
 
 _NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _same(node: Node) -> Node | None:
+    return node
 
 
 class _Api:
@@ -25,17 +30,27 @@ class _Api:
         self.told.append(message)
 
 
-async def test_each_renewal_of_a_batch_goes_as_its_own_node_with_its_latest_lease() -> None:
+async def test_each_renewal_and_status_of_a_batch_goes_as_its_own_node() -> None:
+    """Renewals carry each node's latest Lease, status posts its Node, each as that node."""
     api = _Api()
     admin = Client(api)  # type: ignore[arg-type]
-    hub = HeartbeatHub(
-        admin, wall_clock=lambda: _NOW, slots=1, client_for=lambda n: admin.as_user(node_user(n))
-    )
+
+    def client_for(node: str) -> Client:
+        return admin.as_user(node_user(node))
+
+    hub = HeartbeatHub(admin, wall_clock=lambda: _NOW, slots=1, client_for=client_for)
     hub._context = SimpleNamespace(self=SimpleNamespace(try_tell=lambda m: None))  # type: ignore[assignment]
     for name in ("a", "b"):
         lease = hub._lease(name, "", "")
         kubelet = SimpleNamespace(try_tell=lambda m: None)
-        hub._entries[name] = _Entry(kubelet, 0, hub._client_for(name), lease, None)  # type: ignore[arg-type, misc]
+        node = Node(metadata=ObjectMeta(name=name))
+        hub._entries[name] = _Entry(
+            kubelet,  # type: ignore[arg-type]
+            0,
+            client_for(name),
+            lease,
+            functools.partial(_same, node),
+        )
         hub._by_slot[0].add(name)
     # Stored as version 7 and 9, "b" by someone else's hand (its holder changed).
     stored = {
@@ -49,8 +64,17 @@ async def test_each_renewal_of_a_batch_goes_as_its_own_node_with_its_latest_leas
     for _ in range(2):
         await hub._on_tick()
     batches = [message for message in api.told if isinstance(message, UpdateMany)]
-    assert len(batches) == 2
-    for batch in batches:
+    assert len(batches) == 3  # the first tick posts the statuses too
+    renewals, statuses = [batches[0], batches[2]], batches[1]
+    assert [update.subresource for update in statuses.updates] == ["status", "status"]
+    assert [update.user.name if update.user else "" for update in statuses.updates] == [
+        "system:node:a",
+        "system:node:b",
+    ]
+    nodes = [update.obj for update in statuses.updates if isinstance(update.obj, Node)]
+    assert [node.metadata.name for node in nodes] == ["a", "b"]
+    for batch in renewals:
+        assert {update.subresource for update in batch.updates} == {""}
         users = [update.user.name if update.user else "" for update in batch.updates]
         assert users == ["system:node:a", "system:node:b"]
         leases = [update.obj for update in batch.updates if isinstance(update.obj, Lease)]
