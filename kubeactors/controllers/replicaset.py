@@ -17,11 +17,12 @@ read only to release, to delete or to judge availability after `minReadySeconds`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
+from collections.abc import Coroutine
 from typing import Any, Generic, TypeVar
 
-import anyio
 import msgspec
 
 from ..api import ApiError, ApiObject, ObjectMeta, Pod
@@ -50,6 +51,17 @@ BURST_REPLICAS = 500
 """The most pods one sync creates or deletes (upstream's burstReplicas)."""
 
 _ORPHAN = "orphan/"
+
+
+async def _concurrently(calls: list[Coroutine[Any, Any, None]]) -> None:
+    """Run `calls` (which raise nothing) concurrently, each in a task, until all are done.
+
+    Plain asyncio tasks, not a task group's: a sync of 500 creations would spend more
+    on spawning anyio tasks (a cancel scope, a name, bookkeeping each) than on the
+    requests. Cancelling the caller cancels them all, as a task group would.
+    """
+    if calls:
+        await asyncio.gather(*calls)
 
 
 def slow_start_batches(count: int, initial: int = 1) -> list[int]:
@@ -283,9 +295,7 @@ class ReplicaSetEngine(Controller, Generic[W]):
 
         for batch in slow_start_batches(count):
             attempted += batch
-            async with anyio.create_task_group() as group:
-                for _ in range(batch):
-                    group.start_soon(create_one)
+            await _concurrently([create_one() for _ in range(batch)])
             if failures:
                 first_error = failures[0]
                 break
@@ -308,9 +318,7 @@ class ReplicaSetEngine(Controller, Generic[W]):
                     self.expectations.deletion_observed(key, pod_key(pod))
                     errors.append(error)
 
-        async with anyio.create_task_group() as group:
-            for pod in victims:
-                group.start_soon(delete_one, pod)
+        await _concurrently([delete_one(pod) for pod in victims])
         if errors:
             raise errors[0]
 
