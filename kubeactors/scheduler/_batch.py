@@ -209,7 +209,7 @@ class Run:
             return engine.schedule(pod)
         count, wanted = self.count, self.wanted
         start = engine.next_start % count
-        split = int(np.searchsorted(feasible, start))
+        split = int(feasible.searchsorted(start))
         if found <= wanted:
             taken = feasible if split == 0 else np.concatenate((feasible[split:], feasible[:split]))
         elif split + wanted <= found:
@@ -223,7 +223,7 @@ class Run:
             position = int(taken[0])
         else:
             totals = self._totals(state, pod, taken)
-            best = np.flatnonzero(totals == totals.max())
+            best = (totals == totals.max()).nonzero()[0]
             ties = len(best)
             pick = best[engine.rng.randrange(ties)] if ties > 1 else best[0]
             position = int(taken[pick])

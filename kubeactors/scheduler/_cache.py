@@ -39,6 +39,9 @@ MatchKey = tuple[tuple[LabelSelector | None, frozenset[str] | None], ...]
 TermKey = tuple[str, AffinityTerm, int]
 """A term carried by placed pods: (kind, term, weight); kinds below."""
 
+_MATCHED_SIGNATURES = 1024
+"""Pod signatures whose matching selectors are kept (all dropped past it)."""
+
 MATCH_LOG_SIZE = 1024
 """Changes kept per selector's count column (see `MatchLog`)."""
 
@@ -132,6 +135,8 @@ class Cache:
         """Selectors asked about; `match_counts` counts matching pods per node."""
         self.match_logs: dict[MatchKey, MatchLog] = {}
         """Per selector asked about: the changes to its count column, in order."""
+        self._matched: dict[bytes, list[MatchKey]] = {}
+        """Per pod signature, the selectors asked about that its pods match."""
         self.term_pods = 0
         """Placed pods carrying any pod (anti-)affinity term."""
         self.workloads = Workloads()
@@ -222,10 +227,9 @@ class Cache:
         if self.matches and not info.terminating:
             counts = self.table.counts
             logs = self.match_logs
-            for key in self.matches:
-                if _matches_all(key, info):
-                    counts[("match", key)][row] += sign
-                    logs[key].add(row, sign)
+            for key in self._matching(info):
+                counts[("match", key)][row] += sign
+                logs[key].add(row, sign)
         if (
             info.affinity
             or info.anti_affinity
@@ -242,6 +246,21 @@ class Cache:
         else:
             self.table.remove_pod(row, info.requests, nonzero, info.host_ports)
 
+    def _matching(self, info: PodInfo) -> list[MatchKey]:
+        """The selectors asked about that `info` matches: worked out once per pod
+        signature (which holds its namespace and labels) until a selector is added."""
+        signature = info.signature
+        if not signature:
+            return [key for key in self.matches if _matches_all(key, info)]
+        found = self._matched.get(signature)
+        if found is None:
+            if len(self._matched) >= _MATCHED_SIGNATURES:
+                self._matched.clear()
+            found = self._matched[signature] = [
+                key for key in self.matches if _matches_all(key, info)
+            ]
+        return found
+
     def match_counts(self, key: MatchKey) -> IntArray:
         """Per row: placed, non-terminating pods matching every pair of `key`.
 
@@ -251,6 +270,7 @@ class Cache:
             return self.table.counts[("match", key)]
         self.matches.add(key)
         self.match_logs[key] = MatchLog()
+        self._matched.clear()
         column = self.table.count_column(("match", key))
         for placement in self.placed.values():
             if not placement.info.terminating and _matches_all(key, placement.info):

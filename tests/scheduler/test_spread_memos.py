@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from kubeactors.api import ReplicaSet, Service
 from kubeactors.scheduler import Engine, Handle, PodInfo, ScheduleResult, load_configuration
 from kubeactors.scheduler import _cache as cache_module
+from kubeactors.scheduler._selectors import LabelSelector, Requirement
 
 from .strategies import cache_of, info_of
 
@@ -189,3 +190,22 @@ def test_kept_domain_sums_take_in_pods_counted_since() -> None:
     placed = _play(nodes, steps, "vectorised", True, 0)
     assert placed == _play(nodes, steps, "reference", False, 0)
     assert placed[1:3] == ["n2", "n2"]
+
+
+def test_count_columns_take_in_pods_of_a_signature_met_before_their_selector() -> None:
+    # What a pod signature matches is kept: a selector asked about later must still
+    # count the pods of signatures met before it.
+    cache = cache_of([_node("n0", "a", 4000)])
+    other = LabelSelector((Requirement("app", "In", ("db",)),))
+    cache.match_counts(((other, frozenset({"default"})),))
+    first = _replica(0)
+    cache.add(first, "n0", assumed=True)
+    selector = LabelSelector((Requirement("app", "In", ("web",)),))
+    column = cache.match_counts(((selector, frozenset({"default"})),))
+    row = cache.table.find("n0")
+    assert row is not None
+    assert column[row] == 1
+    cache.add(_replica(1), "n0", assumed=True)
+    assert column[row] == 2
+    cache.remove(first.key)
+    assert column[row] == 1
