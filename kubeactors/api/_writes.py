@@ -102,10 +102,16 @@ def merge_update(
                 )
     if subresource == "status":
         # A status write changes the status only (labels and annotations too, as upstream).
+        # Stored without its resourceVersion, as every write (the store's revision is it).
         meta = (
-            old_meta
+            replace(old_meta, resource_version="")
             if sent_back
-            else replace(old_meta, labels=new_meta.labels, annotations=new_meta.annotations)
+            else replace(
+                old_meta,
+                labels=new_meta.labels,
+                annotations=new_meta.annotations,
+                resource_version="",
+            )
         )
         status: Any = getattr(new, "status")  # noqa: B009 (every kind with a status subresource has one)
         return replace(old, metadata=meta, status=status)

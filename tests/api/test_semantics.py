@@ -173,6 +173,23 @@ async def test_status_update_changes_only_the_status(tmp_path: Path) -> None:
         assert caught.value.code in (404, 422)
 
 
+async def test_writes_store_objects_without_their_resource_version(tmp_path: Path) -> None:
+    """The stored bytes never carry a resourceVersion (the store's revision is it),
+    whichever write made them: a status write starts from the stored object, read
+    back with its version, and must drop it too."""
+    async with running_api(tmp_path) as h:
+        pod = await h.client.create(make_pod("web"))
+        updated = await h.client.update(_meta(pod, labels={"a": "b"}))
+        reported = await h.client.update_status(replace(updated, status=PodStatus(phase="Running")))
+        again = await h.client.update_status(replace(reported, status=PodStatus(phase="Succeeded")))
+        stored = await h.store.get(b"/registry/pods/default/web")
+        assert stored is not None
+        raw = msgspec.json.decode(stored.value)
+        assert "resourceVersion" not in raw["metadata"]
+        assert raw["status"]["phase"] == "Succeeded"
+        assert again.metadata.resource_version == str(stored.mod_revision)
+
+
 async def test_binding_assigns_a_node_once(tmp_path: Path) -> None:
     async with running_api(tmp_path, compat_updates=False) as h:
         pod = await h.client.create(make_pod("web"))
