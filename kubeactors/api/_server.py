@@ -65,6 +65,7 @@ from ._kinds import (
     UnknownKindError,
     kind_of,
     object_key,
+    with_resource_version,
 )
 from ._memo import RecentResults
 from ._messages import (
@@ -446,8 +447,7 @@ class ApiServer(Actor[ApiRequest]):
 
     def _written(self, kind: ResourceKind[Any], key: bytes, revision: int, obj: Any) -> Any:
         """Bookkeeping after a successful write: the object at its new version."""
-        # `_versioned`, without a call: every write comes here.
-        stored = replace(obj, metadata=replace(obj.metadata, resource_version=str(revision)))
+        stored = with_resource_version(obj, revision)
         self._decoded.remember(key, revision, stored)
         if kind.type in _DECIDING_KINDS:  # nearly never: one check for both below
             if kind.type in _POLICY_KINDS:
@@ -462,7 +462,7 @@ class ApiServer(Actor[ApiRequest]):
             self.state.apply(kind.type, object_key(obj), revision, None)
         elif isinstance(obj, CustomResourceDefinition):
             self.custom.unserve(obj.metadata.name)
-        return _versioned(obj, revision)
+        return with_resource_version(obj, revision)
 
     # -- create ------------------------------------------------------------------
 
@@ -807,6 +807,8 @@ class ApiServer(Actor[ApiRequest]):
     def _updated(
         self, kind: ResourceKind[Any], old: Any, obj: ApiObject, user: UserInfo, subresource: str
     ) -> ApiObject:
+        # `_rules_of`'s lookup first: every update comes here, and a kind's rules are
+        # nearly always made already.
         rules = self._rules.get(kind) or self._rules_of(kind)
         merged = merge_update(
             kind,
@@ -822,6 +824,7 @@ class ApiServer(Actor[ApiRequest]):
             elif isinstance(merged, CustomResourceDefinition):
                 merged = self.custom.prepare(merged, self._now())
         plugins = rules.update_plugins
+        # Most kinds' updates go through no plugin (a Lease, a Node): no call then.
         admitted = (
             self._admit("UPDATE", kind, merged, old, user, subresource, plugins=plugins)
             if plugins
@@ -1438,10 +1441,6 @@ class _Ignored(Reply[Any]):
 
 def _ignore() -> Reply[Any]:
     return _Ignored()
-
-
-def _versioned(obj: Any, revision: int) -> Any:
-    return replace(obj, metadata=replace(obj.metadata, resource_version=str(revision)))
 
 
 def _invalid_patch(kind: ResourceKind[Any], name: str, detail: str) -> ApiError:

@@ -51,10 +51,6 @@ class BatchAnswers:
         self.waiting = count
         self.reply = reply
 
-    def place(self, index: int) -> Reply[Any]:
-        """The reply of the update at `index`: its answer goes to its place."""
-        return BatchAnswer(self, index)
-
 
 class BatchAnswer(Reply[Any]):
     """The reply of one update of a batch: its answer (the object written, or the

@@ -247,26 +247,22 @@ class Informer(Generic[R]):
         for event in events:
             kind = event.type
             # An update first: nearly every event a steady cluster sends is one.
-            if kind == "MODIFIED" or kind == "ADDED":
-                obj = last = event.object
-                meta = obj.metadata
-                key = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name  # object_key
-                previous = items.get(key)
-                if indexed:
-                    self._store(key, obj, previous)
-                else:
-                    items[key] = obj
-                append(
-                    Delta("ADDED", obj) if previous is None else Delta("MODIFIED", obj, previous)
-                )
-            elif kind == "DELETED":
-                obj = last = event.object
-                meta = obj.metadata
-                key = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
-                previous = items.get(key)
+            if kind != "MODIFIED" and kind != "ADDED" and kind != "DELETED":
+                continue  # a bookmark or an error: no object to take in
+            obj = last = event.object
+            meta = obj.metadata
+            key = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name  # object_key
+            previous = items.get(key)
+            if kind == "DELETED":
                 if previous is not None:
                     self._remove(key, previous)
                 append(Delta("DELETED", obj, previous))
+                continue
+            if indexed:
+                self._store(key, obj, previous)
+            else:
+                items[key] = obj
+            append(Delta("ADDED", obj) if previous is None else Delta("MODIFIED", obj, previous))
         if last is not None:
             self.resource_version = last.metadata.resource_version
         return deltas

@@ -451,17 +451,20 @@ class NodeLifecycleController(Controller):
         for taint in node.spec.taints:
             if taint.key == NOT_READY or taint.key == UNREACHABLE:
                 return False
-        queue = self._zones.get(zone)
-        if queue is None:
-            queue = self._zones[zone] = ZoneQueue(refilled=self.context.clock.now())
+        queue = self._zone_queue(zone)
         if queue.nodes:
             queue.remove(node.metadata.name)
         return True
 
-    async def _reconcile_taints(self, node: Node, ready: str, zone: str) -> None:
+    def _zone_queue(self, zone: str) -> ZoneQueue:
+        """The eviction queue of `zone`, made on first use."""
         queue = self._zones.get(zone)
         if queue is None:
             queue = self._zones[zone] = ZoneQueue(refilled=self.context.clock.now())
+        return queue
+
+    async def _reconcile_taints(self, node: Node, ready: str, zone: str) -> None:
+        queue = self._zone_queue(zone)
         name = node.metadata.name
         want = {"False": NOT_READY, "Unknown": UNREACHABLE}.get(ready)
         no_schedule = {t.key for t in node.spec.taints if t.effect == "NoSchedule"}
@@ -489,7 +492,7 @@ class NodeLifecycleController(Controller):
         }
         all_full = bool(states) and all(s is ZoneState.FULL_DISRUPTION for s in states.values())
         for zone, state in states.items():
-            queue = self._zones.setdefault(zone, ZoneQueue(refilled=self.context.clock.now()))
+            queue = self._zone_queue(zone)
             queue.rate = zone_rate(
                 state,
                 sum(counts[zone]),

@@ -250,15 +250,13 @@ class Cache:
         """The selectors asked about that `info` matches: worked out once per pod
         signature (which holds its namespace and labels) until a selector is added."""
         signature = info.signature
-        if not signature:
-            return [key for key in self.matches if _matches_all(key, info)]
-        found = self._matched.get(signature)
+        found = self._matched.get(signature) if signature else None
         if found is None:
-            if len(self._matched) >= _MATCHED_SIGNATURES:
-                self._matched.clear()
-            found = self._matched[signature] = [
-                key for key in self.matches if _matches_all(key, info)
-            ]
+            found = [key for key in self.matches if _matches_all(key, info)]
+            if signature:
+                if len(self._matched) >= _MATCHED_SIGNATURES:
+                    self._matched.clear()
+                self._matched[signature] = found
         return found
 
     def match_counts(self, key: MatchKey) -> IntArray:

@@ -20,7 +20,7 @@ from kubeactors.api import (
     default_authorizer,
     node_user,
 )
-from kubeactors.api._update_many import BatchAnswers
+from kubeactors.api._update_many import BatchAnswer, BatchAnswers
 from kubeactors.client import Client
 from kubeactors.client._callback import callback_reply
 
@@ -146,7 +146,7 @@ def test_a_batch_replies_once_with_each_first_answer_at_its_place() -> None:
         lambda answers, error: sent.append(list(answers or []))
     )
     answers = BatchAnswers(3, reply)
-    places = [answers.place(index) for index in range(3)]
+    places = [BatchAnswer(answers, index) for index in range(3)]
     refused = ApiError.conflict("leases", "b")
     places[2].send("c")
     places[1].fail(refused)
