@@ -112,8 +112,12 @@ def admit(
     taints: Iterable[Taint],
     allocatable: Resources,
     used: Resources,
+    requests: Resources | None = None,
 ) -> Rejection | None:
-    """None if `pod` may run on this node next to pods using `used`; else why not."""
+    """None if `pod` may run on this node next to pods using `used`; else why not.
+
+    `requests` is `effective_requests(pod)` if the caller has it already.
+    """
     if not matches_node(pod, labels, node):
         return Rejection(
             "NodeAffinity",
@@ -130,7 +134,7 @@ def admit(
             f"Node didn't have enough resource: pods, requested: 1, used: {used.pods}, "
             f"capacity: {allocatable.pods}",
         )
-    wanted = effective_requests(pod)
+    wanted = requests if requests is not None else effective_requests(pod)
     for resource, asked, taken, capacity in (
         ("cpu", wanted.cpu_millis, used.cpu_millis, allocatable.cpu_millis),
         ("memory", wanted.memory_bytes, used.memory_bytes, allocatable.memory_bytes),

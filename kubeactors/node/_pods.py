@@ -36,6 +36,7 @@ __all__ = ["ContainerRun", "PodRun", "PodWorkers"]
 logger = logging.getLogger(__name__)
 
 _DEFAULT_GRACE_SECONDS = 30
+_NOTHING = Resources(0, 0, 0)
 
 
 class ContainerRun:
@@ -99,7 +100,7 @@ class PodRun:
         self.terminated = False
         self.probing = False
         self.again = False
-        self.requests = Resources(0, 0, 0)
+        self.requests = _NOTHING
         """What admission counted for this pod (zero when rejected or finished)."""
 
     def record(self, name: str, init: bool) -> ContainerRun:
@@ -108,6 +109,11 @@ class PodRun:
         if run is None:
             run = records[name] = ContainerRun()
         return run
+
+
+def _pull_key(pod: Pod, container: Container) -> str:
+    """The back-off key of a container's failed pulls, creates and starts."""
+    return f"{pod.metadata.uid}/{container.name}/pull"
 
 
 def _should_restart(policy: str, exit_code: int) -> bool:
@@ -324,11 +330,10 @@ class PodWorkers:
     async def _start(self, run: PodRun, container: Container, record: ContainerRun) -> None:
         pod = run.pod
         sandbox_config = self.runtime.pod_sandbox_status(run.sandbox).config
-        pull_key = f"{pod.metadata.uid}/{container.name}/pull"
         try:
             await self.runtime.pull_image(container.image, sandbox_config)
         except RuntimeFailure as error:
-            self._failed_step(run, record, pull_key, error, "ImagePullBackOff")
+            self._failed_step(run, record, _pull_key(pod, container), error, "ImagePullBackOff")
             return
         try:
             if self._env_sources is not None:
@@ -339,7 +344,8 @@ class PodWorkers:
         except EnvError as error:
             # As upstream: the container waits, and is tried again after a back-off.
             failure = RuntimeFailure("CreateContainerConfigError", str(error))
-            self._failed_step(run, record, pull_key, failure, "CreateContainerConfigError")
+            key = _pull_key(pod, container)
+            self._failed_step(run, record, key, failure, "CreateContainerConfigError")
             return
         config = ContainerConfig(
             name=container.name,
@@ -359,7 +365,7 @@ class PodWorkers:
             record.id = await self.runtime.create_container(run.sandbox, config)
             await self.runtime.start_container(record.id)
         except RuntimeFailure as error:
-            self._failed_step(run, record, pull_key, error, "")
+            self._failed_step(run, record, _pull_key(pod, container), error, "")
             return
         record.waiting = None
         record.started = container.startup_probe is None
@@ -388,8 +394,10 @@ class PodWorkers:
     # -- probes ------------------------------------------------------------------------
 
     def _schedule_probes(self, run: PodRun) -> None:
-        periods = [
-            probe_period(probe)
+        if run.probing:
+            return
+        probes = [
+            probe
             for container in run.pod.spec.containers
             for probe in (
                 container.startup_probe,
@@ -398,19 +406,11 @@ class PodWorkers:
             )
             if probe is not None
         ]
-        if periods and not run.probing:
+        if probes:
             run.probing = True
-            first = min(
-                float(probe.initial_delay_seconds)
-                for container in run.pod.spec.containers
-                for probe in (
-                    container.startup_probe,
-                    container.readiness_probe,
-                    container.liveness_probe,
-                )
-                if probe is not None
-            )
-            self.context.send_later(max(first, 0.0) or min(periods), ProbePod(run.key))
+            first = min(float(probe.initial_delay_seconds) for probe in probes)
+            period = min(probe_period(probe) for probe in probes)
+            self.context.send_later(max(first, 0.0) or period, ProbePod(run.key))
 
     async def probe(self, run: PodRun) -> None:
         """Probe every running container once, then restart or report as the results say."""

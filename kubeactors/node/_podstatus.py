@@ -24,6 +24,7 @@ __all__ = ["api_time", "conditions", "container_status", "phase", "stamp", "term
 
 
 _last_stamp: tuple[int, str] = (-1, "")
+_last_moment: tuple[datetime | None, str] = (None, "")
 
 
 def api_time(moment: float) -> str:
@@ -44,8 +45,19 @@ def api_time(moment: float) -> str:
 
 
 def stamp(moment: datetime) -> str:
-    """`api_time` of a datetime (as `format_time`, from the cache)."""
-    return api_time(moment.replace(microsecond=0).timestamp())
+    """`api_time` of a datetime (as `format_time`, from the cache).
+
+    A virtual clock hands out one datetime per instant, asked for several times per
+    pod synced: the text of the last one asked about is kept with it (held, so its
+    identity cannot pass to another datetime).
+    """
+    global _last_moment
+    last = _last_moment
+    if last[0] is moment:
+        return last[1]
+    text = api_time(moment.replace(microsecond=0).timestamp())
+    _last_moment = (moment, text)
+    return text
 
 
 def terminated_state(status: RuntimeStatus, container_id: str) -> ContainerStateTerminated:
@@ -187,42 +199,48 @@ def conditions(
 ) -> list[PodCondition]:
     """PodScheduled, Initialized, ContainersReady and Ready, with upstream's reasons.
 
-    A condition keeps its `lastTransitionTime` while its status does not change.
+    A condition keeps its `lastTransitionTime` while its status does not change; one
+    that says what it said before is the previous one itself (most of a running
+    pod's statuses change none of them).
     """
     before = {condition.type: condition for condition in previous}
     initialized = len(init_statuses) == len(spec.init_containers) and all(
         _succeeded(init) for init in init_statuses
     )
-    incomplete = [s.name for s in init_statuses if not _succeeded(s)]
-    unready = [
-        c.name for c in spec.containers if not any(s.name == c.name and s.ready for s in statuses)
-    ]
+    ready_names = {s.name for s in statuses if s.ready}
+    unready = [c.name for c in spec.containers if c.name not in ready_names]
     finished = pod_phase in ("Succeeded", "Failed")
     ready = not unready and not finished
 
     def condition(kind: str, holds: bool, reason: str = "", message: str = "") -> PodCondition:
         status: Literal["True", "False"] = "True" if holds else "False"
+        if holds:
+            reason = message = ""
         old = before.get(kind)
-        since = old.last_transition_time if old is not None and old.status == status else now
+        if old is not None and old.status == status:
+            if old.reason == reason and old.message == message and old.last_probe_time is None:
+                return old
+            since = old.last_transition_time
+        else:
+            since = now
         return PodCondition(
-            type=kind,
-            status=status,
-            last_transition_time=since,
-            reason="" if holds else reason,
-            message="" if holds else message,
+            type=kind, status=status, last_transition_time=since, reason=reason, message=message
         )
 
-    names = " ".join(unready)
-    not_ready_reason = "PodCompleted" if finished else "ContainersNotReady"
-    not_ready_message = "" if finished else f"containers with unready status: [{names}]"
+    if finished:
+        not_ready_reason, not_ready_message = "PodCompleted", ""
+    else:
+        not_ready_reason = "ContainersNotReady"
+        not_ready_message = f"containers with unready status: [{' '.join(unready)}]"
+    if initialized:
+        initialized_reason = initialized_message = ""
+    else:
+        incomplete = " ".join(s.name for s in init_statuses if not _succeeded(s))
+        initialized_reason = "PodCompleted" if finished else "ContainersNotInitialized"
+        initialized_message = f"containers with incomplete status: [{incomplete}]"
     return [
         condition("PodScheduled", True),
-        condition(
-            "Initialized",
-            initialized,
-            "PodCompleted" if finished else "ContainersNotInitialized",
-            f"containers with incomplete status: [{' '.join(incomplete)}]",
-        ),
+        condition("Initialized", initialized, initialized_reason, initialized_message),
         condition("ContainersReady", ready, not_ready_reason, not_ready_message),
         condition("Ready", ready, not_ready_reason, not_ready_message),
     ]

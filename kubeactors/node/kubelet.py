@@ -58,6 +58,7 @@ __all__ = ["Kubelet", "make_runtime"]
 logger = logging.getLogger(__name__)
 
 _FINISHED = ("Succeeded", "Failed")
+_NOTHING = Resources(0, 0, 0)
 
 
 def make_runtime(
@@ -251,6 +252,7 @@ class Kubelet(Actor[KubeletMessage]):
         else:
             if pod.status.pod_ip:
                 self._addresses.adopt(key, pod.status.pod_ip)  # keep its address across restarts
+            requests = effective_requests(pod)
             rejection = admit(
                 pod,
                 node=self.name,
@@ -258,12 +260,13 @@ class Kubelet(Actor[KubeletMessage]):
                 taints=self._node.spec.taints if self._node else self._settings.taints,
                 allocatable=self._allocatable,
                 used=self._used,
+                requests=requests,
             )
             if rejection is not None:
                 run.rejection = (rejection.reason, rejection.message)
                 logger.info("%s rejected %s: %s", self.name, key, rejection.message)
             else:
-                self._hold(run, effective_requests(pod))
+                self._hold(run, requests)
         await self._workers.request(run)
 
     def _hold(self, run: PodRun, requests: Resources) -> None:
@@ -276,7 +279,7 @@ class Kubelet(Actor[KubeletMessage]):
         )
 
     def _release(self, run: PodRun) -> None:
-        requests, run.requests = run.requests, Resources(0, 0, 0)
+        requests, run.requests = run.requests, _NOTHING
         used = self._used
         self._used = Resources(
             used.cpu_millis - requests.cpu_millis,
@@ -404,17 +407,18 @@ class Kubelet(Actor[KubeletMessage]):
     async def _env_sources(self, pod: Pod, container: Container, pod_ip: str) -> EnvSources:
         """What `container`'s variables draw on: Services, and the ConfigMaps and Secrets
         it names, read from the API server when it starts (upstream's "Get" strategy)."""
-        config_map_names, secret_names = references(container)
-        namespace = pod.metadata.namespace
         config_maps: dict[str, ConfigMap | None] = {}
         secrets: dict[str, Secret | None] = {}
-        try:
-            for name in sorted(config_map_names):
-                config_maps[name] = await self._get_or_none(ConfigMap, name, namespace)
-            for name in sorted(secret_names):
-                secrets[name] = await self._get_or_none(Secret, name, namespace)
-        except ApiError as error:
-            raise EnvError(str(error)) from None
+        if container.env or container.env_from:  # else it refers to nothing
+            config_map_names, secret_names = references(container)
+            namespace = pod.metadata.namespace
+            try:
+                for name in sorted(config_map_names):
+                    config_maps[name] = await self._get_or_none(ConfigMap, name, namespace)
+                for name in sorted(secret_names):
+                    secrets[name] = await self._get_or_none(Secret, name, namespace)
+            except ApiError as error:
+                raise EnvError(str(error)) from None
         return EnvSources(
             pod_ip=pod_ip,
             host_ip=self._host_ip,

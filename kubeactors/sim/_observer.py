@@ -155,7 +155,10 @@ class Observer:
             self._ready += sign
         if view.ready and view.app:
             self._ready_by_app[view.app] += sign
-            self._ready_by_node.setdefault(view.node, Counter())[view.app] += sign
+            by_app = self._ready_by_node.get(view.node)
+            if by_app is None:
+                by_app = self._ready_by_node[view.node] = Counter()
+            by_app[view.app] += sign
         if view.unschedulable:
             self.unschedulable += sign
 

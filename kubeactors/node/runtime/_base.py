@@ -93,6 +93,7 @@ class RuntimeBase:
         self._containers: dict[str, ContainerStatus] = {}
         self._images: dict[str, str] = {}
         self._next_id = 0
+        self._id_prefix = f"{self.kind[:4]}-{node}-"
 
     def _now(self) -> float:
         """Wall-clock seconds for statuses; without a wall clock, the injected clock's."""
@@ -102,7 +103,7 @@ class RuntimeBase:
 
     def _new_id(self) -> str:
         self._next_id += 1
-        return f"{self.kind[:4]}-{self.node}-{self._next_id:x}"
+        return f"{self._id_prefix}{self._next_id:x}"
 
     def _sandbox(self, sandbox_id: str) -> _Sandbox:
         sandbox = self._sandboxes.get(sandbox_id)

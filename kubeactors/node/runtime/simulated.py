@@ -7,6 +7,8 @@ import logging
 import random
 from collections.abc import Mapping
 
+import msgspec
+
 from ...actors import Clock, TimerHandle
 from ._base import RuntimeBase, WallClock, format_log_time
 from ._profile import SimulatedProfile, resolve_profile
@@ -117,11 +119,13 @@ class SimulatedRuntime(RuntimeBase):
         latency = profile.start_latency(self._random() if profile.start_jitter_seconds else None)
         if latency:
             await self._clock.sleep(latency)
-        status = self._status(container_id)  # it may have been stopped meanwhile
-        if status.state is not ContainerState.CREATED:
-            return
+            status = self._status(container_id)  # it may have been stopped meanwhile
+            if status.state is not ContainerState.CREATED:
+                return
         self._started[container_id] = (self._clock.now(), profile)
-        self._set(container_id, state=ContainerState.RUNNING, started_at=self._now())
+        self._containers[container_id] = msgspec.structs.replace(
+            status, state=ContainerState.RUNNING, started_at=self._now()
+        )
         if profile.failure_probability and self._random().random() < profile.failure_probability:
             self._schedule_exit(container_id, 0.0, 1, "Error")
         elif profile.run_seconds is not None:
