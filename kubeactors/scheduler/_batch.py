@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["Run", "node_local", "reads_placed_pods", "stable_skip"]
 
 Positions = npt.NDArray[np.intp]
+_Window = tuple[Positions, int, Positions]
 
 
 def node_local(plugin: object) -> bool:
@@ -121,6 +122,10 @@ class Run:
             if not entry.normalised:
                 self.total += entry.raw * entry.weight
         self._position = -1
+        self._windows: dict[int, _Window] = {}
+        """The window taken from each start, while `feasible` stays the same: the
+        windows of a run come round again (ten of 500 nodes at 5,000 nodes), and
+        each is worked out once."""
 
     def leave_out_skipped(self, pod: PodInfo) -> None:
         """Leave out of the run the other plugins that skip for `pod` and say the skip
@@ -203,26 +208,24 @@ class Run:
                     mask = (self.local_ok if mask is None else mask) & passed[self.nodes]
         if mask is not None:
             feasible = np.flatnonzero(mask)
-        found = len(feasible)
-        if not found:
+        if not len(feasible):
             # Fits nowhere: the one-pod cycle says why, as it would have.
             return engine.schedule(pod)
-        count, wanted = self.count, self.wanted
+        count = self.count
         start = engine.next_start % count
-        split = int(feasible.searchsorted(start))
-        if found <= wanted:
-            taken = feasible if split == 0 else np.concatenate((feasible[split:], feasible[:split]))
-        elif split + wanted <= found:
-            taken = feasible[split : split + wanted]
+        if mask is None:
+            window = self._windows.get(start)
+            if window is None:
+                window = self._windows[start] = self._window(feasible, start)
         else:
-            taken = np.concatenate((feasible[split:], feasible[: wanted - (found - split)]))
+            window = self._window(feasible, start)
+        taken, processed, rows = window
         taken_count = len(taken)
-        processed = (int(taken[-1]) - start) % count + 1 if taken_count == wanted else count
         engine.next_start = (start + processed) % count
         if taken_count == 1:
             position = int(taken[0])
         else:
-            totals = self._totals(state, pod, taken)
+            totals = self._totals(state, pod, taken, rows)
             best = (totals == totals.max()).nonzero()[0]
             ties = len(best)
             pick = best[engine.rng.randrange(ties)] if ties > 1 else best[0]
@@ -238,7 +241,28 @@ class Run:
             state=state,
         )
 
-    def _totals(self, state: CycleState, pod: PodInfo, taken: Positions) -> Int64Array:
+    def _window(self, feasible: Positions, start: int) -> _Window:
+        """The positions the one-pod cycle would visit from `start` (the first
+        `wanted` feasible ones, going round), how many positions it passes over, and
+        the table rows of the positions (read-only: a plugin may keep what it works
+        out of them by their identity)."""
+        count, wanted = self.count, self.wanted
+        found = len(feasible)
+        split = int(feasible.searchsorted(start))
+        if found <= wanted:
+            taken = feasible if split == 0 else np.concatenate((feasible[split:], feasible[:split]))
+        elif split + wanted <= found:
+            taken = feasible[split : split + wanted]
+        else:
+            taken = np.concatenate((feasible[split:], feasible[: wanted - (found - split)]))
+        processed = (int(taken[-1]) - start) % count + 1 if len(taken) == wanted else count
+        rows = self.nodes[taken]
+        rows.flags.writeable = False
+        return taken, processed, rows
+
+    def _totals(
+        self, state: CycleState, pod: PodInfo, taken: Positions, rows: Positions
+    ) -> Int64Array:
         """The weighted scores of the window: the node-local ones kept by the run,
         the others computed as one cycle would."""
         totals: Int64Array = self.total[taken]
@@ -249,7 +273,6 @@ class Run:
                 totals += scorer.normalize(self.state, pod, entry.raw[taken]) * entry.weight
         if not self.other_scores:
             return totals
-        rows = self.nodes[taken]
         snapshot = self.snapshot
         for pre_score in self.other_pre_scores:
             pre_score.pre_score(state, pod, snapshot, rows)
@@ -274,6 +297,7 @@ class Run:
                 self.local_ok[position] = False
                 index = int(np.searchsorted(self.feasible, position))
                 self.feasible = np.delete(self.feasible, index)
+                self._windows.clear()
                 break
         for entry in self.rescored:
             new = entry.scorer.score(state, pod, node)

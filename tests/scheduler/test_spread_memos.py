@@ -7,10 +7,13 @@ outside the runs, Services appearing, logs overrunning, land where the reference
 engine puts them.
 """
 
+import math
 import random
 from typing import Any
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +22,7 @@ from kubeactors.api import ReplicaSet, Service
 from kubeactors.scheduler import Engine, Handle, PodInfo, ScheduleResult, load_configuration
 from kubeactors.scheduler import _cache as cache_module
 from kubeactors.scheduler._selectors import LabelSelector, Requirement
+from kubeactors.scheduler.plugins.topology_spread import PodTopologySpread
 
 from .strategies import cache_of, info_of
 
@@ -209,3 +213,38 @@ def test_count_columns_take_in_pods_of_a_signature_met_before_their_selector() -
     assert column[row] == 2
     cache.remove(first.key)
     assert column[row] == 1
+
+
+def test_window_codes_are_kept_only_for_windows_that_cannot_change() -> None:
+    # A run's windows are read-only arrays of their own: their zone codes and weight
+    # are kept by identity. A writable window may change in place: never kept.
+    nodes = [_node(f"n{i}", "ab"[i % 2], 4000) for i in range(6)]
+    engine = _engine(nodes, "vectorised", 0)
+    engine.cache.workloads.apply(_REPLICA_SET, deleted=False)
+    plugin = next(p for p in engine.profile.pre_score if isinstance(p, PodTopologySpread))
+    pod = _replica(0)
+    constraints, require_all = plugin._constraints(pod, engine.cache)
+    soft = [c for c in constraints if not c.hard]
+    memo = plugin._soft_domains_of(pod, soft, require_all, engine.cache)
+    zone = next(d for c, d in zip(soft, memo.domains, strict=True) if c.topology_key == ZONE)
+
+    def window(rows: npt.NDArray[np.intp]) -> tuple[list[int], int]:
+        codes, weight = plugin._window_codes(zone, rows)
+        return codes.tolist(), round(math.exp(weight)) - 2  # the distinct zones
+
+    def expected(rows: npt.NDArray[np.intp]) -> tuple[list[int], int]:
+        codes = zone.codes[rows].tolist()
+        return codes, len(set(codes))
+
+    writable = np.array([0, 2], np.intp)  # both in zone a
+    assert window(writable) == expected(writable)
+    writable[1] = 1  # zone b now
+    assert window(writable) == expected(writable)
+    assert expected(writable)[1] == 2
+    frozen = np.array([0, 1, 2], np.intp)
+    frozen.flags.writeable = False
+    assert window(frozen) == window(frozen) == expected(frozen)
+    assert [kept for kept, _, _ in zone.windows.values()] == [frozen]
+    view = frozen[:1]  # read-only, but a view of another array: not kept either
+    assert window(view) == expected(view)
+    assert len(zone.windows) == 1

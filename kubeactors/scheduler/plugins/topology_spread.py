@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,10 @@ SYSTEM_DEFAULTS: list[dict[str, Any]] = [
 """Upstream's default constraints when `defaultingType: System`."""
 
 Rows = npt.NDArray[np.intp]
+
+_KEPT_WINDOWS = 128
+"""Windows of rows a soft constraint keeps the domain codes of (a run at 1,000
+nodes comes round in 50)."""
 
 _MISSING = "node(s) didn't match pod topology spread constraints (missing required label)"
 _SKEW = "node(s) didn't match pod topology spread constraints"
@@ -93,12 +97,12 @@ class _SoftDomains:
     """What a soft constraint sums over, from the nodes alone: kept for the replicas
     of one template until a node changes."""
 
-    codes: npt.NDArray[np.int32]
+    codes: Rows
     """Per row: the constraint's domain code (-1: the node lacks the key)."""
     counting: Rows
     """The rows whose matching pods count toward their domain: eligible, present
     and keyed (with every key of the pod's constraints when all are required)."""
-    counting_codes: npt.NDArray[np.int32]
+    counting_codes: Rows
     domains: int
     slots: Rows
     """Per row: its domain code plus one if it is counting, else 0, so that one
@@ -112,6 +116,9 @@ class _SoftDomains:
     """Per slot: the matching pods summed, kept up to date from the match log."""
     position: int = 0
     """The match log's position `sums` are up to date with."""
+    windows: dict[int, tuple[Rows, Rows, float]] = field(default_factory=dict)
+    """Read-only windows of rows (by identity, each held) -> their domain codes and
+    the weight their count of distinct domains gives (see `_window_codes`)."""
 
 
 @dataclass(slots=True)
@@ -447,7 +454,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
         found = []
         for constraint in constraints:
             key_name = constraint.topology_key
-            codes = table.label_column(key_name)[:n].copy()
+            codes = table.label_column(key_name)[:n].astype(np.intp)
             counting = self._eligible_rows(pod, constraint, cache) & (codes >= 0)
             if require_all:
                 counting &= has_all
@@ -487,9 +494,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
                 weight = math.log(len(rows) + 2)
                 part = domains.per_node[rows] * weight + skew
             else:
-                codes = domains.codes[rows]
-                # Distinct values among the rows (every row has one).
-                weight = math.log(int(np.count_nonzero(np.bincount(codes))) + 2)
+                codes, weight = self._window_codes(domains, rows)
                 sums = self._domain_sums(domains)
                 # Per domain, then per row: the same value as per row from the totals.
                 part = (sums[1:] * weight + skew)[codes]
@@ -499,6 +504,27 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, Normalize
             else:
                 total += part
         return _Soft(constraints, weights, [], None, total)
+
+    @staticmethod
+    def _window_codes(domains: _SoftDomains, rows: Rows) -> tuple[Rows, float]:
+        """The domain code of each of `rows` (every one has one), and the weight of
+        the constraint over them: the log of their distinct domains plus two.
+
+        A window that cannot change (read-only, owning its data: a run's windows,
+        which come round again) is worked out once and kept with it.
+        """
+        kept = not rows.flags.writeable and rows.base is None
+        if kept:
+            found = domains.windows.get(id(rows))
+            if found is not None and found[0] is rows:
+                return found[1], found[2]
+        codes = domains.codes[rows]
+        weight = math.log(int(np.count_nonzero(np.bincount(codes))) + 2)
+        if kept:
+            if len(domains.windows) >= _KEPT_WINDOWS:
+                domains.windows.clear()
+            domains.windows[id(rows)] = (rows, codes, weight)
+        return codes, weight
 
     @staticmethod
     def _domain_sums(domains: _SoftDomains) -> Int64Array:
