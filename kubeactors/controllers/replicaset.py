@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from ..api import ApiError, ApiObject, ObjectMeta, Pod
+from ..api import ApiError, ApiObject, ObjectMeta, OwnerReference, Pod
 from ..client import Informer
 from ._base import Controller
 from ._expectations import Expectations
@@ -125,7 +125,10 @@ class ReplicaSetEngine(Controller, Generic[W]):
         self.enqueue(key)
 
     def _owner_key_of(self, pod: Pod) -> str | None:
-        reference = controller_of(pod)
+        return self._owner_key_for(controller_of(pod))
+
+    def _owner_key_for(self, reference: OwnerReference | None) -> str | None:
+        """The key of the owner a pod's controller reference names, if it is ours."""
         if reference is None or reference.kind != self.kind.type.__name__:
             return None
         owners = self.owners.by_index("uid", reference.uid)
@@ -154,8 +157,13 @@ class ReplicaSetEngine(Controller, Generic[W]):
 
     def _pod_updated(self, old: Pod, new: Pod) -> None:
         self.owned.updated(old, new)
-        old_key, new_key = self._owner_key_of(old), self._owner_key_of(new)
-        for key in {old_key, new_key}:
+        old_reference, new_reference = controller_of(old), controller_of(new)
+        new_key = self._owner_key_for(new_reference)
+        # Nearly always the same reference (a status or a binding): looked up once.
+        old_key = (
+            new_key if old_reference == new_reference else self._owner_key_for(old_reference)
+        )
+        for key in (new_key,) if old_key == new_key else (old_key, new_key):
             if key is not None:
                 self.enqueue(key)
                 owner = self.owners.get(key)
@@ -164,8 +172,9 @@ class ReplicaSetEngine(Controller, Generic[W]):
                     delay = self.kind.min_ready_seconds(owner)
                     if delay > 0:
                         self.queue.add_after(key, delay + 1)
-        relabelled = old.metadata.labels != new.metadata.labels
-        if controller_of(new) is None and (relabelled or controller_of(old) is not None):
+        if new_reference is None and (
+            old_reference is not None or old.metadata.labels != new.metadata.labels
+        ):
             for owner_key in self._matching_owners(new):
                 self.enqueue(owner_key)
 
