@@ -160,9 +160,7 @@ class ReplicaSetEngine(Controller, Generic[W]):
         old_reference, new_reference = controller_of(old), controller_of(new)
         new_key = self._owner_key_for(new_reference)
         # Nearly always the same reference (a status or a binding): looked up once.
-        old_key = (
-            new_key if old_reference == new_reference else self._owner_key_for(old_reference)
-        )
+        old_key = new_key if old_reference == new_reference else self._owner_key_for(old_reference)
         for key in (new_key,) if old_key == new_key else (old_key, new_key):
             if key is not None:
                 self.enqueue(key)
