@@ -252,6 +252,8 @@ class PodWorkers:
 
     async def _sync_inits(self, run: PodRun) -> bool:
         """Advance the init containers, one at a time; True once all have succeeded."""
+        if not run.pod.spec.init_containers:
+            return True
         policy = run.pod.spec.restart_policy or "Always"
         for container in run.pod.spec.init_containers:
             record = run.record(container.name, init=True)
@@ -350,8 +352,8 @@ class PodWorkers:
         config = ContainerConfig(
             name=container.name,
             image=container.image,
-            command=[expand(part, env) for part in container.command],
-            args=[expand(part, env) for part in container.args],
+            command=[expand(part, env) for part in container.command] if container.command else [],
+            args=[expand(part, env) for part in container.args] if container.args else [],
             env=env,
             working_dir=container.working_dir,
             attempt=record.restart_count,
@@ -498,14 +500,18 @@ class PodWorkers:
             )
         kind = self.runtime.kind
         inits = []
-        for container in pod.spec.init_containers:
+        init_containers = pod.spec.init_containers
+        for container in init_containers:
             record = run.inits.get(container.name)
             if record is None:
                 break
             inits.append(self._container_status(container, record, kind))
         apps = []
-        initialized = len(inits) == len(pod.spec.init_containers) and all(
-            s.state.terminated is not None and s.state.terminated.exit_code == 0 for s in inits
+        initialized = not init_containers or (
+            len(inits) == len(init_containers)
+            and all(
+                s.state.terminated is not None and s.state.terminated.exit_code == 0 for s in inits
+            )
         )
         for container in pod.spec.containers:
             record = run.containers.get(container.name)

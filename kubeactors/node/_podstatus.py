@@ -204,8 +204,11 @@ def conditions(
     pod's statuses change none of them).
     """
     before = {condition.type: condition for condition in previous}
-    initialized = len(init_statuses) == len(spec.init_containers) and all(
-        _succeeded(init) for init in init_statuses
+    initialized = (
+        not spec.init_containers
+        if not init_statuses
+        else len(init_statuses) == len(spec.init_containers)
+        and all(_succeeded(init) for init in init_statuses)
     )
     ready_names = {s.name for s in statuses if s.ready}
     unready = [c.name for c in spec.containers if c.name not in ready_names]
