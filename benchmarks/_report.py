@@ -10,12 +10,15 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from kubeactors._native import compiled_modules, stale_modules
+
 __all__ = ["emit"]
 
 
 def emit(title: str, rows: Sequence[Mapping[str, object]]) -> None:
     """Print `rows` as a table on stderr, then each as one JSON line on stdout, with the
-    interpreter's version and path under `python`.
+    interpreter's version and path under `python` and how many of kubeactors' modules
+    ran compiled under `compiled_modules`.
 
     Every row needs a `name`; the other keys carry their unit in their name
     (`pods_per_s`, `p99_ms`, `ratio_vs_anyio`).
@@ -34,8 +37,13 @@ def emit(title: str, rows: Sequence[Mapping[str, object]]) -> None:
     Console(stderr=True, width=240).print(table)
     # Which interpreter ran it travels with each figure: CPython builds differ in speed.
     python = f"{platform.python_version()} {sys.executable}"
+    compiled = len(compiled_modules())
+    stale = stale_modules()
+    if stale:
+        sys.stderr.write(f"warning: compiled from older sources (run `make native`): {stale}\n")
     for row in rows:
-        sys.stdout.write(msgspec.json.encode({**row, "python": python}).decode() + "\n")
+        line = {**row, "python": python, "compiled_modules": compiled}
+        sys.stdout.write(msgspec.json.encode(line).decode() + "\n")
     sys.stdout.flush()
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+from kubeactors._native import stale_modules
 from kubeactors.controllers._owned import DIVERGENCES, OwnedPods
 
 # CI machines are shared and noisy: no deadline per example, a bounded example count.
@@ -14,6 +15,17 @@ settings.register_profile(
     "default", deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("default")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test old code: a compiled module older than its source would run."""
+    stale = stale_modules()
+    if stale:
+        pytest.exit(
+            f"compiled modules older than their sources: {', '.join(stale)}; "
+            "run `make native` (or delete their .so files to test pure Python)",
+            returncode=4,
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import anyio.abc
 
@@ -161,7 +161,7 @@ class Actor(Generic[M]):
     between a restart with a fresh instance and giving up.
     """
 
-    mailbox_size: int = 1024
+    mailbox_size: ClassVar[int] = 1024
     """Default capacity of this actor's mailbox; `spawn` may override it."""
 
     _context: ActorContext[M]

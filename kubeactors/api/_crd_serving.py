@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import weakref
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -54,7 +54,9 @@ class CustomResources:
     def __init__(self, kinds: KindRegistry) -> None:
         self.kinds = kinds
         self._served: dict[str, list[CustomResourceKind]] = {}
-        self._watches: dict[str, weakref.WeakSet[ApiWatch[Any]]] = {}
+        # The open watches on each CRD's kinds; a watch leaves its set when it ends.
+        # (Not a WeakSet: the watches are compiled classes, which take no weak references.)
+        self._watches: dict[str, set[ApiWatch[Any]]] = {}
         self.terminating: set[str] = set()
 
     # -- the CRDs themselves ------------------------------------------------------------
@@ -100,7 +102,9 @@ class CustomResources:
     def track(self, kind: ResourceKind[Any], watch: ApiWatch[Any]) -> None:
         """Remember a watch on a custom kind, to end it when its CRD goes."""
         if isinstance(kind, CustomResourceKind):
-            self._watches.setdefault(kind.crd_name, weakref.WeakSet()).add(watch)
+            watches = self._watches.setdefault(kind.crd_name, set())
+            watches.add(watch)
+            watch.on_close(partial(watches.discard, watch))
 
     def kinds_of(self, name: str) -> list[CustomResourceKind]:
         return list(self._served.get(name, []))

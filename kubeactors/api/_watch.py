@@ -235,6 +235,24 @@ class ApiWatch(Generic[R]):
     def close(self) -> None:
         self._stream.close()
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once when this watch ends, however it ends (closed by its
+        consumer, or cancelled by the store)."""
+        stream = self._stream
+        if stream.closed:
+            callback()
+            return
+        earlier = stream.on_close
+        if earlier is None:
+            stream.on_close = callback
+            return
+
+        def both() -> None:
+            earlier()
+            callback()
+
+        stream.on_close = both
+
 
 def _watch_events(
     cache: DecodeCache, kind: ResourceKind[R], events: list[Event]

@@ -3,8 +3,9 @@
 
 from ._callback import Callback, callback_reply
 from ._client import Client
-from ._informer import BatchHandler, Delta, Indexer, Informer, InformerFactory
+from ._informer import Informer, InformerFactory
 from ._protocol import ApiClient, EventStream
+from ._types import BatchHandler, Delta, Indexer
 from ._workqueue import BucketRateLimiter, ItemBackoff, QueueShutDown, RateLimiter, WorkQueue
 
 __all__ = [

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
 import httpx
-import msgspec
 
 from ..actors import Clock
-from ..api import ApiError, ApiObject, ObjectList, WatchEvent, WatchEventType, object_key
+from ..api import ApiError, ApiObject, ObjectList, WatchEvent, object_key
 from ._protocol import ApiClient, EventStream
+from ._types import BatchHandler, Delta, Indexer
 
-__all__ = ["BatchHandler", "Delta", "Indexer", "Informer", "InformerFactory"]
+__all__ = ["Informer", "InformerFactory"]
 
 logger = logging.getLogger(__name__)
 
@@ -24,12 +24,6 @@ R = TypeVar("R", bound=ApiObject)
 _FIRST_BACKOFF = 0.8
 _MAX_BACKOFF = 30.0
 
-Indexer = Callable[[R], Iterable[str]]
-"""The index values of an object (for pods by node: `[pod.spec.nodeName]`)."""
-
-BatchHandler = Callable[[list["Delta[R]"]], Awaitable[None]]
-"""Called with each batch of changes, after the cache has taken them in."""
-
 
 def _transient(error: BaseException) -> bool:
     """Whether a failed list or watch is worth retrying: the server unreachable, timing
@@ -37,14 +31,6 @@ def _transient(error: BaseException) -> bool:
     if isinstance(error, ApiError):
         return error.code == 429 or error.code >= 500
     return isinstance(error, OSError | TimeoutError | httpx.TransportError)
-
-
-class Delta(msgspec.Struct, Generic[R], frozen=True):
-    """One change to the cache: the object now, and for an update the one it replaced."""
-
-    type: WatchEventType
-    object: R
-    old: R | None = None
 
 
 class Informer(Generic[R]):

@@ -195,3 +195,17 @@ def test_the_last_write_of_a_key_outlasts_writes_to_other_keys() -> None:
     cache.forget(b"a")  # deleted: its last write is held no longer
     assert cache.peek(b"a", 4) is None
     assert cache.peek(b"c", 3) is objects["c"]
+
+
+async def test_on_close_calls_each_callback_once_and_late_ones_at_once(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as h:
+        watch = await h.client.watch(Pod)
+        calls: list[str] = []
+        watch.on_close(lambda: calls.append("first"))
+        watch.on_close(lambda: calls.append("second"))
+        assert calls == []
+        watch.close()
+        watch.close()
+        assert calls == ["first", "second"]
+        watch.on_close(lambda: calls.append("late"))
+        assert calls == ["first", "second", "late"]

@@ -1,0 +1,75 @@
+"""The compiled modules: which run compiled, and the check that refuses stale ones."""
+
+from __future__ import annotations
+
+import ast
+import os
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+from typing import Any
+
+from kubeactors._native import compiled_modules, stale_modules
+
+_SUFFIX = EXTENSION_SUFFIXES[0]
+
+
+def _touch(path: Path, mtime: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    os.utime(path, (mtime, mtime))
+
+
+def test_a_source_newer_than_its_compiled_module_and_the_shared_library_is_stale(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "pkg"
+    _touch(package / "fresh.py", 100)
+    _touch(package / f"fresh{_SUFFIX}", 200)
+    _touch(package / "sub" / "edited.py", 300)
+    _touch(package / "sub" / f"edited{_SUFFIX}", 200)
+    _touch(package / "interpreted.py", 500)
+    _touch(package / f"_native__mypyc{_SUFFIX}", 250)
+    assert stale_modules(package) == ["pkg.sub.edited"]
+    # The shared library holds the code: rebuilt after the edit, nothing is stale.
+    _touch(package / f"_native__mypyc{_SUFFIX}", 400)
+    assert stale_modules(package) == []
+
+
+def test_the_modules_setup_py_lists_run_compiled_when_built_so() -> None:
+    tree = ast.parse((Path(__file__).parents[1] / "setup.py").read_text())
+    listed = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "COMPILED"
+    )
+    paths = ast.literal_eval(listed)
+    names = sorted(path.removesuffix(".py").replace("/", ".") for path in paths)
+    assert names
+    assert stale_modules() == []
+    # `make` builds them (KUBEACTORS_COMPILE=1, its default) before it tests.
+    if os.environ.get("KUBEACTORS_COMPILE") == "1":
+        assert compiled_modules() == names
+    else:
+        assert set(compiled_modules()) <= set(names)
+
+
+def test_every_public_generic_class_subscripts_at_run_time() -> None:
+    """A generic class defined in a compiled module would not (`Delta[Pod]`)."""
+    import importlib
+    import inspect
+    import typing
+
+    from kubeactors.api import Pod
+
+    generic = []
+    for package in ("kubeactors", "kubeactors.api", "kubeactors.client", "kubeactors.store"):
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if inspect.isclass(value) and typing.Generic in value.__mro__:
+                parameters = getattr(value, "__parameters__", ())
+                if parameters:
+                    generic.append(name)
+                    subscript: Any = value
+                    assert subscript[(Pod,) * len(parameters)] is not None, name
+    assert {"Delta", "Informer", "ApiWatch"} <= set(generic)
