@@ -20,6 +20,7 @@ COMPILED = [
     "kubeactors/controllers/nodelifecycle.py",
     "kubeactors/node/heartbeat.py",
     "kubeactors/store/_index.py",
+    "kubeactors/store/_wakeup.py",
     "kubeactors/store/_watch.py",
     "kubeactors/testing/history.py",
 ]

@@ -36,10 +36,12 @@ def _extensions(package: Path) -> list[tuple[str, Path, Path]]:
 def compiled_modules() -> list[str]:
     """The names of the kubeactors modules that are imported, or would be, compiled."""
     names = []
-    for name, compiled, _ in _extensions(_PACKAGE):
+    for name, _, _ in _extensions(_PACKAGE):
+        # Not imported yet: Python prefers the extension next to a source. (A compiled
+        # module's `__file__` is not always its file's path, only its suffix is sure.)
         module = sys.modules.get(name)
-        file = getattr(module, "__file__", None) if module is not None else str(compiled)
-        if file is not None and Path(file).resolve() == compiled.resolve():
+        file = str(getattr(module, "__file__", "")) if module is not None else EXTENSION_SUFFIXES[0]
+        if file.endswith(tuple(EXTENSION_SUFFIXES)):
             names.append(name)
     return names
 
