@@ -9,18 +9,20 @@ import sys
 import pytest
 
 from benchmarks._report import emit
+from kubeactors._native import compiled_modules
 
 
-def test_each_row_is_one_json_line_naming_the_interpreter(
+def test_each_row_is_one_json_line_naming_the_interpreter_and_the_build(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     emit("t", [{"name": "a", "pods_per_s": 1.5}, {"name": "b", "p99_ms": None}])
     out, err = capsys.readouterr()
     rows = [json.loads(line) for line in out.splitlines()]
     python = f"{platform.python_version()} {sys.executable}"
+    build = {"python": python, "compiled_modules": len(compiled_modules())}
     assert rows == [
-        {"name": "a", "pods_per_s": 1.5, "python": python},
-        {"name": "b", "p99_ms": None, "python": python},
+        {"name": "a", "pods_per_s": 1.5, **build},
+        {"name": "b", "p99_ms": None, **build},
     ]
     assert "pods_per_s" in err
 
