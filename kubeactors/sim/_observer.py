@@ -49,7 +49,19 @@ def _unschedulable(pod: Pod) -> bool:
 
 
 def _node_ready(node: Node) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+    # Loops, not any() over a generator: every node's status post comes through here.
+    for condition in node.status.conditions:
+        if condition.type == "Ready" and condition.status == "True":
+            return True
+    return False
+
+
+def _evicting(node: Node) -> bool:
+    """The node carries a NoExecute taint (its pods are being evicted)."""
+    for taint in node.spec.taints:  # noqa: SIM110
+        if taint.effect == "NoExecute":
+            return True
+    return False
 
 
 class _PodView:
@@ -201,19 +213,21 @@ class Observer:
             self.evictions += 1
 
     async def _on_nodes(self, deltas: list[Delta[Node]]) -> None:
+        trace, not_ready, evicting = self._trace, self._not_ready_nodes, self._evicting_nodes
         for delta in deltas:
             node = delta.object
-            self._trace.append(history_line(delta.type, node))
+            trace.append(history_line(delta.type, node))
             name = node.metadata.name
-            if delta.type != "DELETED" and not _node_ready(node):
-                self._not_ready_nodes.add(name)
+            present = delta.type != "DELETED"
+            if present and not _node_ready(node):
+                not_ready.add(name)
             else:
-                self._not_ready_nodes.discard(name)
+                not_ready.discard(name)
                 self._returning.pop(name, None)
-            if delta.type != "DELETED" and any(t.effect == "NoExecute" for t in node.spec.taints):
-                self._evicting_nodes.add(name)
+            if present and _evicting(node):
+                evicting.add(name)
             else:
-                self._evicting_nodes.discard(name)
+                evicting.discard(name)
         self._judge()
 
     # -- what the runner asks -----------------------------------------------------------
