@@ -13,12 +13,15 @@ import os
 from setuptools import setup
 
 COMPILED = [
+    "kubeactors/api/_admission.py",
+    "kubeactors/api/_server.py",
     "kubeactors/api/_validation.py",
     "kubeactors/api/_watch.py",
     "kubeactors/api/_writes.py",
     "kubeactors/client/_informer.py",
     "kubeactors/controllers/nodelifecycle.py",
     "kubeactors/node/heartbeat.py",
+    "kubeactors/store/_actor.py",
     "kubeactors/store/_index.py",
     "kubeactors/store/_wakeup.py",
     "kubeactors/store/_watch.py",

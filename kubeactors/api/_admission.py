@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol
 
 import msgspec
 
@@ -79,8 +79,8 @@ class NamespaceLifecycle:
     """No creates in a namespace that does not exist or is terminating; the system
     namespaces cannot be deleted."""
 
-    name = "NamespaceLifecycle"
-    protected = frozenset({"default", "kube-system", "kube-public"})
+    name: ClassVar[str] = "NamespaceLifecycle"
+    protected: ClassVar[frozenset[str]] = frozenset({"default", "kube-system", "kube-public"})
 
     @staticmethod
     def concerns(operation: Operation, kind: ResourceKind[Any]) -> bool:
@@ -121,9 +121,12 @@ _TOLERATED = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
 class DefaultTolerationSeconds:
     """Pods tolerate not-ready and unreachable nodes for 300 s before eviction."""
 
-    name = "DefaultTolerationSeconds"
+    name: ClassVar[str] = "DefaultTolerationSeconds"
     seconds = 300
-    concerns = staticmethod(_creates_pods)
+
+    @staticmethod
+    def concerns(operation: Operation, kind: ResourceKind[Any]) -> bool:
+        return _creates_pods(operation, kind)
 
     def __init__(self) -> None:
         # Pods from one template share their defaulted spec: given the same spec,
@@ -181,8 +184,11 @@ _DEFAULT_TOLERATIONS: dict[int, tuple[Toleration, ...]] = {}
 class Priority:
     """Resolves `priorityClassName` to `priority` (or the global default class)."""
 
-    name = "Priority"
-    concerns = staticmethod(_creates_pods)
+    name: ClassVar[str] = "Priority"
+
+    @staticmethod
+    def concerns(operation: Operation, kind: ResourceKind[Any]) -> bool:
+        return _creates_pods(operation, kind)
 
     def __init__(self) -> None:
         # A spec as resolved against the class it was resolved with: pods from one
@@ -242,8 +248,11 @@ class LimitRanger:
     """Fills container requests and limits from the namespace's LimitRange defaults,
     and refuses containers outside its min and max."""
 
-    name = "LimitRanger"
-    concerns = staticmethod(_creates_pods)
+    name: ClassVar[str] = "LimitRanger"
+
+    @staticmethod
+    def concerns(operation: Operation, kind: ResourceKind[Any]) -> bool:
+        return _creates_pods(operation, kind)
 
     def admit(self, request: AdmissionRequest) -> ApiObject:
         pod = request.obj
@@ -322,7 +331,7 @@ def _amount(text: str) -> Any:
 class NodeRestriction:
     """A kubelet may change only its own Node and the pods bound to it."""
 
-    name = "NodeRestriction"
+    name: ClassVar[str] = "NodeRestriction"
 
     @staticmethod
     def concerns(operation: Operation, kind: ResourceKind[Any]) -> bool:
@@ -366,7 +375,7 @@ class ResourceQuotaAdmission:
     counts (`pods`, `count/<resource>`) and the pods' `requests.cpu`/`requests.memory`
     (also written `cpu` and `memory`)."""
 
-    name = "ResourceQuota"
+    name: ClassVar[str] = "ResourceQuota"
 
     @staticmethod
     def concerns(operation: Operation, kind: ResourceKind[Any]) -> bool:
@@ -415,7 +424,7 @@ class ResourceQuotaAdmission:
             return 0, 0
 
         def requested(pod: Any) -> Any:
-            total = 0
+            total: Any = 0  # a Fraction once summed (Any: compiled code checks an int)
             for container in pod.spec.containers:
                 total += _amount(container.resources.requests.get(name, "0"))
             return total

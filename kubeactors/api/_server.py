@@ -21,7 +21,6 @@ from ..store import (
     KeyValue,
     PutMany,
     RangeResult,
-    RequestTooLargeError,
     Store,
     StoreRequest,
     WatchCancelledError,
@@ -99,11 +98,12 @@ from ._pod import Pod, PodCondition, PodSpec
 from ._reviews import REVIEW_TYPES
 from ._selectors import parse_field_selector, parse_label_selector
 from ._state import POLICY_KINDS, ClusterState
-from ._status import ApiError, StatusCause, bad_request, internal_error
+from ._status import ApiError, StatusCause, bad_request
 from ._update_many import BatchAnswer, BatchAnswers
 from ._validation import Validator, validate_pod, validator
 from ._watch import ApiWatch, DecodeCache
 from ._writes import mark_deleted, merge_update, scale_of, with_replicas
+from ._written import CreatedReply, WrittenReply, ignored_reply, store_failure, update_failure
 
 __all__ = ["ApiServer"]
 
@@ -556,7 +556,7 @@ class ApiServer(Actor[ApiRequest]):
             self._validate(self._rules_of(kind), admitted)
             key = kind.key(namespace, name)
             data = kind.encode(admitted)
-        reply = _Created(self, kind, key, admitted, request, generated)
+        reply = CreatedReply(self, kind, key, admitted, request, generated)
         return StorePut(key, data, reply, expect_mod_revision=0)
 
     def _pod_bytes(self, pod: Pod) -> bytes:
@@ -605,7 +605,7 @@ class ApiServer(Actor[ApiRequest]):
                     raise ApiError.already_exists(kind.plural, admitted.metadata.name) from None
                 request.reply.send(self._written(kind, key, result.revision, admitted))
         except Exception as error:
-            request.reply.fail(_store_failure(error))
+            request.reply.fail(store_failure(error))
 
     # -- reads -------------------------------------------------------------------
 
@@ -622,7 +622,7 @@ class ApiServer(Actor[ApiRequest]):
             return decoded
 
         cache = self._decoded
-        reply: Reply[KeyValue | None] = request.reply.forward(found, _store_failure)
+        reply: Reply[KeyValue | None] = request.reply.forward(found, store_failure)
         return StoreGet(kind.key(namespace, name), reply)
 
     def _predicate(
@@ -678,7 +678,7 @@ class ApiServer(Actor[ApiRequest]):
                     "The provided continue parameter is too old to display a consistent "
                     "list result. You can start a new list without the continue parameter."
                 )
-            return _store_failure(error)
+            return store_failure(error)
 
         reply: Reply[RangeResult] = request.reply.forward(listed, failed)
         return StoreRange(start, end, reply, limit=limit, revision=revision)
@@ -721,7 +721,7 @@ class ApiServer(Actor[ApiRequest]):
                 progress_notify=request.allow_bookmarks,
             )
         except Exception as error:
-            request.reply.fail(_store_failure(error))
+            request.reply.fail(store_failure(error))
             return
         watch = ApiWatch(
             kind,
@@ -785,7 +785,7 @@ class ApiServer(Actor[ApiRequest]):
                 reply = BatchAnswer(answers, index)
                 try:
                     token = update.token
-                    user = update.user
+                    user: UserInfo | None = update.user
                     if token:
                         found = tokens.get(token)
                         if found is None:
@@ -848,12 +848,12 @@ class ApiServer(Actor[ApiRequest]):
             name = stored.metadata.name
             removed: Reply[WriteResult] = upstream.forward(
                 lambda r: self._removed(kind, stored, r.revision),
-                lambda error: _update_failure(kind, name, error),
+                lambda error: update_failure(kind, name, error),
             )
             self._flush_batched_puts()  # the store sees the writes in their order
             self._tell_store(StoreDelete(key, removed, expect_mod_revision=expected))
             return
-        written = _Written(self, kind, key, stored, upstream)
+        written = WrittenReply(self, kind, key, stored, upstream)
         put = StorePut(key, kind.encode(stored), written, expect_mod_revision=expected)
         if self._batched_puts is not None:
             self._batched_puts.append(put)
@@ -924,7 +924,7 @@ class ApiServer(Actor[ApiRequest]):
             old = kind.decode(kv.value, kv.mod_revision)
             stored = self._updated(kind, old, obj, user, request.subresource)
         except Exception as error:
-            reply.fail(_store_failure(error))
+            reply.fail(store_failure(error))
             return
         self._send_put(kind, key, stored, old, expected, reply)
 
@@ -967,7 +967,7 @@ class ApiServer(Actor[ApiRequest]):
                     continue
             raise ApiError.conflict(kind.plural, name)
         except Exception as error:
-            upstream.fail(_store_failure(error))
+            upstream.fail(store_failure(error))
 
     def _patch(self, request: Patch, user: UserInfo) -> None:
         kind: ResourceKind[Any] = self.kinds.of_type(request.kind)
@@ -1095,7 +1095,7 @@ class ApiServer(Actor[ApiRequest]):
                 listed = await self._store.range_prefix(kind.prefix(namespace))
                 for kv in listed.kvs:
                     obj = kind.decode(kv.value, kv.mod_revision)
-                    done: Reply[Any] = _ignore().forward(lambda value: value, lambda e: None)
+                    done: Reply[Any] = ignored_reply().forward(lambda value: value, lambda e: None)
                     await self._read_modify_write(
                         kind,
                         namespace,
@@ -1111,7 +1111,7 @@ class ApiServer(Actor[ApiRequest]):
                 released: ApiObject = replace(old, spec=replace(old.spec, finalizers=[]))
                 return released
 
-            await self._read_modify_write(namespaces, "", namespace, release, _ignore())
+            await self._read_modify_write(namespaces, "", namespace, release, ignored_reply())
         except Exception:
             logger.exception("finalizing namespace %s failed", namespace)
 
@@ -1137,7 +1137,7 @@ class ApiServer(Actor[ApiRequest]):
                                 obj.metadata.namespace,
                                 obj.metadata.name,
                                 marked,
-                                _ignore(),
+                                ignored_reply(),
                             )
                     if not (await self._store.range_prefix(kind.registry)).kvs:
                         break
@@ -1152,7 +1152,7 @@ class ApiServer(Actor[ApiRequest]):
                 released: ApiObject = replace(old, metadata=replace(old.metadata, finalizers=kept))
                 return released
 
-            await self._read_modify_write(crds, "", name, release, _ignore())
+            await self._read_modify_write(crds, "", name, release, ignored_reply())
         except Exception:
             logger.exception("cleaning up custom resource definition %s failed", name)
 
@@ -1222,7 +1222,7 @@ class ApiServer(Actor[ApiRequest]):
 
         def translate(error: BaseException) -> BaseException | None:
             if not isinstance(error, ConflictError):
-                return _store_failure(error)
+                return store_failure(error)
             if me.try_tell(replace(request, seen_version="")):
                 return None
             return ApiError.conflict(kind.plural, bound.metadata.name)
@@ -1305,84 +1305,6 @@ class _KindRules:
             self.validate = check
 
 
-class _Written(Reply[WriteResult]):
-    """The store's answer to an update's write, turned into the caller's: the object
-    at its new version, or the error as the API words it. (A class, not a forwarding
-    reply and two closures: one is made for every update.)"""
-
-    __slots__ = ("_key", "_kind", "_server", "_stored", "_upstream")
-
-    def __init__(
-        self,
-        server: ApiServer,
-        kind: ResourceKind[Any],
-        key: bytes,
-        stored: ApiObject,
-        upstream: Reply[Any],
-    ) -> None:
-        self._server = server
-        self._kind = kind
-        self._key = key
-        self._stored = stored
-        self._upstream = upstream
-
-    @property
-    def done(self) -> bool:
-        return self._upstream.done
-
-    def send(self, value: WriteResult) -> None:
-        try:
-            written = self._server._written(self._kind, self._key, value.revision, self._stored)
-        except Exception as error:
-            self._upstream.fail(error)
-            return
-        self._upstream.send(written)
-
-    def fail(self, error: BaseException) -> None:
-        self._upstream.fail(_update_failure(self._kind, self._stored.metadata.name, error))
-
-
-class _Created(_Written):
-    """The store's answer to a create's write, turned into the caller's: the object
-    at its first version; a name taken already is AlreadyExists, or (for a generated
-    name with attempts left) the create again under a new name."""
-
-    __slots__ = ("_generated", "_request")
-
-    def __init__(
-        self,
-        server: ApiServer,
-        kind: ResourceKind[Any],
-        key: bytes,
-        stored: ApiObject,
-        request: Create,
-        generated: bool,
-    ) -> None:
-        super().__init__(server, kind, key, stored, request.reply)
-        self._request = request
-        self._generated = generated
-
-    def fail(self, error: BaseException) -> None:
-        request = self._request
-        if not isinstance(error, ConflictError):
-            request.reply.fail(_store_failure(error))
-            return
-        if self._generated and request.name_attempts > 1:
-            retry = replace(request, name_attempts=request.name_attempts - 1)
-            if self._server.context.self.try_tell(retry):
-                return
-        request.reply.fail(ApiError.already_exists(self._kind.plural, self._stored.metadata.name))
-
-
-def _update_failure(kind: ResourceKind[Any], name: str, error: BaseException) -> BaseException:
-    """A store error as an update's answer: a conflict on a key gone is NotFound."""
-    if isinstance(error, ConflictError):
-        if error.actual == 0:
-            return ApiError.not_found(kind.plural, name)
-        return ApiError.conflict(kind.plural, name)
-    return _store_failure(error)
-
-
 def _create_only(resource_type: type[Any]) -> ApiError:
     return ApiError.method_not_allowed(
         f"the server does not allow this method on the requested resource "
@@ -1419,28 +1341,6 @@ def _deleted_by_namespace(old: Any, now: str) -> ApiObject | None:
         ),
     )
     return gone
-
-
-class _Ignored(Reply[Any]):
-    __slots__ = ("_done",)
-
-    def __init__(self) -> None:
-        self._done = False
-
-    @property
-    def done(self) -> bool:
-        return self._done
-
-    def send(self, value: Any) -> None:
-        self._done = True
-
-    def fail(self, error: BaseException) -> None:
-        self._done = True
-        logger.info("a background write failed: %s", error)
-
-
-def _ignore() -> Reply[Any]:
-    return _Ignored()
 
 
 def _invalid_patch(kind: ResourceKind[Any], name: str, detail: str) -> ApiError:
@@ -1487,16 +1387,3 @@ def _parse_resource_version(
             ],
         )
     return revision
-
-
-def _store_failure(error: BaseException) -> BaseException:
-    if isinstance(error, ApiError):
-        return error
-    if isinstance(error, CompactedError):
-        return ApiError.expired(str(error))
-    if isinstance(error, RequestTooLargeError):
-        return ApiError.too_large(str(error))
-    if isinstance(error, UnknownKindError):
-        return bad_request(str(error))
-    logger.warning("store request failed: %r", error)
-    return internal_error(f"storage error: {error}")

@@ -25,7 +25,7 @@ from ._errors import (
     StoreError,
 )
 from ._index import KeyIndex
-from ._lease import MAX_LEASE_TTL, LeaseTable
+from ._lease import MAX_LEASE_TTL, ExpiryReply, LeaseTable
 from ._memory import MEMORY, Log, MemoryLog
 from ._messages import (
     Compact,
@@ -76,7 +76,7 @@ class _Pending(msgspec.Struct):
     revision: int
     events: list[Event]
     reply: Reply[Any]
-    result: object
+    result: Any  # Any, not object: msgspec resolves this in a compiled module
     # Tuples, empty for nearly every write: no lists allocated per request.
     leases_granted: tuple[tuple[int, int], ...] = ()
     leases_removed: tuple[int, ...] = ()
@@ -507,7 +507,7 @@ class StoreActor(Actor[StoreRequest]):
     def _expire_leases(self) -> None:
         for lease_id in self._leases.expired(self.context.clock.now()):
             logger.debug("lease %d expired", lease_id)
-            self._lease_revoke(lease_id, _Discard())
+            self._lease_revoke(lease_id, ExpiryReply())
 
     # The commit path.
 
@@ -607,22 +607,3 @@ class StoreActor(Actor[StoreRequest]):
         self._compacted_through = last
         if last == self._compact_revision:
             logger.info("store %s compacted through revision %d", self._path, last)
-
-
-class _Discard(Reply[int]):
-    """The reply of a store-initiated revoke (lease expiry): nobody waits for it."""
-
-    __slots__ = ()
-
-    def __init__(self) -> None:
-        pass
-
-    @property
-    def done(self) -> bool:
-        return False
-
-    def send(self, value: int) -> None:
-        pass
-
-    def fail(self, error: BaseException) -> None:
-        logger.error("lease expiry failed: %s", error)

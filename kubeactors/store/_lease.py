@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["Lease", "LeaseTable"]
+from ..actors import Reply
+
+__all__ = ["ExpiryReply", "Lease", "LeaseTable"]
+
+logger = logging.getLogger(__name__)
 
 MAX_LEASE_TTL = 9_000_000_000
 """etcd's largest TTL in seconds; a grant above it is refused."""
@@ -65,3 +70,22 @@ class LeaseTable:
         """After a restart every lease gets its full TTL again (as etcd does)."""
         for lease in self._leases.values():
             lease.expiry = now + lease.ttl
+
+
+class ExpiryReply(Reply[int]):
+    """The reply of a store-initiated revoke (lease expiry): nobody waits for it.
+    (Here, not in the compiled store actor: a class compiled by mypyc cannot
+    inherit the interpreted `Reply`'s `__slots__`.)"""
+
+    def __init__(self) -> None:
+        pass
+
+    @property
+    def done(self) -> bool:
+        return False
+
+    def send(self, value: int) -> None:
+        pass
+
+    def fail(self, error: BaseException) -> None:
+        logger.error("lease expiry failed: %s", error)
