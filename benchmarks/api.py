@@ -25,7 +25,6 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import anyio
 import msgspec
@@ -44,7 +43,8 @@ from kubeactors.api import (
     kind_of,
 )
 from kubeactors.client import Client
-from kubeactors.store import Event, Store, StoreOptions, WatchHub
+from kubeactors.store import Event, Store, StoreOptions
+from kubeactors.store._watch import observing_publishes
 
 PODS = int(os.environ.get("BENCH_API_PODS", "10000"))
 IN_FLIGHT = 256
@@ -124,15 +124,13 @@ def _publish_times() -> Iterator[dict[int, tuple[float, float]]]:
     store's whole dispatch to 5,000 watches out of the figure.
     """
     published: dict[int, tuple[float, float]] = {}
-    publish = WatchHub.publish
 
-    def timed(hub: WatchHub, events: Sequence[Event], revision: int) -> None:
+    def timed(events: Sequence[Event], revision: int) -> None:
         now = _now()
         for event in events:
             published[event.kv.mod_revision] = now
-        publish(hub, events, revision)
 
-    with patch.object(WatchHub, "publish", timed):
+    with observing_publishes(timed):
         yield published
 
 

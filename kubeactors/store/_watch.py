@@ -5,14 +5,32 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from ._errors import StoreError
 from ._keys import in_range
 from ._types import Event, EventType
 from ._wakeup import Waker, Wakeup
 
-__all__ = ["WatchCancelledError", "WatchHub", "WatchStream"]
+__all__ = ["WatchCancelledError", "WatchHub", "WatchStream", "observing_publishes"]
+
+PublishObserver = Callable[[Sequence[Event], int], None]
+_publish_observers: list[PublishObserver] = []
+
+
+@contextmanager
+def observing_publishes(observer: PublishObserver) -> Iterator[None]:
+    """Call `observer(events, revision)` each time a hub publishes committed events,
+    before any watch is offered them: the moment a write becomes visible, from which
+    the benchmarks time its fan-out. (A seam of its own: this module is compiled, so
+    patching `WatchHub.publish` would not reach the compiled store that calls it.)"""
+    _publish_observers.append(observer)
+    try:
+        yield
+    finally:
+        _publish_observers.remove(observer)
+
 
 logger = logging.getLogger(__name__)
 
@@ -429,6 +447,9 @@ class WatchHub:
 
     def publish(self, events: Sequence[Event], revision: int) -> None:
         """Offer committed `events` (whole revisions, up to `revision`) to every watch."""
+        if _publish_observers:
+            for observer in _publish_observers:
+                observer(events, revision)
         selected = self._select(events)
         for group in list(self._ranges.values()):
             matching = selected.get(group, _NONE)
