@@ -37,11 +37,12 @@ def compiled_modules() -> list[str]:
     """The names of the kubeactors modules that are imported, or would be, compiled."""
     names = []
     for name, _, _ in _extensions(_PACKAGE):
-        # Not imported yet: Python prefers the extension next to a source. (A compiled
-        # module's `__file__` is not always its file's path, only its suffix is sure.)
+        # Not imported yet: Python prefers the extension next to a source. Imported: a
+        # compiled module's `__file__` is not always its file's path, but its suffix is.
         module = sys.modules.get(name)
-        file = str(getattr(module, "__file__", "")) if module is not None else EXTENSION_SUFFIXES[0]
-        if file.endswith(tuple(EXTENSION_SUFFIXES)):
+        if module is None or str(getattr(module, "__file__", "")).endswith(
+            tuple(EXTENSION_SUFFIXES)
+        ):
             names.append(name)
     return names
 

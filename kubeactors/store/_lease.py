@@ -77,6 +77,8 @@ class ExpiryReply(Reply[int]):
     (Here, not in the compiled store actor: a class compiled by mypyc cannot
     inherit the interpreted `Reply`'s `__slots__`.)"""
 
+    __slots__ = ()
+
     def __init__(self) -> None:
         pass
 
