@@ -29,7 +29,8 @@ class Reply(Generic[T]):
 
     A reply can travel inside messages to other actors, so an actor that forwards
     work does not wait for it: whoever finishes the work answers the original caller.
-    An answer that comes after the asker gave up goes to the dead letters.
+    An answer that comes after the asker gave up goes to the dead letters, and is
+    closed if it has a `close()` (a watch, say): nobody else could ever close it.
     """
 
     __slots__ = ("_dead_letters", "_future", "_target")
@@ -64,6 +65,7 @@ class Reply(Generic[T]):
         else:
             reason = "already answered"
         self._dead_letters.publish(f"asker of {self._target}", answer, reason)
+        _release(answer)
 
     def map(self, transform: Callable[[U], T]) -> Reply[U]:
         """A reply that answers this one with `transform(value)`: for forwarding actors."""
@@ -228,7 +230,13 @@ class ActorRef(Generic[M]):
         cell.ask_timeouts.add(future, self.name, message, timeout)
         if not mailbox.try_put(message):
             await self._put_slowly(message, future)
-        return await future
+        try:
+            return await future
+        except BaseException:
+            # Cancelled just after the answer came: it is dropped with the asker.
+            if future.done() and not future.cancelled() and future.exception() is None:
+                _release(future.result())
+            raise
 
     async def _put_slowly(self, message: M, future: asyncio.Future[Any]) -> None:
         """Wait for room in a full mailbox, giving up when the ask times out."""
@@ -268,3 +276,14 @@ class ActorRef(Generic[M]):
         Messages still queued go to dead letters.
         """
         await self._cell.stop()
+
+
+def _release(answer: object) -> None:
+    """Close an answer that no asker will ever hold, if it can be closed.
+
+    A watch answered to an asker that has gone would otherwise keep taking in every
+    event of its range, for nobody, until it overflowed.
+    """
+    close = getattr(answer, "close", None)
+    if callable(close):
+        close()

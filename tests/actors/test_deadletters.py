@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import anyio
+import msgspec
 import pytest
 
-from kubeactors.actors import ActorSystem, DeadLetter, DeadLetters
+from kubeactors.actors import Actor, ActorSystem, DeadLetter, DeadLetters, Reply
 
 from ._actors import Incr, Item, Recorder, Tally, Wait
 from ._fakes import settle
@@ -92,3 +94,85 @@ def test_the_sink_keeps_a_bounded_history_but_counts_everything(
     assert [letter.message for letter in sink.recent] == [2, 3, 4]
     assert len(caplog.records) == 5
     assert "dead letter to someone (actor stopped)" in caplog.records[0].getMessage()
+
+
+class Resource:
+    """An answer that holds something until closed, as a watch holds its events."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Open(msgspec.Struct, frozen=True):
+    reply: Reply[Resource]
+
+
+class Opener(Actor[Open]):
+    """Keeps each request's reply; `answer` answers them all, then runs `after`."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply[Resource]] = []
+
+    async def receive(self, message: Open) -> None:
+        self.replies.append(message.reply)
+
+
+async def test_a_resource_answered_to_nobody_is_closed() -> None:
+    opener = Opener()
+    async with ActorSystem() as system:
+        ref = system.spawn(lambda: opener)
+        with anyio.CancelScope() as scope:
+            system.start_soon(lambda: _cancel_after_settling(scope))
+            await ref.ask(Open)
+        assert scope.cancelled_caught
+        late, received, twice = Resource("late"), Resource("received"), Resource("twice")
+        opener.replies[0].send(late)  # its asker gave up
+
+        async def ask() -> Resource:
+            return await ref.ask(Open)
+
+        async with anyio.create_task_group() as group:
+            answers: list[Resource] = []
+
+            async def keep() -> None:
+                answers.append(await ask())
+
+            group.start_soon(keep)
+            await settle()
+            opener.replies[1].send(received)
+            opener.replies[1].send(twice)  # already answered
+        assert answers == [received]
+        assert late.closed
+        assert twice.closed
+        assert not received.closed
+        assert [letter.reason for letter in system.dead_letters.recent] == [
+            "asker gave up",
+            "already answered",
+        ]
+
+
+async def test_a_resource_answered_as_its_asker_is_cancelled_is_closed() -> None:
+    """The answer is in, but the asking task is cancelled before it runs again (as
+    plain asyncio may do; anyio's cancel scopes wait): the answer is dropped with it,
+    so the asker's side closes it."""
+    opener = Opener()
+    resource = Resource("orphan")
+    async with ActorSystem() as system:
+        ref = system.spawn(lambda: opener)
+        asker = asyncio.ensure_future(ref.ask(Open))
+        await settle()
+        opener.replies[0].send(resource)
+        asker.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asker
+        assert resource.closed
+        assert system.dead_letters.count == 0
+
+
+async def _cancel_after_settling(scope: anyio.CancelScope) -> None:
+    await settle()
+    scope.cancel()

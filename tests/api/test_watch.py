@@ -4,6 +4,7 @@ with selectors or of other kinds are not confused with them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,13 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubeactors.actors import Reply
 from kubeactors.api import ApiWatch, ConfigMap, ObjectMeta, Pod, WatchEvent, kind_of
+from kubeactors.api._messages import Watch
 from kubeactors.api._watch import DecodeCache
 from kubeactors.store import Event, EventType, KeyValue
 
-from .harness import make_pod, running_api
+from .harness import ADMIN, make_pod, running_api
 
 
 async def _take(watch: Any, count: int) -> list[WatchEvent[Any]]:
@@ -209,3 +212,25 @@ async def test_on_close_calls_each_callback_once_and_late_ones_at_once(tmp_path:
         assert calls == ["first", "second"]
         watch.on_close(lambda: calls.append("late"))
         assert calls == ["first", "second", "late"]
+
+
+async def test_a_watch_answered_after_its_asker_gave_up_is_closed(tmp_path: Path) -> None:
+    """A client that stops waiting for its watch (cancelled, timed out) never gets it
+    to close: the answer, gone to the dead letters, is closed there, or the store would
+    keep queueing every event of its range for nobody."""
+    async with running_api(tmp_path) as h:
+        before = (await h.store.status()).watchers
+        gave_up: asyncio.Future[ApiWatch[Any]] = asyncio.get_running_loop().create_future()
+        gave_up.cancel()
+        reply = Reply(gave_up, "api", h.system.dead_letters)
+        watch = Watch(kind=Pod, namespace="", resource_version="", reply=reply, user=ADMIN)
+        await h.client.api.tell(watch)
+        with anyio.fail_after(5):
+            while not h.system.dead_letters.count:
+                await h.client.list(Pod)  # a round trip through the server and the store
+        (letter,) = h.system.dead_letters.recent
+        assert isinstance(letter.message, ApiWatch)
+        assert letter.reason == "asker gave up"
+        assert (await h.store.status()).watchers == before
+        await h.client.create(make_pod("after"))  # nothing to queue it for
+        assert (await h.store.status()).watchers == before
