@@ -103,7 +103,14 @@ from ._update_many import BatchAnswer, BatchAnswers
 from ._validation import Validator, validate_pod, validator
 from ._watch import ApiWatch, DecodeCache
 from ._writes import mark_deleted, merge_update, scale_of, with_replicas
-from ._written import CreatedReply, WrittenReply, ignored_reply, store_failure, update_failure
+from ._written import (
+    BatchWrittenReply,
+    CreatedReply,
+    WrittenReply,
+    ignored_reply,
+    store_failure,
+    update_failure,
+)
 
 __all__ = ["ApiServer"]
 
@@ -449,7 +456,9 @@ class ApiServer(Actor[ApiRequest]):
         """Bookkeeping after a successful write: the object at its new version."""
         stored = with_resource_version(obj, revision)
         self._decoded.remember(key, revision, stored)
-        if kind.type in _DECIDING_KINDS:  # nearly never: one check for both below
+        # Nearly never: one check for both below (of the object's type, which is its
+        # kind's, without reading the kind's).
+        if type(stored) in _DECIDING_KINDS:
             if kind.type in _POLICY_KINDS:
                 self.state.apply(kind.type, object_key(stored), revision, stored)
             elif isinstance(stored, CustomResourceDefinition):
@@ -736,9 +745,12 @@ class ApiServer(Actor[ApiRequest]):
 
     # -- update ------------------------------------------------------------------
 
-    def _update(self, request: Update, user: UserInfo, reply: Reply[Any]) -> None:
-        """Check `request` and forward its write; `reply` (the request's own, or its
-        place in a batch) gets the answer."""
+    def _update(
+        self, request: Update, user: UserInfo, reply: Reply[Any] | BatchAnswers, index: int = 0
+    ) -> None:
+        """Check `request` and forward its write; `reply` (the request's own) gets the
+        answer, or for an update of a batch, its place `index` in the batch's answers
+        (no reply made for it unless the write cannot go at once)."""
         obj = request.obj
         kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
         meta = obj.metadata
@@ -761,10 +773,11 @@ class ApiServer(Actor[ApiRequest]):
         if old is not None and type(old) is kind.type:
             # The version the client read is at hand: check and forward, no read needed.
             stored = self._updated(kind, old, obj, user, subresource)
-            self._send_put(kind, key, stored, old, expected, reply)
+            self._send_put(kind, key, stored, old, expected, reply, index)
             return
+        upstream = BatchAnswer(reply, index) if isinstance(reply, BatchAnswers) else reply
         self.context.start_soon(
-            lambda: self._update_read_first(request, kind, key, obj, user, reply)
+            lambda: self._update_read_first(request, kind, key, obj, user, upstream)
         )
 
     def _update_many(self, request: UpdateMany) -> None:
@@ -782,7 +795,6 @@ class ApiServer(Actor[ApiRequest]):
         self._batched_puts = []
         try:
             for index, update in enumerate(updates):
-                reply = BatchAnswer(answers, index)
                 try:
                     token = update.token
                     user: UserInfo | None = update.user
@@ -795,11 +807,11 @@ class ApiServer(Actor[ApiRequest]):
                         user = self._authenticate(user, token)
                     if type(update.obj) in _REVIEWS:
                         raise _create_only(type(update.obj))
-                    self._update(update, user, reply)
+                    self._update(update, user, answers, index)
                 except ApiError as error:
-                    reply.fail(error)
+                    BatchAnswer(answers, index).fail(error)
                 except UnknownKindError as error:
-                    reply.fail(bad_request(str(error)))
+                    BatchAnswer(answers, index).fail(bad_request(str(error)))
         finally:
             self._flush_batched_puts()
             self._batched_puts = None
@@ -840,11 +852,16 @@ class ApiServer(Actor[ApiRequest]):
         stored: ApiObject,
         old: ApiObject,
         expected: int,
-        upstream: Reply[Any],
+        upstream: Reply[Any] | BatchAnswers,
+        index: int = 0,
     ) -> None:
         """Forward the conditional write of an update (or a delete, when the last
-        finalizer of an object being deleted is gone)."""
+        finalizer of an object being deleted is gone); its answer goes to `upstream`,
+        or to the place `index` in a batch's answers."""
+        written: Reply[Any]
         if stored.metadata.deletion_timestamp is not None and _to_remove(stored):
+            if isinstance(upstream, BatchAnswers):
+                upstream = BatchAnswer(upstream, index)
             name = stored.metadata.name
             removed: Reply[WriteResult] = upstream.forward(
                 lambda r: self._removed(kind, stored, r.revision),
@@ -853,7 +870,10 @@ class ApiServer(Actor[ApiRequest]):
             self._flush_batched_puts()  # the store sees the writes in their order
             self._tell_store(StoreDelete(key, removed, expect_mod_revision=expected))
             return
-        written = WrittenReply(self, kind, key, stored, upstream)
+        if isinstance(upstream, BatchAnswers):
+            written = BatchWrittenReply(self, kind, key, stored, upstream, index)
+        else:
+            written = WrittenReply(self, kind, key, stored, upstream)
         put = StorePut(key, kind.encode(stored), written, expect_mod_revision=expected)
         if self._batched_puts is not None:
             self._batched_puts.append(put)

@@ -18,11 +18,19 @@ from ._kinds import ResourceKind, UnknownKindError
 from ._messages import Create
 from ._meta import ApiObject
 from ._status import ApiError, bad_request, internal_error
+from ._update_many import BatchAnswer, BatchAnswers
 
 if TYPE_CHECKING:
     from ._server import ApiServer
 
-__all__ = ["CreatedReply", "WrittenReply", "ignored_reply", "store_failure", "update_failure"]
+__all__ = [
+    "BatchWrittenReply",
+    "CreatedReply",
+    "WrittenReply",
+    "ignored_reply",
+    "store_failure",
+    "update_failure",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +72,43 @@ class WrittenReply(Reply[WriteResult]):
 
     def fail(self, error: BaseException) -> None:
         self._upstream.fail(update_failure(self._kind, self._stored.metadata.name, error))
+
+
+class BatchWrittenReply(BatchAnswer):
+    """The store's answer to the write of an update of a batch, turned into the
+    caller's (as `WrittenReply`) and put in its place in the batch (as the
+    `BatchAnswer` it is). One object, not a `WrittenReply` forwarding to a
+    `BatchAnswer`: one is made for every Lease renewal and node status post."""
+
+    __slots__ = ("_key", "_kind", "_server", "_stored")
+
+    def __init__(
+        self,
+        server: ApiServer,
+        kind: ResourceKind[Any],
+        key: bytes,
+        stored: ApiObject,
+        batch: BatchAnswers,
+        index: int,
+    ) -> None:
+        # `BatchAnswer.__init__`'s fields set here, without a second call per update.
+        self._batch = batch
+        self._index = index
+        self._answered = False
+        self._server = server
+        self._kind = kind
+        self._key = key
+        self._stored = stored
+
+    def send(self, value: Any) -> None:
+        try:
+            written = self._server._written(self._kind, self._key, value.revision, self._stored)
+        except Exception as error:
+            written = error  # the error is the answer in its place
+        BatchAnswer.send(self, written)
+
+    def fail(self, error: BaseException) -> None:
+        BatchAnswer.send(self, update_failure(self._kind, self._stored.metadata.name, error))
 
 
 class CreatedReply(WrittenReply):

@@ -225,9 +225,11 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
         batch: list[Any] = []
         batched: list[str] = []
         sender: Client | None = None
+        sender_api: Any = None  # the API server of `sender`, read once per tick
         posts: list[Any] = []
         posted: list[str] = []
         poster: Client | None = None
+        poster_api: Any = None
         stamp = self._stamp()  # every lease of a tick is renewed at the same moment
         ordered = self._ordered[slot]
         if ordered is None:
@@ -239,9 +241,10 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
             if (
                 entry.version
                 and client is not None
-                and (sender is None or client.api is sender.api)
+                and (sender is None or client.api is sender_api)
             ):
-                sender = sender or client
+                if sender is None:
+                    sender, sender_api = client, client.api
                 lease = entry.lease
                 if lease.metadata.resource_version != entry.version:
                     lease = replace(
@@ -259,9 +262,10 @@ class HeartbeatHub(Actor[HeartbeatMessage]):
                 if (
                     status is not None
                     and client is not None
-                    and (poster is None or client.api is poster.api)
+                    and (poster is None or client.api is poster_api)
                 ):
-                    poster = poster or client
+                    if poster is None:
+                        poster, poster_api = client, client.api
                     node_object = status()
                     if node_object is not None:
                         item = entry.status_item

@@ -20,9 +20,12 @@ from kubeactors.api import (
     default_authorizer,
     node_user,
 )
+from kubeactors.api._kinds import kind_of
 from kubeactors.api._update_many import BatchAnswer, BatchAnswers
+from kubeactors.api._written import BatchWrittenReply
 from kubeactors.client import Client
 from kubeactors.client._callback import callback_reply
+from kubeactors.store import ConflictError, WriteResult
 
 from .harness import running_api
 
@@ -157,3 +160,36 @@ def test_a_batch_replies_once_with_each_first_answer_at_its_place() -> None:
     places[0].send("a")
     places[0].fail(refused)
     assert sent == [["a", refused, "c"]]
+
+
+def test_a_batched_write_answers_its_place_with_the_object_or_the_error() -> None:
+    """The reply of a batched update's write puts in its place the object at the
+    version the store answered (through the server's bookkeeping), or the store's
+    error as the API words it; the batch replies once both places are filled."""
+    sent: list[list[Any]] = []
+    reply: Reply[list[Any]] = callback_reply(
+        lambda answers, error: sent.append(list(answers or []))
+    )
+    answers = BatchAnswers(2, reply)
+    kind = kind_of(Lease)
+
+    class Server:
+        def _written(self, kind: Any, key: bytes, revision: int, obj: Lease) -> Lease:
+            return replace(obj, metadata=replace(obj.metadata, resource_version=str(revision)))
+
+    server: Any = Server()
+    leases = [_lease("a"), _lease("b")]
+    places = [
+        BatchWrittenReply(server, kind, b"/k/" + lease.metadata.name.encode(), lease, answers, i)
+        for i, lease in enumerate(leases)
+    ]
+    places[1].fail(ConflictError(b"/k/b", 7, 0))  # the key is gone
+    assert places[1].done
+    assert sent == []
+    places[0].send(WriteResult(12))
+    places[0].send(WriteResult(13))  # a second answer is ignored
+    [(written, gone)] = sent
+    assert written.metadata.resource_version == "12"
+    assert written.spec == leases[0].spec
+    assert isinstance(gone, ApiError)
+    assert gone.reason == "NotFound"
