@@ -212,10 +212,15 @@ class ApiServer(Actor[ApiRequest]):
         self._held_creates: list[StorePut] | None = None
         self._creates_backlog: anyio.Event | None = None
         self._rules: dict[ResourceKind[Any], _KindRules] = {}
+        # The rules of the kind of each type updated, found without the registry's
+        # (interpreted) `of_type`; forgotten whenever the registry changes.
+        self._rules_by_type: dict[type[Any], _KindRules] = {}
+        self._kinds_listener: Callable[[Any, Any], None] = self._kinds_changed
 
     # -- start -------------------------------------------------------------------
 
     async def on_start(self) -> None:
+        self.kinds.subscribe(self._kinds_listener)
         for resource_type in POLICY_KINDS:
             kind = kind_of(resource_type)
             revision = await self._load(kind)
@@ -232,6 +237,12 @@ class ApiServer(Actor[ApiRequest]):
             self.context.start_soon(partial(self._follow, crds, listed.revision))
         if self._bootstrap:
             await self._create_missing(bootstrap_objects())
+
+    async def on_stop(self) -> None:
+        self.kinds.unsubscribe(self._kinds_listener)
+
+    def _kinds_changed(self, added: Any, removed: Any) -> None:
+        self._rules_by_type.clear()  # a type's kind may be another now, or none
 
     async def _load(self, kind: ResourceKind[Any]) -> int:
         """Read every object of a kind the server decides by (the policy kinds, the
@@ -445,6 +456,14 @@ class ApiServer(Actor[ApiRequest]):
             if len(self._rules) >= _RULES_KEPT:
                 self._rules.clear()  # kinds come and go with CRDs: keep the ones in use
             rules = self._rules[kind] = _KindRules(kind, self._admission, self.custom)
+        return rules
+
+    def _rules_of_type(self, resource_type: type[Any]) -> _KindRules:
+        """The rules of the kind served for `resource_type` (`UnknownKindError`: none)."""
+        rules = self._rules_by_type.get(resource_type)
+        if rules is None:
+            kind: ResourceKind[Any] = self.kinds.of_type(resource_type)
+            rules = self._rules_by_type[resource_type] = self._rules_of(kind)
         return rules
 
     def _validate(self, rules: _KindRules, obj: ApiObject) -> None:
@@ -752,9 +771,12 @@ class ApiServer(Actor[ApiRequest]):
         answer, or for an update of a batch, its place `index` in the batch's answers
         (no reply made for it unless the write cannot go at once)."""
         obj = request.obj
-        kind: ResourceKind[Any] = self.kinds.of_type(type(obj))
+        rules = self._rules_by_type.get(type(obj)) or self._rules_of_type(type(obj))
+        kind = rules.kind
         meta = obj.metadata
-        namespace = self._namespace(kind, meta.namespace)
+        name = meta.name
+        sent_namespace = meta.namespace
+        namespace = (sent_namespace or "default") if rules.namespaced else ""
         subresource = request.subresource
         if subresource:
             if subresource != "status":
@@ -762,17 +784,17 @@ class ApiServer(Actor[ApiRequest]):
                     f"update of {kind.plural}/{subresource} is not supported"
                 )
             if not kind.has_status:
-                raise ApiError.not_found(f"{kind.plural}/status", meta.name)
+                raise ApiError.not_found(f"{kind.plural}/status", name)
         if self._secure:
-            self._authorize(user, "update", kind, namespace, meta.name, subresource)
-        expected = _parse_resource_version(kind, meta.name, meta.resource_version)
-        key = kind.key(namespace, meta.name)
-        if meta.namespace != namespace:
+            self._authorize(user, "update", kind, namespace, name, subresource)
+        expected = _parse_resource_version(kind, name, meta.resource_version)
+        key = rules.key(namespace, name)
+        if sent_namespace != namespace:
             obj = replace(obj, metadata=replace(meta, namespace=namespace))
         old = self._decoded.peek(key, expected)
-        if old is not None and type(old) is kind.type:
+        if old is not None and type(old) is type(obj):
             # The version the client read is at hand: check and forward, no read needed.
-            stored = self._updated(kind, old, obj, user, subresource)
+            stored = self._updated(kind, old, obj, user, subresource, rules)
             self._send_put(kind, key, stored, old, expected, reply, index)
             return
         upstream = BatchAnswer(reply, index) if isinstance(reply, BatchAnswers) else reply
@@ -817,11 +839,17 @@ class ApiServer(Actor[ApiRequest]):
             self._batched_puts = None
 
     def _updated(
-        self, kind: ResourceKind[Any], old: Any, obj: ApiObject, user: UserInfo, subresource: str
+        self,
+        kind: ResourceKind[Any],
+        old: Any,
+        obj: ApiObject,
+        user: UserInfo,
+        subresource: str,
+        rules: _KindRules | None = None,
     ) -> ApiObject:
-        # `_rules_of`'s lookup first: every update comes here, and a kind's rules are
-        # nearly always made already.
-        rules = self._rules.get(kind) or self._rules_of(kind)
+        if rules is None:
+            # `_rules_of`'s lookup first: a kind's rules are nearly always made already.
+            rules = self._rules.get(kind) or self._rules_of(kind)
         merged = merge_update(
             kind,
             old,
@@ -1302,12 +1330,23 @@ class _KindRules:
     whether it has defaults, the admission plugins its updates go through, and its
     validation (with the custom checks, for those kinds)."""
 
-    __slots__ = ("crd", "custom", "defaulted", "kind", "update_plugins", "validate")
+    __slots__ = (
+        "crd",
+        "custom",
+        "defaulted",
+        "kind",
+        "namespaced",
+        "registry",
+        "update_plugins",
+        "validate",
+    )
 
     def __init__(
         self, kind: ResourceKind[Any], admission: AdmissionChain, custom: CustomResources
     ) -> None:
         self.kind = kind
+        self.namespaced = kind.namespaced
+        self.registry = kind.registry
         self.custom = isinstance(kind, CustomResourceKind)
         # An object of the kind is a CRD (every write's object is of its kind's type).
         self.crd = issubclass(kind.type, CustomResourceDefinition)
@@ -1323,6 +1362,12 @@ class _KindRules:
             self.validate: Validator = check_all
         else:
             self.validate = check
+
+    def key(self, namespace: str, name: str) -> bytes:
+        """The kind's `key`, as a native call: every update computes one."""
+        if self.namespaced:
+            return self.registry + f"{namespace}/{name}".encode()
+        return self.registry + name.encode()
 
 
 def _create_only(resource_type: type[Any]) -> ApiError:

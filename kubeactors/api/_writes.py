@@ -142,7 +142,9 @@ def merge_update(
         merged = replace(merged, status=getattr(old, "status"))  # noqa: B009
     if strict_pods and isinstance(old, Pod) and isinstance(merged, Pod):
         _check_pod_update(kind, old, merged)
-    if isinstance(old, Namespace) and isinstance(merged, Namespace):
+    # The exact type (a kind is served for its type only, never a subclass): a failed
+    # `isinstance` of a msgspec Struct costs an `__instancecheck__` call, every update.
+    if type(old) is Namespace and type(merged) is Namespace:
         merged = replace(merged, spec=old.spec, status=old.status)
     return merged
 

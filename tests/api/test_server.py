@@ -1,15 +1,22 @@
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, cast
 
 import anyio
 import anyio.lowlevel
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubeactors.actors import Actor, ActorRef, ActorSystem
 from kubeactors.api import (
+    KINDS,
     ApiError,
     ApiServer,
+    KindRegistry,
+    Lease,
+    LeaseSpec,
     Namespace,
     Node,
     NodeStatus,
@@ -387,3 +394,50 @@ async def test_creates_wait_while_the_stores_mailbox_is_full(tmp_path: Path) -> 
             f"p{index}" for index in range(50)
         )
         assert len({pod.metadata.resource_version for pod in created}) == 50
+
+
+_SERVER_OF_RULES = ApiServer(cast(Any, None), wall_clock=lambda: datetime.now(UTC))
+
+
+@given(
+    namespace=st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
+    name=st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
+)
+def test_an_updates_key_is_its_kinds_key(namespace: str, name: str) -> None:
+    """The key an update is written at (its kind's rules compute it, natively) is the
+    one its kind gives every other request."""
+    for kind in KINDS:
+        rules = _SERVER_OF_RULES._rules_of(kind)
+        assert rules.key(namespace, name) == kind.key(namespace, name)
+        assert rules.namespaced == kind.namespaced
+
+
+async def test_an_update_of_a_type_no_longer_served_is_refused(tmp_path: Path) -> None:
+    """The server finds an update's kind by its type without the registry once it has
+    seen the type, and forgets that when the registry changes."""
+    registry = KindRegistry(KINDS)
+    async with running_api(tmp_path, kinds=registry) as h:
+        client = h.client
+        lease = await client.create(
+            Lease(
+                metadata=ObjectMeta(name="n", namespace="kube-node-lease"),
+                spec=LeaseSpec(holder_identity="n"),
+            )
+        )
+        renewed = await client.update(
+            msgspec.structs.replace(
+                lease,
+                spec=msgspec.structs.replace(lease.spec, renew_time="2026-01-01T00:00:01.000000Z"),
+            )
+        )
+        registry.remove([kind_of(Lease)])
+        with pytest.raises(ApiError) as refused:
+            await client.update(
+                msgspec.structs.replace(
+                    renewed,
+                    spec=msgspec.structs.replace(
+                        renewed.spec, renew_time="2026-01-01T00:00:02.000000Z"
+                    ),
+                )
+            )
+        assert refused.value.code == 400
