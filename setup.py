@@ -13,6 +13,7 @@ import os
 from setuptools import setup
 
 COMPILED = [
+    "kubeactors/actors/_cell.py",
     "kubeactors/api/_admission.py",
     "kubeactors/api/_server.py",
     "kubeactors/api/_validation.py",

@@ -11,6 +11,7 @@ from typing import Any
 from kubeactors._native import compiled_modules, stale_modules
 
 _SUFFIX = EXTENSION_SUFFIXES[0]
+_ROOT = Path(__file__).parents[1]
 
 
 def _touch(path: Path, mtime: float) -> None:
@@ -35,14 +36,19 @@ def test_a_source_newer_than_its_compiled_module_and_the_shared_library_is_stale
     assert stale_modules(package) == []
 
 
-def test_the_modules_setup_py_lists_run_compiled_when_built_so() -> None:
-    tree = ast.parse((Path(__file__).parents[1] / "setup.py").read_text())
+def _compiled_paths() -> list[str]:
+    tree = ast.parse((_ROOT / "setup.py").read_text())
     listed = next(
         node.value
         for node in tree.body
         if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "COMPILED"
     )
-    paths = ast.literal_eval(listed)
+    paths: list[str] = ast.literal_eval(listed)
+    return paths
+
+
+def test_the_modules_setup_py_lists_run_compiled_when_built_so() -> None:
+    paths = _compiled_paths()
     names = sorted(path.removesuffix(".py").replace("/", ".") for path in paths)
     assert names
     assert stale_modules() == []
@@ -73,3 +79,32 @@ def test_every_public_generic_class_subscripts_at_run_time() -> None:
                     subscript: Any = value
                     assert subscript[(Pod,) * len(parameters)] is not None, name
     assert {"Delta", "Informer", "ApiWatch"} <= set(generic)
+
+
+def _awaits_in_a_finally_block(source: str) -> list[int]:
+    """The lines of the try statements whose finally block awaits."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Try | ast.TryStar) and any(
+            isinstance(inner, ast.Await | ast.AsyncWith | ast.AsyncFor)
+            for statement in node.finalbody
+            for inner in ast.walk(statement)
+        ):
+            found.append(node.lineno)
+    return found
+
+
+def test_no_compiled_module_awaits_in_a_finally_block() -> None:
+    """mypyc re-raises what sys.exc_info() holds after such a finally block, and a
+    compiled coroutine resumed by a throw can leave an exception it swallowed there:
+    a cell's task group swallowed the cancellation of a one-for-all restart, and the
+    finally block after it raised it again (the whole group restarted)."""
+    assert _awaits_in_a_finally_block(
+        "async def f():\n    try:\n        pass\n    finally:\n        await g()\n"
+    ) == [2]
+    offending = {
+        path: lines
+        for path in _compiled_paths()
+        if (lines := _awaits_in_a_finally_block((_ROOT / path).read_text()))
+    }
+    assert offending == {}

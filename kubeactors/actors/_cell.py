@@ -194,32 +194,42 @@ class ActorCell(Generic[M]):
         self._task = asyncio.current_task()
         rng = random.Random(f"{self._seed}/{self.name}/{self._incarnation}")
         context: ActorContext[M] | None = None
+        # Not a `finally`: compiled (mypyc), a try/finally whose finally block awaits
+        # re-raises whatever sys.exc_info() holds after it, and a compiled coroutine
+        # resumed by a throw can leave a swallowed exception there: the cancellation of
+        # a one-for-all restart, swallowed by the task group, came back out of here.
         try:
-            async with anyio.create_task_group() as task_group:
-                self._scope = task_group.cancel_scope
-                context = ActorContext(self, task_group, rng)
-                actor._context = context
-                await actor.on_start()
-                await self._loop(actor)
-                task_group.cancel_scope.cancel()
-        except BaseExceptionGroup as group:
-            error = unwrap_group(group)
-            raise error from error.__cause__
-        finally:
-            self._scope = None
-            self._task = None
-            if context is not None:
-                context._cancel_timers()
-                with anyio.CancelScope(shield=True):
-                    try:
-                        await actor.on_stop()
-                    except Exception:
-                        logger.exception("actor %s failed in on_stop", self.name)
+            try:
+                async with anyio.create_task_group() as task_group:
+                    self._scope = task_group.cancel_scope
+                    context = ActorContext(self, task_group, rng)
+                    actor._context = context
+                    await actor.on_start()
+                    await self._loop(actor)
+                    task_group.cancel_scope.cancel()
+            except BaseExceptionGroup as group:
+                error = unwrap_group(group)
+                raise error from error.__cause__
+        except BaseException as ending:
+            await self._end_incarnation(actor, context)
+            raise ending  # not a bare raise: sys.exc_info() need not survive the await
+        await self._end_incarnation(actor, context)
         if self._stop_requested:
             return Outcome.STOPPED
         if self._restart_requested:
             return Outcome.RESTART
         return Outcome.EXITED
+
+    async def _end_incarnation(self, actor: Actor[M], context: ActorContext[M] | None) -> None:
+        self._scope = None
+        self._task = None
+        if context is not None:
+            context._cancel_timers()
+            with anyio.CancelScope(shield=True):
+                try:
+                    await actor.on_stop()
+                except Exception:
+                    logger.exception("actor %s failed in on_stop", self.name)
 
     async def _loop(self, actor: Actor[M]) -> None:
         # The hot path of every message: locals instead of attribute and method lookups.
