@@ -783,7 +783,7 @@ class ApiServer(Actor[ApiRequest]):
                 raise ApiError.method_not_allowed(
                     f"update of {kind.plural}/{subresource} is not supported"
                 )
-            if not kind.has_status:
+            if not rules.has_status:
                 raise ApiError.not_found(f"{kind.plural}/status", name)
         if self._secure:
             self._authorize(user, "update", kind, namespace, name, subresource)
@@ -902,7 +902,8 @@ class ApiServer(Actor[ApiRequest]):
             written = BatchWrittenReply(self, kind, key, stored, upstream, index)
         else:
             written = WrittenReply(self, kind, key, stored, upstream)
-        put = StorePut(key, kind.encode(stored), written, expect_mod_revision=expected)
+        # The expected revision positionally: a struct made with no keyword to parse.
+        put = StorePut(key, kind.encode(stored), written, expected)
         if self._batched_puts is not None:
             self._batched_puts.append(put)
         else:
@@ -1334,6 +1335,7 @@ class _KindRules:
         "crd",
         "custom",
         "defaulted",
+        "has_status",
         "kind",
         "namespaced",
         "registry",
@@ -1347,6 +1349,7 @@ class _KindRules:
         self.kind = kind
         self.namespaced = kind.namespaced
         self.registry = kind.registry
+        self.has_status = kind.has_status  # a property: a Python call per status post
         self.custom = isinstance(kind, CustomResourceKind)
         # An object of the kind is a CRD (every write's object is of its kind's type).
         self.crd = issubclass(kind.type, CustomResourceDefinition)

@@ -410,6 +410,7 @@ def test_an_updates_key_is_its_kinds_key(namespace: str, name: str) -> None:
         rules = _SERVER_OF_RULES._rules_of(kind)
         assert rules.key(namespace, name) == kind.key(namespace, name)
         assert rules.namespaced == kind.namespaced
+        assert rules.has_status == kind.has_status
 
 
 async def test_an_update_of_a_type_no_longer_served_is_refused(tmp_path: Path) -> None:
