@@ -10,7 +10,7 @@ import anyio
 import httpx
 
 from ..actors import Clock
-from ..api import ApiError, ApiObject, ObjectList, WatchEvent, object_key
+from ..api import ApiError, ApiObject, ObjectList, WatchEvent, WatchEventType, object_key
 from ._protocol import ApiClient, EventStream
 from ._types import BatchHandler, Delta, Indexer
 
@@ -19,6 +19,12 @@ __all__ = ["Informer", "InformerFactory"]
 logger = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=ApiObject)
+
+# A change as the informer's own code passes it around: the fields of the `Delta` a
+# batch handler gets (type, object, old). A tuple, not a Delta: this module is compiled,
+# and reads a tuple's items directly where a Delta's attributes (a msgspec Struct's)
+# cost a generic attribute look-up each; Deltas are made only for batch handlers.
+_Change = tuple[WatchEventType, R, R | None]
 
 # client-go's reflector backs off 800 ms doubling to 30 s between failed list-watches.
 _FIRST_BACKOFF = 0.8
@@ -150,8 +156,8 @@ class Informer(Generic[R]):
         """Hand every cached object to the handlers again as an update of itself, as
         client-go's resync does: controllers use it to repair what they missed."""
         async with self._lock:
-            deltas = [Delta("MODIFIED", obj, obj) for obj in self._items.values()]
-            await self._dispatch(deltas)
+            changes: list[_Change[R]] = [("MODIFIED", obj, obj) for obj in self._items.values()]
+            await self._dispatch(changes)
 
     async def _list_and_watch(self) -> None:
         backoff = _FIRST_BACKOFF
@@ -200,32 +206,32 @@ class Informer(Generic[R]):
     async def _relist(self) -> EventStream[R]:
         listed: ObjectList[R] = await self.client.list(self.kind, self.namespace)
         fresh = {object_key(obj): obj for obj in listed.items}
-        deltas: list[Delta[R]] = []
+        changes: list[_Change[R]] = []
         for key, old in list(self._items.items()):
             if key not in fresh:
                 self._remove(key, old)
-                deltas.append(Delta("DELETED", old))
+                changes.append(("DELETED", old, None))
         for key, obj in fresh.items():
             previous = self._items.get(key)
             if previous is None:
                 self._store(key, obj, None)
-                deltas.append(Delta("ADDED", obj))
+                changes.append(("ADDED", obj, None))
             elif previous.metadata.resource_version != obj.metadata.resource_version:
                 self._store(key, obj, previous)
-                deltas.append(Delta("MODIFIED", obj, previous))
+                changes.append(("MODIFIED", obj, previous))
         self.resource_version = listed.resource_version
         async with self._lock:
-            await self._dispatch(deltas)
+            await self._dispatch(changes)
         self.synced.set()
         return await self.client.watch(self.kind, self.namespace, listed.resource_version)
 
     async def _apply_events(self, events: Sequence[WatchEvent[R]]) -> None:
         await self._dispatch(self._take_in(events))
 
-    def _take_in(self, events: Sequence[WatchEvent[R]]) -> list[Delta[R]]:
+    def _take_in(self, events: Sequence[WatchEvent[R]]) -> list[_Change[R]]:
         """Update the cache and indexes from watch events; the changes made."""
-        deltas: list[Delta[R]] = []
-        append = deltas.append
+        changes: list[_Change[R]] = []
+        append = changes.append
         items = self._items
         # Without indexes (most informers), storing is one assignment: no call per event.
         indexed = bool(self._indexers)
@@ -242,16 +248,16 @@ class Informer(Generic[R]):
             if kind == "DELETED":
                 if previous is not None:
                     self._remove(key, previous)
-                append(Delta("DELETED", obj, previous))
+                append(("DELETED", obj, previous))
                 continue
             if indexed:
                 self._store(key, obj, previous)
             else:
                 items[key] = obj
-            append(Delta("ADDED", obj) if previous is None else Delta("MODIFIED", obj, previous))
+            append(("ADDED", obj, None) if previous is None else ("MODIFIED", obj, previous))
         if last is not None:
             self.resource_version = last.metadata.resource_version
-        return deltas
+        return changes
 
     def _store(self, key: str, obj: R, previous: R | None) -> None:
         self._items[key] = obj
@@ -269,27 +275,26 @@ class Informer(Generic[R]):
             for value in indexer(previous):
                 _discard(self._indices[name], value, key)
 
-    async def _dispatch(self, deltas: list[Delta[R]]) -> None:
-        if not deltas:
+    async def _dispatch(self, changes: list[_Change[R]]) -> None:
+        if not changes:
             return
-        self._call_handlers(deltas)
-        for handler in self._batch_handlers:
-            await handler(deltas)
+        self._call_handlers(changes)
+        if self._batch_handlers:
+            deltas = [Delta(kind, obj, old) for kind, obj, old in changes]
+            for handler in self._batch_handlers:
+                await handler(deltas)
 
-    def _call_handlers(self, deltas: list[Delta[R]]) -> None:
+    def _call_handlers(self, changes: list[_Change[R]]) -> None:
         for on_add, on_update, on_delete in self._handlers:
-            for delta in deltas:
-                kind = delta.type
+            for kind, obj, old in changes:
                 if kind == "MODIFIED":
-                    if on_update is not None:
-                        old = delta.old
-                        if old is not None:
-                            on_update(old, delta.object)
+                    if on_update is not None and old is not None:
+                        on_update(old, obj)
                 elif kind == "ADDED":
                     if on_add is not None:
-                        on_add(delta.object)
+                        on_add(obj)
                 elif on_delete is not None:
-                    on_delete(delta.object)
+                    on_delete(obj)
 
 
 def _discard(index: dict[str, dict[str, None]], value: str, key: str) -> None:

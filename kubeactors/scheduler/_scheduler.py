@@ -570,15 +570,28 @@ def _same_for_scheduling(old: Pod, new: Pod) -> bool:
 
 
 def _same_view(old: Node, new: Node) -> bool:
-    """Whether `node_view` of `new` equals that of `old`: the fields it reads are equal."""
-    return (
-        old.metadata.name == new.metadata.name
-        and old.metadata.labels == new.metadata.labels
-        and old.spec.taints == new.spec.taints
-        and old.spec.unschedulable == new.spec.unschedulable
-        and old.status.allocatable == new.status.allocatable
-        and old.status.capacity == new.status.capacity
-    )
+    """Whether `node_view` of `new` equals that of `old`: the fields it reads are equal.
+
+    A node's status post keeps the labels, spec and resource maps of the Node it was
+    made from, the very objects: each is compared only if it is another object.
+    """
+    old_meta, new_meta = old.metadata, new.metadata
+    if old_meta.name != new_meta.name:
+        return False
+    old_labels, new_labels = old_meta.labels, new_meta.labels
+    if old_labels is not new_labels and old_labels != new_labels:
+        return False
+    old_spec, new_spec = old.spec, new.spec
+    if old_spec is not new_spec and (
+        old_spec.taints != new_spec.taints or old_spec.unschedulable != new_spec.unschedulable
+    ):
+        return False
+    old_status, new_status = old.status, new.status
+    old_amounts, new_amounts = old_status.allocatable, new_status.allocatable
+    if old_amounts is not new_amounts and old_amounts != new_amounts:
+        return False
+    old_amounts, new_amounts = old_status.capacity, new_status.capacity
+    return old_amounts is new_amounts or old_amounts == new_amounts
 
 
 def _could_help(old: NodeView, new: NodeView) -> bool:

@@ -182,15 +182,15 @@ def test_selector_watches_from_shared_changes_match_the_plain_rule(
 
 
 def test_the_last_write_of_a_key_outlasts_writes_to_other_keys() -> None:
-    cache = DecodeCache(size=2, keys=3)
+    cache = DecodeCache(size=2, keys=4)  # last writes in generations of two keys
     objects = {name: Pod(metadata=ObjectMeta(name=name)) for name in "abcd"}
     for revision, name in enumerate("abc", start=1):
         cache.remember(name.encode(), revision, objects[name])
-    # Out of the (key, revision) entries already, but still a's last write.
+    # c began a new generation; a is in the old one, and still its last write.
     assert cache.peek(b"a", 1) is objects["a"]
     assert cache.peek(b"a", 2) is None  # not the version asked for
-    cache.remember(b"a", 4, objects["a"])  # a is now the latest written: b goes next
-    cache.remember(b"d", 5, objects["d"])
+    cache.remember(b"a", 4, objects["a"])  # a written again: young, with c
+    cache.remember(b"d", 5, objects["d"])  # a new generation: b's goes
     assert cache.peek(b"b", 2) is None
     assert cache.peek(b"c", 3) is objects["c"]
     assert cache.peek(b"a", 1) is None  # a has moved on
@@ -198,6 +198,45 @@ def test_the_last_write_of_a_key_outlasts_writes_to_other_keys() -> None:
     cache.forget(b"a")  # deleted: its last write is held no longer
     assert cache.peek(b"a", 4) is None
     assert cache.peek(b"c", 3) is objects["c"]
+
+
+_last_write_ops = st.lists(st.tuples(st.booleans(), st.sampled_from(b"abcdefgh")), max_size=60)
+
+
+@given(st.integers(min_value=1, max_value=8), _last_write_ops)
+def test_last_writes_are_never_stale_and_the_latest_keys_are_kept(
+    keys: int, ops: list[tuple[bool, int]]
+) -> None:
+    """Whatever the writes (`True`) and deletions (`False`) of keys: a key's last write
+    is found only at its revision and only while not deleted since, and the keys most
+    lately written (half of `keys`) are always found; at most `keys` are held (two for
+    `keys` of one)."""
+    cache = DecodeCache(keys=keys)
+    model: dict[bytes, tuple[int, Pod]] = {}
+    recent: list[bytes] = []  # keys by last write, the latest last
+    for revision, (write, letter) in enumerate(ops, start=1):
+        key = bytes([letter])
+        if key in recent:
+            recent.remove(key)
+        if write:
+            obj = Pod(metadata=ObjectMeta(name=key.decode()))
+            cache.remember(key, revision, obj)
+            model[key] = (revision, obj)
+            recent.append(key)
+        else:
+            cache.forget(key)
+            model.pop(key, None)
+        held = 0
+        for other in b"abcdefgh":
+            name = bytes([other])
+            for version in range(revision + 1):
+                found = cache.peek(name, version)
+                if found is not None:
+                    assert model.get(name) == (version, found)
+                    held += 1
+        kept = recent[-max(1, keys // 2) :]
+        assert all(cache.peek(name, model[name][0]) is model[name][1] for name in kept)
+        assert held <= max(keys, 2)
 
 
 async def test_on_close_calls_each_callback_once_and_late_ones_at_once(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from kubeactors.api import (
     PodStatus,
     WatchEvent,
 )
-from kubeactors.client import Delta, Informer
+from kubeactors.client import Informer
 from kubeactors.controllers._owned import EVERY_POD, Basis, OwnedPods, controller_uid, recount
 
 OWNERS = ["uid-a", "uid-b"]
@@ -114,7 +114,7 @@ def test_tallies_equal_a_recount_after_any_changes(batches: list[list[Any]]) -> 
                 # A resync hands every cached object over again, unchanged.
                 informer._call_handlers(informer._take_in(events))
                 events = []
-                informer._call_handlers([Delta("MODIFIED", obj, obj) for obj in informer.items()])
+                informer._call_handlers([("MODIFIED", obj, obj) for obj in informer.items()])
             else:
                 _, uid, basis = step
                 informer._call_handlers(informer._take_in(events))
