@@ -74,15 +74,14 @@ class DecodeCache:
 
     def peek(self, key: bytes, revision: int) -> Any:
         """The object stored at `key` as of `revision`, if this cache holds it."""
-        written = self._last(key)
+        # The generations read here and in `decode` without a helper: a helper's
+        # (int, object) result is boxed into a new tuple per call by mypyc.
+        written = self._written.get(key)
+        if written is None:
+            written = self._older.get(key)
         if written is not None and written[0] == revision:
             return written[1]
         return self._items.get((key, revision))
-
-    def _last(self, key: bytes) -> tuple[int, Any] | None:
-        """The last write to `key` held, if any."""
-        written = self._written.get(key)
-        return written if written is not None else self._older.get(key)
 
     def remember(self, key: bytes, revision: int, obj: Any) -> None:
         """Hold an object the server has just written, so an update from it needs no
@@ -133,7 +132,9 @@ class DecodeCache:
         return self._shared(kind, events, False, _changes)
 
     def decode(self, kind: ResourceKind[R], key: bytes, data: bytes, revision: int) -> R:
-        written = self._last(key)
+        written = self._written.get(key)
+        if written is None:
+            written = self._older.get(key)
         if written is not None and written[0] == revision and type(written[1]) is kind.type:
             found: R = written[1]
             return found
@@ -267,7 +268,6 @@ def _watch_events(
     cache: DecodeCache, kind: ResourceKind[R], events: list[Event]
 ) -> list[WatchEvent[R]]:
     batch: list[WatchEvent[R]] = []
-    append = batch.append
     written = cache._written
     kind_type = kind.type
     for event in events:
@@ -280,12 +280,12 @@ def _watch_events(
                 obj = last[1]
             else:
                 obj = cache.decode(kind, kv.key, kv.value, kv.mod_revision)
-            append(WatchEvent("ADDED" if event.prev_kv is None else "MODIFIED", obj))
+            batch.append(WatchEvent("ADDED" if event.prev_kv is None else "MODIFIED", obj))
         else:
             prev = event.prev_kv
             if prev is not None:
                 # A deleted object carries the revision of its deletion, as in Kubernetes.
-                append(
+                batch.append(
                     WatchEvent("DELETED", cache.decode(kind, kv.key, prev.value, kv.mod_revision))
                 )
     return batch

@@ -230,8 +230,9 @@ class Informer(Generic[R]):
 
     def _take_in(self, events: Sequence[WatchEvent[R]]) -> list[_Change[R]]:
         """Update the cache and indexes from watch events; the changes made."""
+        # `changes.append`, not a local bound to it: mypyc makes the first a direct
+        # list append, the second a call through the bound method.
         changes: list[_Change[R]] = []
-        append = changes.append
         items = self._items
         # Without indexes (most informers), storing is one assignment: no call per event.
         indexed = bool(self._indexers)
@@ -248,13 +249,15 @@ class Informer(Generic[R]):
             if kind == "DELETED":
                 if previous is not None:
                     self._remove(key, previous)
-                append(("DELETED", obj, previous))
+                changes.append(("DELETED", obj, previous))
                 continue
             if indexed:
                 self._store(key, obj, previous)
             else:
                 items[key] = obj
-            append(("ADDED", obj, None) if previous is None else ("MODIFIED", obj, previous))
+            changes.append(
+                ("ADDED", obj, None) if previous is None else ("MODIFIED", obj, previous)
+            )
         if last is not None:
             self.resource_version = last.metadata.resource_version
         return changes

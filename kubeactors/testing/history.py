@@ -45,10 +45,11 @@ def history_line(event_type: str, obj: ApiObject) -> tuple[int, str]:
     For a recorder that sees the writes as they happen (a watch from the start),
     instead of reading the history back at the end.
     """
-    revision = int(obj.metadata.resource_version)
+    meta = obj.metadata
+    version = meta.resource_version
     digest = hashlib.sha256(msgspec.json.encode(obj)).hexdigest()[:16]
-    name = f"{obj.metadata.namespace}/{obj.metadata.name}"
-    return revision, f"{revision} {event_type} {obj.kind} {name} {digest}"
+    line = f"{version} {event_type} {obj.kind} {meta.namespace}/{meta.name} {digest}"
+    return int(version), line
 
 
 def history_digest(lines: Sequence[str]) -> str:
