@@ -12,13 +12,13 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
-import msgspec
 
 from ._actor import Actor, ActorContext
 from ._errors import ActorCrashed, ActorStopped
 from ._mailbox import Mailbox
 from ._messages import Terminated
 from ._ref import ActorRef, Reply
+from ._stats import ActorStats
 
 if TYPE_CHECKING:
     from ._clock import Clock
@@ -57,16 +57,6 @@ class Outcome(enum.Enum):
     """Someone stopped it for good."""
     RESTART = "restart"
     """Its supervisor asked for a restart (one-for-all)."""
-
-
-class ActorStats(msgspec.Struct, frozen=True):
-    """Counters of one actor, across its restarts."""
-
-    handled: int
-    depth: int
-    max_depth: int
-    busy_seconds: float
-    restarts: int
 
 
 def unwrap_group(error: BaseException) -> BaseException:

@@ -12,8 +12,9 @@ import anyio
 from ._errors import ActorStopped, AskTimeout
 
 if TYPE_CHECKING:
-    from ._cell import ActorCell, ActorStats
+    from ._cell import ActorCell
     from ._deadletters import DeadLetters
+    from ._stats import ActorStats
 
 __all__ = ["ActorRef", "CallbackReply", "Reply"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -98,7 +99,13 @@ async def test_full_mailbox_blocks_tell_until_the_actor_drains() -> None:
             await delivered.wait()
         assert await ref.ask(Get) == 5
     assert log[1:4] == [Item(0, 0), Item(0, 1), Item(0, 2)]
-    assert ref.stats.max_depth == 2
+    stats = ref.stats
+    assert stats.max_depth == 2
+    # A snapshot: frozen and hashable (a msgspec Struct defined in a compiled module
+    # would lose its frozen=True).
+    with pytest.raises(AttributeError):
+        stats.depth = 9  # type: ignore[misc]
+    assert hash(stats) == hash(msgspec.structs.replace(stats))
 
 
 async def test_cancelled_waiting_sender_passes_its_turn_on() -> None:
