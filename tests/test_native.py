@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from kubeactors._native import compiled_modules, stale_modules
 
@@ -108,3 +111,21 @@ def test_no_compiled_module_awaits_in_a_finally_block() -> None:
         if (lines := _awaits_in_a_finally_block((_ROOT / path).read_text()))
     }
     assert offending == {}
+
+
+def test_no_compiled_module_defines_a_msgspec_struct() -> None:
+    """mypyc drops a Struct's class keywords when it compiles the module that defines
+    it: a `frozen=True` message came out mutable and unhashable. Structs live in
+    interpreted modules; compiled ones import them."""
+    offending = []
+    for path in _compiled_paths():
+        name = path.removesuffix(".py").replace("/", ".")
+        module = importlib.import_module(name)
+        offending += [
+            f"{name}.{attribute}"
+            for attribute, value in vars(module).items()
+            if isinstance(value, type)
+            and issubclass(value, msgspec.Struct)
+            and value.__module__ == name
+        ]
+    assert offending == []

@@ -32,6 +32,7 @@ import msgspec
 from ..api import ApiError, Lease, Node, NodeCondition, Taint
 from ..client import Client, Informer
 from ._base import Controller
+from ._monitor import _Monitor
 from ._taints import NOT_READY, UNREACHABLE
 from ._time import format_time
 from ._zones import ZoneQueue, ZoneState, zone_rate, zone_state
@@ -90,10 +91,6 @@ _first = operator.itemgetter(0)
 _Probe = tuple[str | None, str | None, float]
 """A node's Lease renewTime and Ready condition's lastHeartbeatTime, and the time
 this controller first saw that pair."""
-
-
-class _Monitor(msgspec.Struct, frozen=True):
-    pass
 
 
 def _ready_status(node: Node) -> str:

@@ -21,6 +21,7 @@ import msgspec
 from ..actors import Actor, ActorRef
 from ..api import ApiError, Lease, LeaseSpec, Node, ObjectMeta
 from ..client import ApiClient, Client
+from ._heartbeat_messages import Track, Untrack, _Answered, _Lost, _Renewed, _Tick
 from ._messages import ReportNodeStatus
 
 __all__ = ["LEASE_NAMESPACE", "HeartbeatHub", "HeartbeatMessage", "Track", "Untrack"]
@@ -30,46 +31,6 @@ logger = logging.getLogger(__name__)
 replace = msgspec.structs.replace
 
 LEASE_NAMESPACE = "kube-node-lease"
-
-
-class Track(msgspec.Struct, frozen=True):
-    """Heartbeat for `node` from now on; `kubelet` is asked for its status periodically.
-
-    With `status` (the kubelet's own, read only: the Node as it would post it now,
-    or None), the hub posts that status itself, in one batch with the other nodes'
-    of the tick, each still its own update by its own node, instead of cueing the
-    kubelet to post it alone.
-    """
-
-    node: str
-    kubelet: ActorRef[Any]
-    status: Callable[[], Node | None] | None = None
-
-
-class Untrack(msgspec.Struct, frozen=True):
-    node: str
-
-
-class _Tick(msgspec.Struct, frozen=True):
-    pass
-
-
-class _Renewed(msgspec.Struct, frozen=True):
-    node: str
-    resource_version: str
-
-
-class _Lost(msgspec.Struct, frozen=True):
-    """The lease's version is unknown (created elsewhere, or a conflict): read it again."""
-
-    node: str
-
-
-class _Answered(msgspec.Struct, frozen=True):
-    """The answers to one batch of renewals: per node, the Lease written or the error."""
-
-    nodes: list[str]
-    answers: list[Any]
 
 
 HeartbeatMessage = Track | Untrack | _Tick | _Renewed | _Lost | _Answered

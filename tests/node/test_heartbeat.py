@@ -11,7 +11,8 @@ import msgspec
 
 from kubeactors.api import Lease, Node, ObjectMeta, UpdateMany, node_user
 from kubeactors.client import Client
-from kubeactors.node.heartbeat import HeartbeatHub, _Answered, _Entry
+from kubeactors.node._heartbeat_messages import _Answered
+from kubeactors.node.heartbeat import HeartbeatHub, _Entry
 
 _NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
