@@ -287,4 +287,8 @@ def _release(answer: object) -> None:
     """
     close = getattr(answer, "close", None)
     if callable(close):
-        close()
+        try:
+            close()
+        except Exception:
+            # The answering actor only sent a reply: a failing close is not its crash.
+            logger.exception("closing an undeliverable answer failed")

@@ -176,3 +176,22 @@ async def test_a_resource_answered_as_its_asker_is_cancelled_is_closed() -> None
 async def _cancel_after_settling(scope: anyio.CancelScope) -> None:
     await settle()
     scope.cancel()
+
+
+async def test_a_failing_close_of_an_undeliverable_answer_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken(Resource):
+        def close(self) -> None:
+            raise RuntimeError("cannot close")
+
+    opener = Opener()
+    async with ActorSystem() as system:
+        ref = system.spawn(lambda: opener)
+        with anyio.CancelScope() as scope:
+            system.start_soon(lambda: _cancel_after_settling(scope))
+            await ref.ask(Open)
+        with caplog.at_level(logging.ERROR, logger="kubeactors.actors._ref"):
+            opener.replies[0].send(Broken("broken"))  # does not raise into the sender
+        assert system.dead_letters.count == 1
+        assert "closing an undeliverable answer failed" in caplog.text
