@@ -9,7 +9,7 @@ import anyio
 import msgspec
 import pytest
 
-from kubeactors.actors import Actor, ActorSystem, DeadLetter, DeadLetters, Reply
+from kubeactors.actors import Actor, ActorRef, ActorSystem, DeadLetter, DeadLetters, Reply
 
 from ._actors import Incr, Item, Recorder, Tally, Wait
 from ._fakes import settle
@@ -125,10 +125,7 @@ async def test_a_resource_answered_to_nobody_is_closed() -> None:
     opener = Opener()
     async with ActorSystem() as system:
         ref = system.spawn(lambda: opener)
-        with anyio.CancelScope() as scope:
-            system.start_soon(lambda: _cancel_after_settling(scope))
-            await ref.ask(Open)
-        assert scope.cancelled_caught
+        await _ask_and_give_up(system, ref)
         late, received, twice = Resource("late"), Resource("received"), Resource("twice")
         opener.replies[0].send(late)  # its asker gave up
 
@@ -173,9 +170,17 @@ async def test_a_resource_answered_as_its_asker_is_cancelled_is_closed() -> None
         assert system.dead_letters.count == 0
 
 
-async def _cancel_after_settling(scope: anyio.CancelScope) -> None:
-    await settle()
-    scope.cancel()
+async def _ask_and_give_up(system: ActorSystem, ref: ActorRef[Open]) -> None:
+    """Ask `ref`, then give up (cancelled) before it answers."""
+    with anyio.CancelScope() as scope:
+
+        async def cancel_after_settling() -> None:
+            await settle()
+            scope.cancel()
+
+        system.start_soon(cancel_after_settling)
+        await ref.ask(Open)
+    assert scope.cancelled_caught
 
 
 async def test_a_failing_close_of_an_undeliverable_answer_is_logged_not_raised(
@@ -187,10 +192,7 @@ async def test_a_failing_close_of_an_undeliverable_answer_is_logged_not_raised(
 
     opener = Opener()
     async with ActorSystem() as system:
-        ref = system.spawn(lambda: opener)
-        with anyio.CancelScope() as scope:
-            system.start_soon(lambda: _cancel_after_settling(scope))
-            await ref.ask(Open)
+        await _ask_and_give_up(system, system.spawn(lambda: opener))
         with caplog.at_level(logging.ERROR, logger="kubeactors.actors._ref"):
             opener.replies[0].send(Broken("broken"))  # does not raise into the sender
         assert system.dead_letters.count == 1
