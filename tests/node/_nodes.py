@@ -9,7 +9,7 @@ import anyio
 import msgspec
 
 from kubeactors.actors import ActorRef
-from kubeactors.api import ApiObject, Container, ObjectMeta, Pod, PodSpec
+from kubeactors.api import ApiError, ApiObject, Container, Node, ObjectMeta, Pod, PodSpec
 from kubeactors.client import Delta, Informer
 from kubeactors.node import (
     HeartbeatHub,
@@ -23,7 +23,15 @@ from kubeactors.node.runtime import ContainerRuntime
 
 from ..api.harness import FIXED_TIME, Harness, wait_for
 
-__all__ = ["FAST", "Nodes", "bound_pod", "eventually", "wait_for_objects", "wait_for_pod"]
+__all__ = [
+    "FAST",
+    "Nodes",
+    "bound_pod",
+    "change_node",
+    "eventually",
+    "wait_for_objects",
+    "wait_for_pod",
+]
 
 T = TypeVar("T", bound=ApiObject)
 
@@ -155,6 +163,26 @@ async def eventually(predicate: Callable[[], bool], *, timeout: float = 10.0) ->
             return
         await anyio.sleep(0.01)
     raise AssertionError("the condition did not come true in time")
+
+
+async def change_node(
+    h: Harness, name: str, change: Callable[[Node], Node], *, status: bool = False
+) -> Node:
+    """Write `change` of the node `name` (its status subresource if `status`), read
+    again on a conflict: its kubelet posts the node's status meanwhile, and a post
+    stays uncommitted for the store's commit (milliseconds), so a new read waits
+    a little first."""
+    for _ in range(200):
+        node = await h.client.get(Node, name)
+        try:
+            if status:
+                return await h.client.update_status(change(node))
+            return await h.client.update(change(node))
+        except ApiError as error:
+            if error.reason != "Conflict":
+                raise
+        await anyio.sleep(0.01)
+    raise AssertionError(f"the node {name} could not be written: every update conflicted")
 
 
 def replace_meta(pod: Pod, **changes: Any) -> Pod:

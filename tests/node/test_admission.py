@@ -1,16 +1,13 @@
 from pathlib import Path
 from typing import Any
 
-import anyio
 import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kubeactors.api import (
     Affinity,
-    ApiError,
     Container,
-    Node,
     NodeAffinity,
     NodeSelector,
     NodeSelectorRequirement,
@@ -24,7 +21,7 @@ from kubeactors.api import (
 from kubeactors.node import NodeShape, admit, effective_requests, tolerates
 
 from ..api.harness import running_api, wait_for
-from ._nodes import FAST, Nodes, bound_pod, wait_for_pod
+from ._nodes import FAST, Nodes, bound_pod, change_node, wait_for_pod
 
 ROOM = Resources(4000, 8 << 30, 110)
 NONE_USED = Resources(0, 0, 0)
@@ -156,19 +153,13 @@ async def test_a_noexecute_taint_evicts_pods_that_do_not_tolerate_it(tmp_path: P
         await wait_for_pod(h, "plain", lambda p: p.status.phase == "Running")
         await wait_for_pod(h, "tolerant", lambda p: p.status.phase == "Running")
         taint = Taint(key="maintenance", effect="NoExecute")
-        for _ in range(100):  # the kubelet posts its status meanwhile: retry on conflict
-            node = await h.client.get(Node, "node-0")
-            spec = msgspec.structs.replace(node.spec, taints=[taint])
-            try:
-                await h.client.update(msgspec.structs.replace(node, spec=spec))
-            except ApiError as error:
-                if error.reason != "Conflict":
-                    raise
-                await anyio.sleep(0.01)
-            else:
-                break
-        else:
-            raise AssertionError("the node could not be tainted: every update conflicted")
+        await change_node(
+            h,
+            "node-0",
+            lambda node: msgspec.structs.replace(
+                node, spec=msgspec.structs.replace(node.spec, taints=[taint])
+            ),
+        )
         pods = await wait_for(
             h.client, Pod, lambda pods: [p.metadata.name for p in pods] == ["tolerant"]
         )

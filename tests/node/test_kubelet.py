@@ -5,13 +5,13 @@ from typing import Literal
 import msgspec
 import pytest
 
-from kubeactors.api import ApiError, Lease, Node, NodeStatus, ObjectMeta, Pod, Taint, Toleration
+from kubeactors.api import Lease, Node, NodeStatus, ObjectMeta, Pod, Taint, Toleration
 from kubeactors.node import LEASE_NAMESPACE, NodeSettings, NodeShape, host_ip, pod_cidr
 from kubeactors.node._dispatch import _judged_by
 from kubeactors.node._node_status import node_conditions
 
 from ..api.harness import FIXED_TIME, Harness, make_pod, running_api, wait_for
-from ._nodes import FAST, Nodes, wait_for_objects
+from ._nodes import FAST, Nodes, change_node, wait_for_objects
 
 
 def _bound_to(name: str, node: str) -> Pod:
@@ -186,20 +186,13 @@ async def test_the_kubelet_admits_against_the_allocatable_it_last_saw(tmp_path: 
     async with running_api(tmp_path) as h:
         Nodes(h).start(0)
         await wait_for(h.client, Node, lambda nodes: len(nodes) == 1)
-        for _ in range(20):
-            # The kubelet posts its own status meanwhile: on a conflict, read it again.
-            node = await h.client.get(Node, "node-0")
+
+        def with_room_for_one_pod(node: Node) -> Node:
             allocatable = {**node.status.allocatable, "pods": "1"}
             status = msgspec.structs.replace(node.status, allocatable=allocatable)
-            try:
-                written = await h.client.update_status(msgspec.structs.replace(node, status=status))
-            except ApiError as error:
-                if error.reason != "Conflict":
-                    raise
-            else:
-                break
-        else:
-            pytest.fail("the node's status could not be written for conflicts")
+            return msgspec.structs.replace(node, status=status)
+
+        written = await change_node(h, "node-0", with_room_for_one_pod, status=True)
         await _seen_by_its_kubelet(h, written)
         await h.client.create(_bound_to("first", "node-0"))
         await wait_for(h.client, Pod, lambda pods: pods[0].status.phase == "Running")
@@ -225,10 +218,13 @@ async def test_a_no_execute_taint_evicts_the_pods_that_do_not_tolerate_it(
         await wait_for(h.client, Pod, lambda pods: all(p.status.phase == "Running" for p in pods))
         effects: tuple[Literal["NoSchedule"], Literal["NoExecute"]] = ("NoSchedule", "NoExecute")
         for effect in effects:
-            node = await h.client.get(Node, "node-0")
             taint = Taint(key="dedicated", value="x", effect=effect)
-            spec = msgspec.structs.replace(node.spec, taints=[*node.spec.taints, taint])
-            written = await h.client.update(msgspec.structs.replace(node, spec=spec))
+
+            def tainted(node: Node, taint: Taint = taint) -> Node:
+                spec = msgspec.structs.replace(node.spec, taints=[*node.spec.taints, taint])
+                return msgspec.structs.replace(node, spec=spec)
+
+            written = await change_node(h, "node-0", tainted)
             await _seen_by_its_kubelet(h, written)
             names = {p.metadata.name for p in (await h.client.list(Pod)).items}
             if effect == "NoSchedule":
