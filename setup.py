@@ -14,11 +14,15 @@ from setuptools import setup
 
 COMPILED = [
     "kubeactors/actors/_cell.py",
+    "kubeactors/actors/_reply.py",
     "kubeactors/api/_admission.py",
+    "kubeactors/api/_resource_version.py",
     "kubeactors/api/_server.py",
+    "kubeactors/api/_update_many.py",
     "kubeactors/api/_validation.py",
     "kubeactors/api/_watch.py",
     "kubeactors/api/_writes.py",
+    "kubeactors/api/_written.py",
     "kubeactors/client/_informer.py",
     "kubeactors/controllers/nodelifecycle.py",
     "kubeactors/node/_pods.py",

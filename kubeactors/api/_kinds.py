@@ -32,6 +32,7 @@ from ._node import Node
 from ._pod import Pod
 from ._policy import PodDisruptionBudget
 from ._rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
+from ._resource_version import with_resource_version as with_resource_version
 from ._reviews import (
     LocalSubjectAccessReview,
     SelfSubjectAccessReview,
@@ -126,11 +127,6 @@ class ResourceKind(Generic[R]):
         decoder: msgspec.json.Decoder[Any] = getattr(self, "_decoder")  # noqa: B009
         obj: R = decoder.decode(data)
         return with_resource_version(obj, revision)
-
-
-def with_resource_version(obj: R, revision: int) -> R:
-    meta = msgspec.structs.replace(obj.metadata, resource_version=str(revision))
-    return msgspec.structs.replace(obj, metadata=meta)
 
 
 def without_resource_version(obj: R) -> R:

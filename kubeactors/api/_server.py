@@ -64,7 +64,6 @@ from ._kinds import (
     UnknownKindError,
     kind_of,
     object_key,
-    with_resource_version,
 )
 from ._memo import RecentResults
 from ._messages import (
@@ -95,6 +94,7 @@ from ._meta import (
 from ._paging import decode_continue, encode_continue
 from ._patch import apply_patch
 from ._pod import Pod, PodCondition, PodSpec
+from ._resource_version import with_resource_version
 from ._reviews import REVIEW_TYPES
 from ._selectors import parse_field_selector, parse_label_selector
 from ._state import POLICY_KINDS, ClusterState

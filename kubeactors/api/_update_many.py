@@ -6,7 +6,8 @@ back, more than the update itself; sent together, they cost one of each. Nothing
 changes: the server handles every update of the batch in order as its own `Update`
 (its own user, authorisation, admission, validation, resourceVersion check, revision
 and watch event), and each fails or succeeds on its own (`ApiServer._update_many`).
-This module holds the replies that gather the answers.
+This module holds the replies that gather the answers (compiled, as the replies
+that subclass them in `_written`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ __all__ = ["BATCHED", "BatchAnswer", "BatchAnswers"]
 
 class _Batched(Reply[Any]):
     """The placeholder reply of an update sent in a batch: the batch answers for it."""
-
-    __slots__ = ()
 
     def __init__(self) -> None:
         pass
@@ -44,8 +43,6 @@ BATCHED: Reply[Any] = _Batched()
 class BatchAnswers:
     """Collects the answers of one `UpdateMany`; replies once all are in."""
 
-    __slots__ = ("answers", "reply", "waiting")
-
     def __init__(self, count: int, reply: Reply[list[Any]]) -> None:
         self.answers: list[Any] = [None] * count
         self.waiting = count
@@ -55,8 +52,6 @@ class BatchAnswers:
 class BatchAnswer(Reply[Any]):
     """The reply of one update of a batch: its answer (the object written, or the
     error) goes to its place in the batch, and the last one in sends them all."""
-
-    __slots__ = ("_answered", "_batch", "_index")
 
     def __init__(self, batch: BatchAnswers, index: int) -> None:
         self._batch = batch

@@ -1,8 +1,8 @@
 """The replies that turn the store's answers to the API server's writes into the
 API's: the object at its new version, or the error as the API words it.
 
-Kept out of the compiled `_server` module: they subclass the interpreted `Reply`,
-whose `__slots__` a class compiled by mypyc cannot inherit.
+Compiled, as `Reply` is: the store's commit calls their `send` and they call the
+server's `_written`, natively both.
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ class WrittenReply(Reply[WriteResult]):
     at its new version, or the error as the API words it. (A class, not a forwarding
     reply and two closures: one is made for every update.)"""
 
-    __slots__ = ("_key", "_kind", "_server", "_stored", "_upstream")
-
     def __init__(
         self,
         server: ApiServer,
@@ -80,8 +78,6 @@ class BatchWrittenReply(BatchAnswer):
     `BatchAnswer` it is). One object, not a `WrittenReply` forwarding to a
     `BatchAnswer`: one is made for every Lease renewal and node status post."""
 
-    __slots__ = ("_key", "_kind", "_server", "_stored")
-
     def __init__(
         self,
         server: ApiServer,
@@ -115,8 +111,6 @@ class CreatedReply(WrittenReply):
     """The store's answer to a create's write, turned into the caller's: the object
     at its first version; a name taken already is AlreadyExists, or (for a generated
     name with attempts left) the create again under a new name."""
-
-    __slots__ = ("_generated", "_request")
 
     def __init__(
         self,
@@ -154,8 +148,6 @@ def update_failure(kind: ResourceKind[Any], name: str, error: BaseException) -> 
 
 class IgnoredReply(Reply[Any]):
     """The reply of a background write nobody waits for: a failure is logged."""
-
-    __slots__ = ("_done",)
 
     def __init__(self) -> None:
         self._done = False

@@ -129,3 +129,37 @@ async def test_a_raising_callback_does_not_crash_the_answering_actor(
         assert doubler.stats.restarts == 0
         assert await doubler.ask(lambda reply: Double(1, reply)) == 2
     assert any("reply callback raised" in record.message for record in caplog.records)
+
+
+class Recording(Reply[int]):
+    """A reply subclassed in plain Python, as users and tests do, with slots of its own."""
+
+    __slots__ = ("answers",)
+
+    def __init__(self) -> None:
+        self.answers: list[object] = []
+
+    @property
+    def done(self) -> bool:
+        return bool(self.answers)
+
+    def send(self, value: int) -> None:
+        self.answers.append(value)
+
+    def fail(self, error: BaseException) -> None:
+        self.answers.append(error)
+
+
+def test_a_plain_python_subclass_of_reply_is_answered_through_its_own_methods() -> None:
+    """`Reply` is compiled (when the build is) and still takes subclasses in plain
+    Python: the forwarding reply (compiled too) calls the subclass's overrides."""
+    upstream = Recording()
+    doubled: Reply[int] = upstream.map(lambda n: n * 2)
+    assert (doubled.done, upstream.done) == (False, False)
+    doubled.send(21)
+    assert (doubled.done, upstream.done) == (True, True)
+    failing: Reply[int] = upstream.forward(lambda n: n, lambda error: LookupError(str(error)))
+    failing.fail(ValueError("gone"))
+    assert upstream.answers[0] == 42
+    assert isinstance(upstream.answers[1], LookupError)
+    assert isinstance(upstream, Reply)

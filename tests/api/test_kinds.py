@@ -2,6 +2,8 @@ from dataclasses import dataclass
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubeactors.api import (
     KINDS,
@@ -11,6 +13,7 @@ from kubeactors.api import (
     DeploymentSpec,
     DeploymentStrategy,
     Node,
+    ObjectMeta,
     Pod,
     ResourceKind,
     RollingUpdateDeployment,
@@ -19,6 +22,7 @@ from kubeactors.api import (
     decode_object,
     kind_of,
 )
+from kubeactors.api._kinds import with_resource_version
 
 
 def test_every_kind_round_trips_its_default_through_json() -> None:
@@ -109,3 +113,13 @@ def test_a_kind_encodes_as_msgspec_does_unless_it_encodes_its_own_way() -> None:
 
     wrapped = Wrapped(Pod, "Pod", "pods", True, b"/registry/wrapped/")
     assert wrapped.encode(Pod()) == b"[" + msgspec.json.encode(Pod()) + b"]"
+
+
+@given(st.integers(min_value=1, max_value=2**63 - 1))
+def test_with_resource_version_stamps_a_copy_with_the_revision(revision: int) -> None:
+    pod = Pod(metadata=ObjectMeta(name="web", namespace="default", resource_version="3"))
+    stamped = with_resource_version(pod, revision)
+    assert stamped.metadata.resource_version == str(revision)
+    assert msgspec.structs.replace(stamped.metadata, resource_version="3") == pod.metadata
+    assert stamped.spec == pod.spec
+    assert pod.metadata.resource_version == "3"  # the original is left as it was
