@@ -74,8 +74,8 @@ class LeaseTable:
 
 class ExpiryReply(Reply[int]):
     """The reply of a store-initiated revoke (lease expiry): nobody waits for it.
-    (Here, not in the compiled store actor: a class compiled by mypyc cannot
-    inherit the interpreted `Reply`'s `__slots__`.)"""
+    (A plain-Python subclass of the compiled `Reply`, which allows them: expiries
+    are rare, so it need not be compiled with the store actor.)"""
 
     __slots__ = ()
 
