@@ -14,8 +14,11 @@ from setuptools import setup
 
 COMPILED = [
     "kubeactors/actors/_cell.py",
+    "kubeactors/actors/_mailbox.py",
     "kubeactors/actors/_reply.py",
+    "kubeactors/actors/_virtual.py",
     "kubeactors/api/_admission.py",
+    "kubeactors/api/_auth.py",
     "kubeactors/api/_resource_version.py",
     "kubeactors/api/_server.py",
     "kubeactors/api/_update_many.py",
@@ -24,7 +27,12 @@ COMPILED = [
     "kubeactors/api/_writes.py",
     "kubeactors/api/_written.py",
     "kubeactors/client/_informer.py",
+    "kubeactors/controllers/_base.py",
+    "kubeactors/controllers/deployment.py",
+    "kubeactors/controllers/garbagecollector.py",
     "kubeactors/controllers/nodelifecycle.py",
+    "kubeactors/controllers/replicaset.py",
+    "kubeactors/controllers/tainteviction.py",
     "kubeactors/node/_pods.py",
     "kubeactors/node/_podstatus.py",
     "kubeactors/node/heartbeat.py",
@@ -38,6 +46,7 @@ COMPILED = [
     "kubeactors/store/_wakeup.py",
     "kubeactors/store/_watch.py",
     "kubeactors/testing/history.py",
+    "kubeactors/testing/invariants.py",
 ]
 
 

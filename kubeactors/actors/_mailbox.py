@@ -23,10 +23,12 @@ class Mailbox(Generic[M]):
 
     __slots__ = ("_getter", "capacity", "closed", "max_depth", "queued", "waiting_senders")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: object) -> None:
+        # Checked here, not by an `int` annotation: the compiled build would refuse a
+        # non-integer with a TypeError of its own, the interpreted one not at all.
         if not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"mailbox capacity must be an integer of at least 1, got {capacity!r}")
-        self.capacity = capacity
+        self.capacity: int = capacity
         self.closed = False
         self.max_depth = 0
         self.queued: deque[M] = deque()

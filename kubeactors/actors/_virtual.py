@@ -45,6 +45,8 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
+from ._timer import OrderedTimer
+
 __all__ = ["DEFAULT_EPOCH", "VirtualClock"]
 
 logger = logging.getLogger(__name__)
@@ -233,7 +235,7 @@ class VirtualClock:
         if loop._debug:
             loop._check_thread()
             loop._check_callback(callback, "call_at")
-        timer = _Timer(when, callback, args, loop, context, next(self._timer_order))
+        timer = OrderedTimer(when, callback, args, loop, context, next(self._timer_order))
         handle: Any = timer
         if handle._source_traceback:
             del handle._source_traceback[-1]
@@ -324,35 +326,6 @@ class VirtualClock:
             for ident, frame in sys._current_frames().items()
             if ident != own and ident not in ignored and not _waiting_for_work(frame)
         ]
-
-
-class _Timer(asyncio.TimerHandle):
-    """A timer that, due at the same instant as another of its kind, fires after it if
-    it was set after it."""
-
-    __slots__ = ("_order",)
-
-    def __init__(
-        self,
-        when: float,
-        callback: Callable[..., object],
-        args: tuple[Any, ...],
-        loop: asyncio.AbstractEventLoop,
-        context: Context | None,
-        order: int,
-    ) -> None:
-        super().__init__(when, callback, args, loop, context)
-        self._order = order
-
-    def __lt__(self, other: asyncio.TimerHandle) -> bool:
-        # heapq compares with `<` alone.
-        if isinstance(other, _Timer):
-            mine: float = self._when  # type: ignore[attr-defined]
-            theirs: float = other._when  # type: ignore[attr-defined]
-            return mine < theirs or (mine == theirs and self._order < other._order)
-        return super().__lt__(other)
-
-    __hash__ = asyncio.TimerHandle.__hash__
 
 
 class _VirtualTime:

@@ -1,5 +1,8 @@
 """Authentication: who is asking. Bearer tokens from a kube-apiserver `--token-auth-file`
-CSV, and named identities for in-process components."""
+CSV, and named identities for in-process components.
+
+Compiled with mypyc (setup.py); `UserInfo`, a msgspec Struct, lives in `_user.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ import csv
 import io
 from pathlib import Path
 
-import msgspec
+from ._user import NODES_GROUP as NODES_GROUP
+from ._user import UserInfo
 
 __all__ = [
     "ANONYMOUS",
@@ -21,24 +25,8 @@ __all__ = [
 SYSTEM_MASTERS = "system:masters"
 AUTHENTICATED = "system:authenticated"
 UNAUTHENTICATED = "system:unauthenticated"
-NODES_GROUP = "system:nodes"
 NODE_SIMULATOR = "system:kubeactors:node-simulator"
 """The identity of the pod dispatcher, which watches pods for every simulated kubelet."""
-
-
-class UserInfo(msgspec.Struct, frozen=True):
-    """An authenticated identity: a user name, a uid and the groups it belongs to."""
-
-    name: str
-    uid: str = ""
-    groups: tuple[str, ...] = ()
-
-    @property
-    def node_name(self) -> str | None:
-        """For a kubelet (`system:node:<name>` in `system:nodes`), its node's name."""
-        if NODES_GROUP in self.groups and self.name.startswith("system:node:"):
-            return self.name.removeprefix("system:node:")
-        return None
 
 
 ANONYMOUS = UserInfo("system:anonymous", groups=(UNAUTHENTICATED,))

@@ -11,14 +11,15 @@ requeues every key and converges from there.
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio
-import msgspec
 
-from ..actors import Actor, Reply
+from .._mypyc import mypyc_attr
+from ..actors import Actor
 from ..api import ApiError, ApiObject
 from ..client import Client, Informer, QueueShutDown, WorkQueue
+from ._messages import ControllerStatus, Inspect, Resync
 
 __all__ = ["Controller", "ControllerStatus", "Inspect", "Resync"]
 
@@ -27,25 +28,7 @@ logger = logging.getLogger(__name__)
 R = TypeVar("R", bound=ApiObject)
 
 
-class ControllerStatus(msgspec.Struct, frozen=True):
-    """What a controller is doing: keys queued and in hand, syncs done and failed."""
-
-    name: str
-    synced: bool
-    queued: int
-    processing: int
-    syncs: int
-    failures: int
-
-
-class Inspect(msgspec.Struct, frozen=True):
-    reply: Reply[ControllerStatus]
-
-
-class Resync(msgspec.Struct, frozen=True):
-    """Requeue every key (the periodic resync of upstream's informers)."""
-
-
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Controller(Actor[Any]):
     """The base of every controller here; see the module docstring.
 
@@ -54,9 +37,10 @@ class Controller(Actor[Any]):
     not-found are the normal price of acting on a cache), anything else loudly.
     """
 
-    name = "controller"
-    workers = 4
-    resync_period: float | None = None
+    # ClassVar: subclasses, interpreted ones too, override them in their class body.
+    name: ClassVar[str] = "controller"
+    workers: ClassVar[int] = 4
+    resync_period: ClassVar[float | None] = None
     mailbox_size = 256
 
     def __init__(self, client: Client) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from .._mypyc import mypyc_attr
 from ..api import (
     ApiError,
     Deployment,
@@ -66,6 +67,7 @@ def _replicas(rs: ReplicaSet) -> int:
     return rs.spec.replicas or 0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class DeploymentController(Controller):
     name = "deployment"
     workers = 4

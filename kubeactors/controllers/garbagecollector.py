@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from .._mypyc import mypyc_attr
 from ..api import (
     KINDS,
     ApiError,
@@ -44,6 +45,7 @@ from ..api import (
 )
 from ..client import Informer
 from ._base import Controller
+from ._messages import KindsChanged
 
 __all__ = ["FOREGROUND", "ORPHAN", "GarbageCollector"]
 
@@ -66,13 +68,6 @@ _KINDS: tuple[type[ApiObject], ...] = (
 )
 
 
-class KindsChanged(msgspec.Struct, frozen=True):
-    """The API server's kinds changed (a CRD established or gone): watch accordingly."""
-
-    added: list[ResourceKind[Any]]
-    removed: list[ResourceKind[Any]]
-
-
 def _custom(kind: ResourceKind[Any]) -> bool:
     try:
         KINDS.of_type(kind.type)
@@ -85,6 +80,7 @@ def _key(obj: ApiObject) -> str:
     return f"{obj.kind}|{obj.metadata.namespace}|{obj.metadata.name}"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class GarbageCollector(Controller):
     name = "garbagecollector"
     workers = 4

@@ -29,6 +29,7 @@ from typing import cast
 
 import msgspec
 
+from .._mypyc import mypyc_attr
 from ..api import ApiError, Lease, Node, NodeCondition, Taint
 from ..client import Client, Informer
 from ._base import Controller
@@ -106,6 +107,7 @@ def _zone(node: Node) -> str:
     return f"{labels.get(_REGION_LABEL, '')}:{labels.get(_ZONE_LABEL, '')}"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class NodeLifecycleController(Controller):
     name = "nodelifecycle"
     workers = 1

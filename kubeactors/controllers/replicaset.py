@@ -25,10 +25,12 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from .._mypyc import mypyc_attr
 from ..api import ApiError, ApiObject, ObjectMeta, OwnerReference, Pod
 from ..client import Informer
 from ._base import Controller
 from ._expectations import Expectations
+from ._frozen_tally import FrozenTally
 from ._labels import selector_is_empty, selector_matches
 from ._owned import Basis, OwnedPods, PodFacts, Tally, controller_uid
 from ._pods import (
@@ -84,6 +86,7 @@ def _owner_index(pod: Pod) -> list[str]:
     return [reference.uid]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ReplicaSetEngine(Controller, Generic[W]):
     """The engine; `ReplicaSetController` and `ReplicationControllerController` bind a kind."""
 
@@ -230,15 +233,15 @@ class ReplicaSetEngine(Controller, Generic[W]):
                 and not facts.selected
                 and pod.metadata.deletion_timestamp is None
             ]
-            tally = _Frozen.of(tally)  # the claim's view, while the releases are written
+            tally = FrozenTally.of(tally)  # the claim's view, while the releases are written
             for pod in released:
                 await self._release(owner, pod)
         adopted: list[tuple[Pod, PodFacts]] = []
         if owner.metadata.deletion_timestamp is not None:
             return tally, adopted
         orphans = self.pods.by_index("owner", _ORPHAN + owner.metadata.namespace)
-        if orphans and not isinstance(tally, _Frozen):
-            tally = _Frozen.of(tally)
+        if orphans and not isinstance(tally, FrozenTally):
+            tally = FrozenTally.of(tally)
         for pod in orphans:
             if pod.metadata.deletion_timestamp is None and self._selects(owner, pod):
                 claimed = await self._adopt(owner, pod)
@@ -354,22 +357,6 @@ class ReplicaSetEngine(Controller, Generic[W]):
                 raise
 
 
-class _Frozen(Tally):
-    """A copy of a tally's pods and counts, for a claim that awaits writes meanwhile
-    (another sync may bring the live tally up to date before this one reads it)."""
-
-    @classmethod
-    def of(cls, tally: Tally) -> _Frozen:
-        return cls(
-            pods=dict(tally.pods),
-            basis=tally.basis,
-            active=tally.active,
-            ready=tally.ready,
-            labeled=tally.labeled,
-            releasable=tally.releasable,
-        )
-
-
 class _Counts:
     """What a sync acts on: the claimed pods' counts (the tally's plus the adopted
     pods'), and, when they will be read, the active pods and the ready ones."""
@@ -401,11 +388,13 @@ def _key(obj: Any) -> str:
     return f"{obj.metadata.namespace}/{obj.metadata.name}"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ReplicaSetController(ReplicaSetEngine[Any]):
     name = "replicaset"
     kind = REPLICA_SETS
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ReplicationControllerController(ReplicaSetEngine[Any]):
     name = "replicationcontroller"
     kind = REPLICATION_CONTROLLERS

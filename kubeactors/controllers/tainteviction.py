@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from .._mypyc import mypyc_attr
 from ..actors import TimerHandle
 from ..api import ApiError, Node, Pod, Taint
 from ..client import Client, Informer
@@ -38,6 +39,7 @@ def _taint_key(taint: Taint) -> tuple[str, str, str]:
     return (taint.key, taint.value, taint.effect)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class TaintEvictionController(Controller):
     """Deletes each pod when the NoExecute taints of its node say it must go (see above).
 

@@ -19,7 +19,7 @@ def test_capacity_must_be_a_positive_integer(capacity: object) -> None:
     with pytest.raises(
         ValueError, match=f"capacity must be an integer of at least 1, got {capacity!r}"
     ):
-        Mailbox[int](capacity)  # type: ignore[arg-type]
+        Mailbox[int](capacity)
 
 
 def test_try_put_refuses_when_full_and_tracks_depth() -> None:
