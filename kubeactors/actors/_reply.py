@@ -36,6 +36,8 @@ class Reply(Generic[T]):
     closed if it has a `close()` (a watch, say): nobody else could ever close it.
     """
 
+    __slots__ = ("_dead_letters", "_future", "_target")
+
     def __init__(self, future: asyncio.Future[T], target: str, dead_letters: DeadLetters) -> None:
         self._future = future
         self._target = target
@@ -89,6 +91,8 @@ class Reply(Generic[T]):
 class _ForwardingReply(Reply[U]):
     """Completes an upstream reply with a transformed value or a translated error."""
 
+    __slots__ = ("_on_error", "_transform", "_upstream")
+
     def __init__(
         self,
         upstream: Reply[T],
@@ -130,6 +134,8 @@ class CallbackReply(Reply[T]):
     raises is logged, not passed to the answering actor, and a second answer is
     logged and dropped.
     """
+
+    __slots__ = ("_completed", "_on_error", "_on_value")
 
     def __init__(
         self, on_value: Callable[[T], object], on_error: Callable[[BaseException], object]

@@ -1,7 +1,8 @@
 """`OrderedTimer`: the virtual clock's timer, which breaks ties by the order of setting.
 
-Its own module so that the clock's module can be compiled (mypyc): a compiled class
-cannot declare `__slots__`, and a timer is made for every `call_later` and sleep.
+Its own module so that the clock's module can be compiled (mypyc): mypyc refuses
+`__slots__` on a compiled subclass of an interpreted class (`asyncio.TimerHandle`),
+and a timer is made for every `call_later` and sleep.
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ __all__ = ["BATCHED", "BatchAnswer", "BatchAnswers"]
 class _Batched(Reply[Any]):
     """The placeholder reply of an update sent in a batch: the batch answers for it."""
 
+    __slots__ = ()
+
     def __init__(self) -> None:
         pass
 
@@ -43,6 +45,8 @@ BATCHED: Reply[Any] = _Batched()
 class BatchAnswers:
     """Collects the answers of one `UpdateMany`; replies once all are in."""
 
+    __slots__ = ("answers", "reply", "waiting")
+
     def __init__(self, count: int, reply: Reply[list[Any]]) -> None:
         self.answers: list[Any] = [None] * count
         self.waiting = count
@@ -52,6 +56,8 @@ class BatchAnswers:
 class BatchAnswer(Reply[Any]):
     """The reply of one update of a batch: its answer (the object written, or the
     error) goes to its place in the batch, and the last one in sends them all."""
+
+    __slots__ = ("_answered", "_batch", "_index")
 
     def __init__(self, batch: BatchAnswers, index: int) -> None:
         self._batch = batch

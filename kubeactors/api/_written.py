@@ -42,6 +42,8 @@ class WrittenReply(Reply[WriteResult]):
     at its new version, or the error as the API words it. (A class, not a forwarding
     reply and two closures: one is made for every update.)"""
 
+    __slots__ = ("_key", "_kind", "_server", "_stored", "_upstream")
+
     def __init__(
         self,
         server: ApiServer,
@@ -78,6 +80,8 @@ class BatchWrittenReply(BatchAnswer):
     `BatchAnswer` it is). One object, not a `WrittenReply` forwarding to a
     `BatchAnswer`: one is made for every Lease renewal and node status post."""
 
+    __slots__ = ("_key", "_kind", "_server", "_stored")
+
     def __init__(
         self,
         server: ApiServer,
@@ -111,6 +115,8 @@ class CreatedReply(WrittenReply):
     """The store's answer to a create's write, turned into the caller's: the object
     at its first version; a name taken already is AlreadyExists, or (for a generated
     name with attempts left) the create again under a new name."""
+
+    __slots__ = ("_generated", "_request")
 
     def __init__(
         self,
@@ -148,6 +154,8 @@ def update_failure(kind: ResourceKind[Any], name: str, error: BaseException) -> 
 
 class IgnoredReply(Reply[Any]):
     """The reply of a background write nobody waits for: a failure is logged."""
+
+    __slots__ = ("_done",)
 
     def __init__(self) -> None:
         self._done = False
