@@ -30,6 +30,10 @@ from kubeactors.sim import SimReport, format_duration, parse_duration, parse_sce
 HEARTBEAT_ACTORS = 1_000
 HEARTBEAT_INTERVAL = 10.0
 VIRTUAL_HOUR = 3600.0
+# The goal: every run of this shape (nodes, replicas, virtual seconds) within this
+# many seconds of wall time.
+GOAL_SHAPE = (5_000, 20_000, VIRTUAL_HOUR)
+GOAL_WALL_S = 60
 
 GOAL = """
 name: goal-{nodes}-nodes
@@ -98,11 +102,20 @@ def goal(nodes: int, replicas: int, until: float, seed: int) -> tuple[float, flo
     return time.perf_counter() - started, time.process_time() - cpu, report
 
 
+def meets_goal(shape: tuple[int, int, float], walls: list[float], hashes: list[str]) -> bool | None:
+    """Whether every run of the goal took at most `GOAL_WALL_S` and all gave one trace
+    hash; None for another shape, which the goal does not speak of."""
+    if shape != GOAL_SHAPE:
+        return None
+    return bool(walls) and max(walls) <= GOAL_WALL_S and len(set(hashes)) == 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sim")
-    parser.add_argument("--nodes", type=int, default=5_000, help="nodes (five zones)")
-    parser.add_argument("--replicas", type=int, default=20_000, help="Deployment replicas")
-    parser.add_argument("--until", type=parse_duration, default=3600.0, help="virtual time")
+    nodes, replicas, until = GOAL_SHAPE
+    parser.add_argument("--nodes", type=int, default=nodes, help="nodes (five zones)")
+    parser.add_argument("--replicas", type=int, default=replicas, help="Deployment replicas")
+    parser.add_argument("--until", type=parse_duration, default=until, help="virtual time")
     parser.add_argument("--runs", type=int, default=2, help="runs of the goal scenario")
     parser.add_argument("--no-heartbeats", action="store_true", help="skip the runtime alone")
     args = parser.parse_args()
@@ -132,7 +145,8 @@ def main() -> None:
             flush=True,
         )
     hashes = [report.trace_hash for _, _, report in runs]
-    wall = min(seconds for seconds, _, _ in runs)
+    walls = [seconds for seconds, _, _ in runs]
+    wall = min(walls)
     cpu = min(seconds for _, seconds, _ in runs)
     report = runs[0][2]
     rows.append(
@@ -143,7 +157,10 @@ def main() -> None:
             ),
             "wall_s": round(wall, 1),
             "cpu_s": round(cpu, 1),
-            "goal_wall_s": 60,
+            # The goal holds for every run, not for the best of them: say each.
+            "runs_wall_s": [round(seconds, 1) for seconds in walls],
+            "goal_wall_s": GOAL_WALL_S,
+            "goal_met": meets_goal((args.nodes, args.replicas, args.until), walls, hashes),
             "load_1m": round(os.getloadavg()[0], 2),
             "virtual_s_per_wall_s": round(args.until / wall, 1),
             "pods_scheduled": report.pods_scheduled,
