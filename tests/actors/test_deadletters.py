@@ -193,7 +193,7 @@ async def test_a_failing_close_of_an_undeliverable_answer_is_logged_not_raised(
     opener = Opener()
     async with ActorSystem() as system:
         await _ask_and_give_up(system, system.spawn(lambda: opener))
-        with caplog.at_level(logging.ERROR, logger="kubeactors.actors._ref"):
+        with caplog.at_level(logging.ERROR, logger="kubeactors.actors._reply"):
             opener.replies[0].send(Broken("broken"))  # does not raise into the sender
         assert system.dead_letters.count == 1
         assert "closing an undeliverable answer failed" in caplog.text
